@@ -1,0 +1,47 @@
+"""`python -m oci_genai_gateway serve`: the ASGI server of the compose target and `make run`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from oci_genai_gateway.core.errors import ConfigError
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, build the gateway from the environment, and serve until stopped."""
+    parser = argparse.ArgumentParser(prog="oci-genai-gateway")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the OpenAI-compatible API over HTTP (ASGI, uvicorn)")
+    serve.add_argument("--host", default=os.environ.get("GATEWAY_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8080")))
+    args = parser.parse_args(argv)
+
+    import uvicorn
+
+    from oci_genai_gateway.adapters.asgi import create_app
+    from oci_genai_gateway.bootstrap import build_gateway
+
+    try:
+        gateway = build_gateway(os.environ)
+        if not gateway.deps.settings.api_keys:
+            raise ConfigError("GATEWAY_API_KEYS is required for the HTTP server (name:key[,name:key])")
+    except ConfigError as exc:
+        print(f"oci-genai-gateway: configuration error: {exc}", file=sys.stderr)
+        return 2
+    config = uvicorn.Config(
+        create_app(gateway),
+        host=args.host,
+        port=args.port,
+        log_config=None,  # our JSON logging is already configured
+        access_log=False,  # the app logs one structured line per request
+        timeout_graceful_shutdown=10,
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Transport-agnostic core: settings, signers, one module per OpenAI route, errors."""

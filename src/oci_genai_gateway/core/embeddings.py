@@ -1,0 +1,126 @@
+"""POST /v1/embeddings: batches of 96 inputs sent concurrently, merged in order."""
+
+from __future__ import annotations
+
+import array
+import asyncio
+import base64
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from oci_genai_gateway.core import validate as v
+from oci_genai_gateway.core.deps import Deps
+from oci_genai_gateway.core.errors import InvalidRequest
+from oci_genai_gateway.core.settings import Target
+from oci_genai_gateway.core.upstream import call_upstream
+
+OCI_BATCH_LIMIT = 96  # OCI embedText rejects more inputs per call
+MAX_INPUTS = 2048  # OpenAI's own per-request limit
+_MAX_CONCURRENT_BATCHES = 8
+_KNOWN = frozenset({"model", "input", "encoding_format", "dimensions", "user", "input_type", "truncate"})
+_INPUT_TYPES = {"search_document", "search_query", "classification", "clustering", "image"}
+_TRUNCATE = {"NONE", "START", "END"}
+
+
+@dataclass(frozen=True)
+class EmbeddingCall:
+    """A validated embeddings request."""
+
+    model: str
+    target: Target
+    inputs: list[str]
+    base64: bool
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def parse(body: dict[str, Any], deps: Deps) -> EmbeddingCall:
+    """Validate an OpenAI CreateEmbeddingRequest (plus OCI's `input_type` and `truncate`)."""
+    v.reject_unknown(body, _KNOWN)
+    model = v.required_str(body, "model")
+    inputs = _inputs(body.get("input"))
+    fmt = body.get("encoding_format", "float")
+    if fmt not in ("float", "base64"):
+        raise InvalidRequest(
+            "Invalid 'encoding_format': expected 'float' or 'base64'.", param="encoding_format"
+        )
+    params: dict[str, Any] = {}
+    dimensions = v.optional_int(body, "dimensions", 1)
+    if dimensions is not None:
+        params["dimensions"] = dimensions
+    input_type = body.get("input_type")
+    if input_type is not None:
+        if not isinstance(input_type, str) or input_type.lower() not in _INPUT_TYPES:
+            raise InvalidRequest(
+                f"Invalid 'input_type': expected one of {sorted(_INPUT_TYPES)}.", param="input_type"
+            )
+        params["input_type"] = input_type.upper()
+    truncate = body.get("truncate")
+    if truncate is not None:
+        if not isinstance(truncate, str) or truncate.upper() not in _TRUNCATE:
+            raise InvalidRequest(
+                f"Invalid 'truncate': expected one of {sorted(_TRUNCATE)}.", param="truncate"
+            )
+        params["truncate"] = truncate.upper()
+    return EmbeddingCall(model, deps.settings.resolve(model), inputs, fmt == "base64", params)
+
+
+def _inputs(raw: Any) -> list[str]:
+    if raw is None:
+        raise InvalidRequest("Missing required parameter: 'input'.", param="input")
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not items:
+        raise InvalidRequest(
+            "Invalid 'input': expected a string or a non-empty array of strings.", param="input"
+        )
+    if any(isinstance(i, int | list) and not isinstance(i, bool) for i in items):
+        raise InvalidRequest(
+            "Token-id arrays are not supported: OCI Generative AI embeds text, so send 'input' as strings.",
+            param="input",
+        )
+    if not all(isinstance(i, str) and i for i in items):
+        raise InvalidRequest("Invalid 'input': every item must be a non-empty string.", param="input")
+    if len(items) > MAX_INPUTS:
+        raise InvalidRequest(f"Invalid 'input': at most {MAX_INPUTS} inputs per request.", param="input")
+    return items
+
+
+async def create(call: EmbeddingCall, deps: Deps) -> dict[str, Any]:
+    """Embed every input; responses keep the order of `input`."""
+    gate = asyncio.Semaphore(_MAX_CONCURRENT_BATCHES)
+    batches = [call.inputs[i : i + OCI_BATCH_LIMIT] for i in range(0, len(call.inputs), OCI_BATCH_LIMIT)]
+    results = await asyncio.gather(*(_embed(call, deps, batch, gate) for batch in batches))
+    data: list[dict[str, Any]] = []
+    tokens = 0
+    for response in results:
+        for item in response.data:
+            vector = item["embedding"] if isinstance(item, dict) else item.embedding
+            encoded: Any = _base64(vector) if call.base64 else [float(x) for x in vector]
+            data.append({"object": "embedding", "index": len(data), "embedding": encoded})
+        tokens += int(getattr(getattr(response, "usage", None), "prompt_tokens", 0) or 0)
+    return {
+        "object": "list",
+        "data": data,
+        "model": call.model,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+
+
+async def _embed(call: EmbeddingCall, deps: Deps, batch: list[str], gate: asyncio.Semaphore) -> Any:
+    kwargs = {**deps.oci_kwargs(call.target), **call.params, "input": batch}
+    async with gate:
+        return await call_upstream(
+            lambda: deps.llm.aembedding(**kwargs),
+            model=call.model,
+            signer=deps.signer,
+            retries=deps.settings.upstream_retries,
+            deadline=deps.settings.upstream_timeout,
+        )
+
+
+def _base64(vector: list[float]) -> str:
+    """OpenAI's base64 format: the float32 little-endian bytes of the vector."""
+    packed = array.array("f", vector)
+    if sys.byteorder == "big":
+        packed.byteswap()
+    return base64.b64encode(packed.tobytes()).decode("ascii")

@@ -1,0 +1,102 @@
+"""Load LiteLLM with no network and no surprises, and correct the OCI defects we know of."""
+
+from __future__ import annotations
+
+import functools
+import os
+from types import ModuleType
+from typing import Any
+
+# Set before LiteLLM's first import (FACTS.md): no cost-map download, no .env loading,
+# no tokenizer download from a model hub on the event loop thread.
+_LITELLM_ENV = {
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    "LITELLM_MODE": "PRODUCTION",
+    "LITELLM_OFFLINE_MODE": "true",
+    "LITELLM_LOG": "ERROR",
+}
+
+# OCI's GENERIC format reports OpenAI-style lower-case reasons; LiteLLM 1.110 only knows
+# COHERE's upper-case ones and collapses everything else to "stop".
+_FINISH_REASONS = {
+    "COMPLETE": "stop",
+    "stop": "stop",
+    "end_turn": "stop",
+    "MAX_TOKENS": "length",
+    "length": "length",
+    "max_tokens": "length",
+    "TOOL_CALL": "tool_calls",
+    "TOOL_CALLS": "tool_calls",
+    "tool_calls": "tool_calls",
+    "tool_call": "tool_calls",
+    "content_filter": "content_filter",
+    "CONTENT_FILTERED": "content_filter",
+    "ERROR_TOXIC": "content_filter",
+}
+
+
+def normalize_finish_reason(raw: str | None) -> str | None:
+    """Map any OCI finish reason (either format) to OpenAI's vocabulary."""
+    if raw is None:
+        return None
+    return _FINISH_REASONS.get(raw, _FINISH_REASONS.get(raw.lower(), "stop"))
+
+
+@functools.cache
+def load_litellm() -> ModuleType:
+    """Import and configure LiteLLM once per process (called from entry points, never at import)."""
+    for key, value in _LITELLM_ENV.items():
+        os.environ.setdefault(key, value)
+    import litellm
+    from litellm.llms.oci.chat import cohere, generic
+
+    litellm.disable_token_counter = True
+    litellm.suppress_debug_info = True
+    litellm.drop_params = False
+    litellm.telemetry = False
+    for module in (generic, cohere):  # cohere imports the function by name, so patch both
+        setattr(module, "normalize_oci_finish_reason", normalize_finish_reason)  # noqa: B010
+    _capture_stream_usage()
+    return litellm
+
+
+def _capture_stream_usage() -> None:
+    """Keep the usage OCI sends at the end of a GENERIC stream; LiteLLM parses and drops it."""
+    from litellm.llms.oci.chat import transformation
+
+    wrapper: Any = transformation.OCIStreamWrapper
+    if getattr(wrapper, "_gateway_usage_patch", False):
+        return
+    original = wrapper.chunk_creator
+
+    def chunk_creator(self: Any, chunk: object) -> Any:
+        if isinstance(chunk, str) and '"usage"' in chunk:
+            usage = _usage_from_event(chunk)
+            if usage is not None:
+                self.gateway_oci_usage = usage
+        return original(self, chunk)
+
+    wrapper.chunk_creator = chunk_creator
+    wrapper._gateway_usage_patch = True
+
+
+def _usage_from_event(chunk: str) -> dict[str, int] | None:
+    import json
+
+    try:
+        event = json.loads(chunk.removeprefix("data:").strip())
+    except ValueError:
+        return None
+    usage = event.get("usage") if isinstance(event, dict) else None
+    if not isinstance(usage, dict):
+        return None
+    prompt = usage.get("promptTokens")
+    completion = usage.get("completionTokens")
+    if not isinstance(prompt, int) or not isinstance(completion, int):
+        return None
+    total = usage.get("totalTokens")
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": total if isinstance(total, int) else prompt + completion,
+    }

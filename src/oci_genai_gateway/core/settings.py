@@ -1,0 +1,200 @@
+"""Settings, built once at the entry point from the environment and passed down frozen."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+from oci_genai_gateway.core.errors import ConfigError
+
+_REGION = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+_LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR"})
+
+
+class AuthMode(StrEnum):
+    """How the gateway signs its OCI calls."""
+
+    RESOURCE_PRINCIPAL = "resource_principal"
+    INSTANCE_PRINCIPAL = "instance_principal"
+    CONFIG_FILE = "config_file"
+    EMULATOR = "emulator"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a client-facing model name resolves to on OCI."""
+
+    model: str
+    endpoint_id: str | None = None
+
+    @property
+    def dedicated(self) -> bool:
+        """True when served by a dedicated AI cluster endpoint."""
+        return self.endpoint_id is not None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the gateway is configured with; see the README table."""
+
+    region: str
+    compartment_id: str
+    auth: AuthMode = AuthMode.RESOURCE_PRINCIPAL
+    oci_config_file: str = "~/.oci/config"
+    oci_profile: str = "DEFAULT"
+    inference_endpoint: str | None = None
+    management_endpoint: str | None = None
+    api_keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    aliases: Mapping[str, Target] = field(default_factory=lambda: MappingProxyType({}))
+    models_cache_ttl: float = 300.0
+    upstream_timeout: float = 120.0
+    upstream_retries: int = 1
+    cors_origins: tuple[str, ...] = ()
+    log_level: str = "INFO"
+    max_body_bytes: int = 6 * 1024 * 1024
+
+    def __repr__(self) -> str:
+        # Keys are secrets: show their names only.
+        return (
+            f"Settings(region={self.region!r}, compartment_id={self.compartment_id!r}, "
+            f"auth={self.auth.value!r}, inference_endpoint={self.inference_endpoint!r}, "
+            f"api_keys={sorted(self.api_keys)!r}, aliases={sorted(self.aliases)!r})"
+        )
+
+    __str__ = __repr__
+
+    def resolve(self, model: str) -> Target:
+        """Map a client-facing model name to its OCI target; names pass straight through."""
+        alias = self.aliases.get(model)
+        if alias is not None:
+            return alias
+        if model.startswith("ocid1.generativeaiendpoint."):
+            return Target(model=model, endpoint_id=model)
+        return Target(model=model)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Build and validate settings; raise ConfigError naming the first bad variable."""
+        auth = _enum(env, "GATEWAY_AUTH", AuthMode, AuthMode.RESOURCE_PRINCIPAL)
+        region = env.get("GATEWAY_REGION") or env.get("OCI_RESOURCE_PRINCIPAL_REGION", "")
+        if not region:
+            raise ConfigError("GATEWAY_REGION is required (e.g. us-chicago-1)")
+        if not _REGION.match(region):
+            raise ConfigError(f"GATEWAY_REGION {region!r} is not an OCI region name")
+        compartment = env.get("GATEWAY_COMPARTMENT_ID", "")
+        if not compartment.startswith("ocid1."):
+            raise ConfigError("GATEWAY_COMPARTMENT_ID must be a compartment OCID (ocid1.compartment...)")
+        inference = _url(env, "GATEWAY_OCI_ENDPOINT")
+        if auth is AuthMode.EMULATOR and inference is None:
+            raise ConfigError("GATEWAY_AUTH=emulator needs GATEWAY_OCI_ENDPOINT (the emulator URL)")
+        level = env.get("GATEWAY_LOG_LEVEL", "INFO").upper()
+        if level not in _LOG_LEVELS:
+            raise ConfigError(f"GATEWAY_LOG_LEVEL must be one of {sorted(_LOG_LEVELS)}")
+        return cls(
+            region=region,
+            compartment_id=compartment,
+            auth=auth,
+            oci_config_file=env.get("GATEWAY_OCI_CONFIG_FILE", "~/.oci/config"),
+            oci_profile=env.get("GATEWAY_OCI_PROFILE", "DEFAULT"),
+            inference_endpoint=inference,
+            management_endpoint=_url(env, "GATEWAY_OCI_MANAGEMENT_ENDPOINT") or inference,
+            api_keys=MappingProxyType(parse_api_keys(env.get("GATEWAY_API_KEYS", ""))),
+            aliases=MappingProxyType(_aliases(env.get("GATEWAY_MODEL_ALIASES", ""))),
+            models_cache_ttl=_number(env, "GATEWAY_MODELS_CACHE_TTL", 300.0, 0.0, 86400.0),
+            upstream_timeout=_number(env, "GATEWAY_UPSTREAM_TIMEOUT", 120.0, 1.0, 300.0),
+            upstream_retries=int(_number(env, "GATEWAY_UPSTREAM_RETRIES", 1, 0, 5)),
+            cors_origins=tuple(
+                o.strip() for o in env.get("GATEWAY_CORS_ORIGINS", "").split(",") if o.strip()
+            ),
+            log_level=level,
+            max_body_bytes=int(
+                _number(env, "GATEWAY_MAX_BODY_BYTES", 6 * 1024 * 1024, 1024, 64 * 1024 * 1024)
+            ),
+        )
+
+
+def parse_api_keys(raw: str) -> dict[str, str]:
+    """Parse `name:key,name2:key2` or a JSON object of name -> key; never echo a key in errors."""
+    raw = raw.strip()
+    if not raw:
+        return {}
+    if raw.startswith("{"):
+        try:
+            parsed = json.loads(raw)
+        except json.JSONDecodeError:
+            raise ConfigError("GATEWAY_API_KEYS is not valid JSON") from None
+        if not isinstance(parsed, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v for k, v in parsed.items()
+        ):
+            raise ConfigError("GATEWAY_API_KEYS must map key names to non-empty strings")
+        return dict(parsed)
+    keys: dict[str, str] = {}
+    for index, item in enumerate(raw.split(",")):
+        name, sep, key = item.strip().partition(":")
+        if not sep or not name or not key:
+            raise ConfigError(f"GATEWAY_API_KEYS entry #{index + 1} is not of the form name:key")
+        keys[name] = key
+    return keys
+
+
+def _aliases(raw: str) -> dict[str, Target]:
+    if not raw.strip():
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ConfigError("GATEWAY_MODEL_ALIASES is not valid JSON") from None
+    if not isinstance(parsed, dict):
+        raise ConfigError("GATEWAY_MODEL_ALIASES must be a JSON object")
+    out: dict[str, Target] = {}
+    for name, value in parsed.items():
+        if isinstance(value, str) and value:
+            out[name] = Target(model=value)
+        elif (
+            isinstance(value, dict)
+            and isinstance(value.get("endpoint"), str)
+            and isinstance(value.get("model"), str)
+        ):
+            out[name] = Target(model=value["model"], endpoint_id=value["endpoint"])
+        else:
+            raise ConfigError(
+                f"GATEWAY_MODEL_ALIASES[{name!r}] must be a model name or "
+                '{"endpoint": "<endpoint OCID>", "model": "<base model name>"}'
+            )
+    return out
+
+
+def _enum(env: Mapping[str, str], name: str, kind: type[AuthMode], default: AuthMode) -> AuthMode:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return kind(raw.strip().lower())
+    except ValueError:
+        raise ConfigError(f"{name} must be one of {[m.value for m in kind]}, not {raw!r}") from None
+
+
+def _url(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip().rstrip("/")
+    if not raw:
+        return None
+    if not raw.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must be an http(s) URL")
+    return raw
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}")
+    return value

@@ -1,0 +1,124 @@
+"""OCI request signers: one factory for every auth mode, and a wrapper that keeps tokens fresh."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pathlib
+import tempfile
+import threading
+import urllib.request
+from typing import Any, Protocol
+
+from oci_genai_gateway.core.errors import ConfigError
+from oci_genai_gateway.core.settings import AuthMode, Settings
+
+log = logging.getLogger(__name__)
+
+
+class Signer(Protocol):
+    """What LiteLLM (`do_request_sign`) and the oci SDK clients (`__call__`) need of a signer."""
+
+    def do_request_sign(self, request: Any, *, enforce_content_headers: bool = True) -> Any: ...
+
+    def __call__(self, request: Any, enforce_content_headers: bool = True) -> Any: ...
+
+
+class RefreshingSigner:
+    """Refresh session tokens before signing, and on demand after an OCI 401.
+
+    LiteLLM calls `do_request_sign` directly and never refreshes a resource- or instance-principal
+    token (FACTS.md); the SDK's signers only refresh through `get_security_token()` (resource
+    principal re-reads its token files near expiry) or their `__call__` (instance principal).
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+        self.refreshes = 0
+
+    @property
+    def inner(self) -> Any:
+        """The wrapped oci SDK signer (for SDK clients that introspect it)."""
+        return self._inner
+
+    def __getattr__(self, name: str) -> Any:
+        # Let SDK clients read region, tenancy_id and friends from the real signer.
+        return getattr(self._inner, name)
+
+    def do_request_sign(self, request: Any, *, enforce_content_headers: bool = True) -> Any:
+        """Sign `request` in place with a token that is valid now."""
+        getter = getattr(self._inner, "get_security_token", None)
+        if callable(getter):
+            getter()
+        return self._inner(request, enforce_content_headers=enforce_content_headers)
+
+    def __call__(self, request: Any, enforce_content_headers: bool = True) -> Any:
+        return self.do_request_sign(request, enforce_content_headers=enforce_content_headers)
+
+    def force_refresh(self) -> None:
+        """Drop the cached token (after OCI answered 401) so the next signature uses a new one."""
+        refresh = getattr(self._inner, "refresh_security_token", None)
+        if not callable(refresh):
+            return
+        with self._lock:
+            refresh()
+            self.refreshes += 1
+        log.info("oci session token refreshed", extra={"event": "signer_refresh"})
+
+
+def build_signer(settings: Settings) -> RefreshingSigner:
+    """Build the signer for `settings.auth`; raises ConfigError with one clear line."""
+    import oci  # deferred: only entry points pay for it
+
+    try:
+        if settings.auth is AuthMode.RESOURCE_PRINCIPAL:
+            inner: Any = oci.auth.signers.get_resource_principals_signer()
+        elif settings.auth is AuthMode.INSTANCE_PRINCIPAL:
+            inner = oci.auth.signers.InstancePrincipalsSecurityTokenSigner()
+        elif settings.auth is AuthMode.CONFIG_FILE:
+            inner = _config_file_signer(settings)
+        else:
+            inner = _emulator_signer(settings)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise ConfigError(
+            f"cannot build the {settings.auth.value} signer: {type(exc).__name__}: {exc}"
+        ) from exc
+    return RefreshingSigner(inner)
+
+
+def _config_file_signer(settings: Settings) -> Any:
+    """API key or session token from an OCI CLI config profile (local use against a real tenancy)."""
+    import oci
+
+    config = oci.config.from_file(os.path.expanduser(settings.oci_config_file), settings.oci_profile)
+    token_file = config.get("security_token_file")
+    if token_file:
+        token = pathlib.Path(os.path.expanduser(token_file)).read_text().strip()
+        key = oci.signer.load_private_key_from_file(config["key_file"], config.get("pass_phrase"))
+        return oci.auth.signers.SecurityTokenSigner(token, key)
+    return oci.signer.Signer.from_config(config)
+
+
+def _emulator_signer(settings: Settings) -> Any:
+    """A real resource-principal signer over credentials minted by the bundled emulator."""
+    import oci
+
+    assert settings.inference_endpoint is not None  # enforced by Settings.from_env
+    target = pathlib.Path(tempfile.mkdtemp(prefix="gateway-rp-"))
+    request = urllib.request.Request(  # noqa: S310 - the URL is the operator's own emulator
+        f"{settings.inference_endpoint}/_emulator/resource-principal",
+        data=json.dumps({"out_dir": str(target), "region": settings.region}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        env = json.loads(response.read())["env"]
+    return oci.auth.signers.EphemeralResourcePrincipalSigner(
+        session_token=env["OCI_RESOURCE_PRINCIPAL_RPST"],
+        private_key=env["OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM"],
+        region=env.get("OCI_RESOURCE_PRINCIPAL_REGION", settings.region),
+    )
