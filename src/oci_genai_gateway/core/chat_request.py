@@ -228,7 +228,7 @@ def _message(i: int, message: Any) -> dict[str, Any]:
     if content is None and role != "assistant":
         raise InvalidRequest(f"Missing '{where}.content'.", param=f"{where}.content")
     if isinstance(content, list):
-        out["content"] = _parts(where, content, role)
+        out["content"] = _parts(where, content, out["role"])
     elif content is not None and not isinstance(content, str):
         raise InvalidRequest(
             f"Invalid '{where}.content': expected a string or an array of parts.", param=f"{where}.content"

@@ -1,0 +1,1 @@
+"""Transports over the core: fdk (OCI Functions) and ASGI (compose target, local runs)."""

@@ -1,0 +1,109 @@
+"""Small core pieces: key matching, error rendering, finish reasons, SSE framing, route paths."""
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from oci_genai_gateway.core.errors import (
+    InvalidRequest,
+    ModelNotFound,
+    RateLimited,
+    Unauthorized,
+    UpstreamError,
+)
+from oci_genai_gateway.core.gateway import route_path
+from oci_genai_gateway.core.keys import bearer_token, match_key
+from oci_genai_gateway.core.llm import normalize_finish_reason
+from oci_genai_gateway.core.sse import DONE, frame
+from oci_genai_gateway.core.upstream import oci_message
+from tests.openapi import validate
+
+
+def test_bearer_parsing() -> None:
+    assert bearer_token("Bearer sk-1") == "sk-1"
+    assert bearer_token("bearer   sk-1 ") == "sk-1"
+    assert bearer_token("Basic abc") is None
+    assert bearer_token("Bearer ") is None
+    assert bearer_token(None) is None
+
+
+def test_match_key_returns_the_name_of_the_matching_key_only() -> None:
+    keys = {"old": "sk-old", "new": "sk-new"}
+    assert match_key("sk-new", keys) == "new"
+    assert match_key("sk-old", keys) == "old"
+    assert match_key("sk-ol", keys) is None
+    assert match_key("sk-new", {}) is None
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (InvalidRequest("bad", param="x"), 400, None),
+        (Unauthorized(), 401, "invalid_api_key"),
+        (ModelNotFound("m"), 404, "model_not_found"),
+        (RateLimited("slow down", retry_after="3"), 429, "rate_limit_exceeded"),
+        (UpstreamError("oci failed"), 502, "upstream_error"),
+    ],
+)
+def test_errors_render_as_openai_envelopes(error: Any, status: int, code: str | None) -> None:
+    body = error.to_body()
+    validate(body, "ErrorResponse")
+    assert error.status == status
+    assert body["error"]["code"] == code
+
+
+def test_rate_limit_keeps_retry_after_and_unauthorized_asks_for_bearer() -> None:
+    assert RateLimited("x", retry_after="7").headers == {"Retry-After": "7"}
+    assert RateLimited("x").headers == {}
+    assert Unauthorized().headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("stop", "stop"),
+        ("length", "length"),
+        ("tool_calls", "tool_calls"),
+        ("COMPLETE", "stop"),
+        ("MAX_TOKENS", "length"),
+        ("TOOL_CALL", "tool_calls"),
+        ("content_filter", "content_filter"),
+        ("ERROR", "stop"),
+        (None, None),
+    ],
+)
+def test_finish_reasons_of_both_formats(raw: str | None, expected: str | None) -> None:
+    assert normalize_finish_reason(raw) == expected
+
+
+def test_oci_message_is_extracted_from_litellm_text() -> None:
+    text = 'litellm.BadRequestError: OciException - {"code": "InvalidParameter", "message": "bad field"}'
+    assert oci_message(text) == "bad field"
+    assert oci_message("litellm.BadRequestError: OciException - plain words") == "plain words"
+
+
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [
+        ("/v1/chat/completions", "/v1/chat/completions"),
+        ("/genai/v1/chat/completions?x=1", "/v1/chat/completions"),
+        ("/deploy/v1/models/xai.grok-4", "/v1/models/xai.grok-4"),
+        ("/v1/models/", "/v1/models"),
+        ("/p/health/readiness", "/health/readiness"),
+    ],
+)
+def test_route_path_strips_deployment_prefixes(path: str, route: str) -> None:
+    assert route_path(path) == route
+
+
+async def test_sse_frames_chunks_then_done_and_errors_as_events() -> None:
+    async def chunks() -> AsyncIterator[dict[str, Any]]:
+        yield {"a": 1}
+        raise UpstreamError("gone")
+
+    events = [e async for e in frame(chunks())]
+    assert events[0] == b'data: {"a":1}\n\n'
+    assert json.loads(events[1][6:])["error"]["code"] == "upstream_error"
+    assert events[-1] == DONE
