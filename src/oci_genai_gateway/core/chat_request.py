@@ -38,7 +38,7 @@ _UNSUPPORTED = {
 }
 _KNOWN = frozenset(
     {"model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens", "logprobs"}
-    | {"parallel_tool_calls", "modalities"}
+    | {"parallel_tool_calls", "modalities", "n"}
     | set(_FORWARDED)
     | _HARMLESS
     | set(_UNSUPPORTED)
