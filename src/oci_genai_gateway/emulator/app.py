@@ -1,0 +1,234 @@
+"""The emulator's HTTP app: OCI routes behind signature checks and faults, plus the control plane."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from . import catalog, chat, control, embed, listing
+from .auth import AuthError
+from .catalog import Model
+from .chat_input import read_turn
+from .errors import OciError, invalid, not_authenticated, not_found
+from .faults import HEADER, Fault
+from .state import EmulatorConfig, EmulatorState
+from .validation import parse_json, validate
+
+API = "/20231130"
+log = logging.getLogger("oci_genai_gateway.emulator")
+
+
+class StreamCut(Exception):
+    """Raised inside a stream to drop the connection mid-way (a `cut` fault)."""
+
+
+class _DropStreamCuts(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        # A deliberate cut is not a server error: keep it out of the server's error log.
+        return not (record.exc_info and isinstance(record.exc_info[1], StreamCut))
+
+
+@dataclass(frozen=True)
+class Call:
+    """One authenticated OCI request, as handlers see it."""
+
+    request: Request
+    body: Any
+    fault: Fault
+    state: EmulatorState
+
+
+Handler = Callable[[Call], Awaitable[Response]]
+
+
+def create_app(config: EmulatorConfig) -> Starlette:
+    """The emulator as an ASGI app (what `python -m oci_genai_gateway.emulator` serves)."""
+    state = EmulatorState.create(config)
+    logging.getLogger("uvicorn.error").addFilter(_DropStreamCuts())
+
+    def oci(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            return await _oci_call(request, state, handler)
+
+        return endpoint
+
+    routes = [
+        Route(f"{API}/actions/chat", oci(_chat), methods=["POST"]),
+        Route(f"{API}/actions/embedText", oci(_embed), methods=["POST"]),
+        Route(f"{API}/models", oci(_models), methods=["GET"]),
+        *control.routes(state),
+    ]
+    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
+    app.state.emulator = state
+    return app
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return _error(
+        OciError(404, "NotAuthorizedOrNotFound", f"No route for {request.url.path}"), _request_id(request)
+    )
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    return _error(
+        OciError(405, "MethodNotAllowed", f"{request.method} is not allowed here"), _request_id(request)
+    )
+
+
+def _request_id(request: Request) -> str:
+    # OCI echoes a client-supplied opc-request-id as the prefix of its own.
+    server_part = uuid.uuid4().hex.upper()
+    client = request.headers.get("opc-request-id")
+    return f"{client}/{server_part}" if client else server_part
+
+
+def _error(err: OciError, request_id: str) -> Response:
+    headers = {**err.headers, "opc-request-id": request_id}
+    return JSONResponse(err.body(), status_code=err.status, headers=headers)
+
+
+async def _oci_call(request: Request, state: EmulatorState, handler: Handler) -> Response:
+    request_id = _request_id(request)
+    raw = await request.body()
+    entry = state.log.add(request.method, request.url.path, request.url.query)
+    fault = Fault()
+    try:
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        target = raw_path.decode("latin-1") + (f"?{request.url.query}" if request.url.query else "")
+        principal = state.verifier.verify(request.method, target, dict(request.headers), raw)
+        entry["principal"] = {"kind": principal.kind, "tenancy": principal.tenancy}
+        body = parse_json(raw) if request.method == "POST" else None
+        entry["body"] = body
+        fault = _pick_fault(request, state, body)
+        entry["fault"] = fault.describe()
+        if fault.latency_ms:
+            await asyncio.sleep(fault.latency_ms / 1000)
+        if (err := fault.error()) is not None:
+            raise err
+        response = await handler(Call(request, body, fault, state))
+        if fault.hold_after is not None and not isinstance(response, StreamingResponse):
+            await state.holds.wait()
+    except OciError as err:
+        response = _error(err, request_id)
+    except AuthError as err:
+        entry["auth_error"] = err.reason
+        response = _error(not_authenticated(str(err)), request_id)
+    except Exception:
+        log.exception("emulator handler failed")
+        response = _error(OciError(500, "InternalServerError", "Internal error occurred."), request_id)
+    entry["status"] = response.status_code
+    response.headers["opc-request-id"] = request_id
+    return response
+
+
+def _pick_fault(request: Request, state: EmulatorState, body: Any) -> Fault:
+    header = request.headers.get(HEADER)
+    if header:
+        try:
+            return Fault.parse(header)
+        except ValueError as exc:
+            raise invalid(f"{HEADER}: {exc}") from exc
+    return state.faults.take(request.url.path, _model_refs(body)) or Fault()
+
+
+def _model_refs(body: Any) -> set[str]:
+    """Every name a test may use to target this request's model with a queued fault."""
+    mode = body.get("servingMode") if isinstance(body, dict) else None
+    if not isinstance(mode, dict):
+        return set()
+    refs = {str(v) for k in ("modelId", "endpointId") if (v := mode.get(k))}
+    for ref in list(refs):
+        model = catalog.resolve_on_demand(ref) or catalog.by_endpoint(ref)
+        if model:
+            refs |= {model.display_name, model.id}
+    return refs
+
+
+def _serving_model(details: Any, *, capability: str) -> Model:
+    """The model a validated ChatDetails/EmbedTextDetails targets, or OCI's 404/400."""
+    mode = details.serving_mode
+    if mode.serving_type == "DEDICATED":
+        model = catalog.by_endpoint(mode.endpoint_id or "")
+        if model is None:
+            raise not_found(f"Endpoint {mode.endpoint_id} not found or not authorized")
+        return model
+    model = catalog.resolve_on_demand(mode.model_id or "")
+    if model is None:
+        raise not_found(f"Entity with key {mode.model_id} not found")
+    if model.type == "CUSTOM":
+        raise invalid(f"Model {mode.model_id} is a fine-tuned model; call it through its dedicated endpoint")
+    if model.retired_on_demand(datetime.now(UTC)):
+        retired = model.time_on_demand_retired.date() if model.time_on_demand_retired else ""
+        raise invalid(f"Model {model.display_name} was retired for on-demand serving on {retired}")
+    if capability not in model.capabilities:
+        raise invalid(f"Model {model.display_name} does not support {capability}")
+    return model
+
+
+async def _chat(call: Call) -> Response:
+    details = validate(call.body, "ChatDetails")
+    model = _serving_model(details, capability="CHAT")
+    turn = read_turn(call.body["chatRequest"])
+    if turn.api_format != model.api_format:
+        raise invalid(
+            f"Model {model.display_name} requires apiFormat {model.api_format}, not {turn.api_format}"
+        )
+    if turn.images and not model.vision:
+        raise invalid(f"Model {model.display_name} does not support image input")
+    choices = chat.answer(turn, model)
+    if turn.stream:
+        events = (
+            chat.generic_events(turn, choices)
+            if model.api_format == "GENERIC"
+            else chat.cohere_events(turn, choices[0])
+        )
+        return _sse(events, call)
+    if model.api_format == "COHERE":
+        return JSONResponse(chat.cohere_result(model, turn, choices[0]))
+    return JSONResponse(chat.generic_result(model, turn, choices))
+
+
+def _sse(events: Iterable[dict[str, Any]], call: Call) -> StreamingResponse:
+    # No charset suffix: the oci SDK only treats an exact "text/event-stream" as a stream.
+    return StreamingResponse(
+        _stream(list(events), call.fault, call.state), headers={"content-type": "text/event-stream"}
+    )
+
+
+async def _stream(events: list[dict[str, Any]], fault: Fault, state: EmulatorState) -> AsyncIterator[bytes]:
+    for sent, event in enumerate(events):
+        if fault.cut_after is not None and sent >= fault.cut_after:
+            raise StreamCut
+        if fault.hold_after is not None and sent == fault.hold_after:
+            await state.holds.wait()
+        if fault.token_delay_ms:
+            await asyncio.sleep(fault.token_delay_ms / 1000)
+        yield f"data: {json.dumps(event, separators=(',', ':'))}\n\n".encode()
+    if fault.hold_after is not None and fault.hold_after >= len(events):
+        await state.holds.wait()  # like OCI, keep the connection open after the last event
+    if fault.cut_after is not None and fault.cut_after >= len(events):
+        raise StreamCut
+
+
+async def _embed(call: Call) -> Response:
+    details = validate(call.body, "EmbedTextDetails")
+    model = _serving_model(details, capability="TEXT_EMBEDDINGS")
+    # Hashing up to 96 long vectors is a few ms of CPU: keep it off the event loop.
+    return JSONResponse(await asyncio.to_thread(embed.embed_result, model, call.body))
+
+
+async def _models(call: Call) -> Response:
+    body, next_page = listing.list_models(call.request.query_params)
+    headers = {"opc-next-page": next_page} if next_page else {}
+    return JSONResponse(body, headers=headers)

@@ -1,0 +1,183 @@
+"""The emulator's model catalogue: realistic OCI Generative AI models and the lookups handlers use."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+ApiFormat = Literal["GENERIC", "COHERE"]
+REGION = "us-chicago-1"
+
+
+def _ocid(kind: str, name: str) -> str:
+    """A stable, realistic-looking OCID derived from a name."""
+    digest = hashlib.sha256(f"{kind}:{name}".encode()).hexdigest()[:52]
+    return f"ocid1.{kind}.oc1.{REGION}.amaaaaaa{digest}"
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Model:
+    """One model as the management API lists it, plus what inference needs to know about it."""
+
+    display_name: str
+    vendor: str
+    version: str
+    capabilities: tuple[str, ...]
+    time_created: datetime
+    api_format: ApiFormat | None = None
+    embedding_dims: int | None = None
+    output_dimensions: tuple[int, ...] = ()
+    max_input_tokens: int = 512
+    max_output_tokens: int = 4000
+    vision: bool = False
+    type: Literal["BASE", "CUSTOM"] = "BASE"
+    base_model: str | None = None
+    time_deprecated: datetime | None = None
+    time_on_demand_retired: datetime | None = None
+    is_long_term_supported: bool = False
+    id: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            object.__setattr__(self, "id", _ocid("generativeaimodel", f"{self.display_name}:{self.version}"))
+
+    @property
+    def is_chat(self) -> bool:
+        """True for models served by /actions/chat."""
+        return "CHAT" in self.capabilities
+
+    @property
+    def is_embedding(self) -> bool:
+        """True for models served by /actions/embedText."""
+        return "TEXT_EMBEDDINGS" in self.capabilities
+
+    def retired_on_demand(self, now: datetime) -> bool:
+        """True once on-demand serving of this model has been retired."""
+        return self.time_on_demand_retired is not None and self.time_on_demand_retired <= now
+
+    def response_model_id(self) -> str:
+        """The `modelId` inference responses carry: the name for base models, the OCID for custom ones."""
+        return self.id if self.type == "CUSTOM" else self.display_name
+
+
+def _chat(
+    name: str,
+    vendor: str,
+    version: str,
+    created: str,
+    *,
+    capabilities: tuple[str, ...] = ("CHAT",),
+    vision: bool = False,
+    max_output_tokens: int = 4000,
+    deprecated: str | None = None,
+    retired: str | None = None,
+    base_model: str | None = None,
+) -> Model:
+    return Model(
+        name,
+        vendor,
+        version,
+        capabilities,
+        _at(created),
+        api_format="COHERE" if vendor == "cohere" else "GENERIC",
+        vision=vision,
+        max_output_tokens=max_output_tokens,
+        type="CUSTOM" if base_model else "BASE",
+        base_model=base_model,
+        time_deprecated=_at(deprecated) if deprecated else None,
+        time_on_demand_retired=_at(retired) if retired else None,
+    )
+
+
+def _embed(name: str, version: str, dims: int, created: str, *, dimensions: tuple[int, ...] = ()) -> Model:
+    return Model(
+        name,
+        "cohere",
+        version,
+        ("TEXT_EMBEDDINGS",),
+        _at(created),
+        embedding_dims=dims,
+        output_dimensions=dimensions,
+        # v3 models embed at most 512 tokens per input; v4 has a long context.
+        max_input_tokens=128000 if dimensions else 512,
+    )
+
+
+_TUNABLE = ("CHAT", "FINE_TUNE")
+_LLAMA_33 = _chat("meta.llama-3.3-70b-instruct", "meta", "1.0.0", "2024-12-10", capabilities=_TUNABLE)
+_FINE_TUNED = _chat("ft-llama-3.3-support-assistant", "meta", "1", "2025-11-03", base_model=_LLAMA_33.id)
+_COMMAND_R = _chat(
+    "cohere.command-r-08-2024",
+    "cohere",
+    "1.7",
+    "2024-09-10",
+    capabilities=_TUNABLE,
+    deprecated="2025-10-01",  # deprecated: still served, retirement announced for later
+    retired="2035-01-01",
+)
+
+MODELS: tuple[Model, ...] = (
+    _LLAMA_33,
+    # OCI lists some models once per version; consumers must de-duplicate by display name.
+    _chat("meta.llama-3.3-70b-instruct", "meta", "1.0.1", "2025-03-04", capabilities=_TUNABLE),
+    _chat(
+        "meta.llama-4-maverick-17b-128e-instruct-fp8",
+        "meta",
+        "1.0.0",
+        "2025-05-14",
+        vision=True,
+        max_output_tokens=8000,
+    ),
+    _chat("xai.grok-4", "xai", "1.0", "2025-07-23", vision=True, max_output_tokens=128000),
+    _chat("xai.grok-3-mini", "xai", "1.0", "2025-05-20", max_output_tokens=32000),
+    _chat("google.gemini-2.5-flash", "google", "1.0", "2025-08-12", vision=True, max_output_tokens=65536),
+    _chat("openai.gpt-oss-120b", "openai", "1.0", "2025-09-02", max_output_tokens=32000),
+    _chat("cohere.command-a-03-2025", "cohere", "1.0", "2025-04-01", max_output_tokens=8000),
+    _COMMAND_R,
+    # Retired for on-demand serving: still listed, but chat calls are refused.
+    _chat(
+        "meta.llama-3.1-405b-instruct",
+        "meta",
+        "1.0.0",
+        "2024-07-23",
+        deprecated="2025-03-01",
+        retired="2025-09-01",
+    ),
+    _embed("cohere.embed-english-v3.0", "3.0", 1024, "2024-02-07"),
+    _embed("cohere.embed-multilingual-v3.0", "3.0", 1024, "2024-02-07"),
+    _embed("cohere.embed-english-light-v3.0", "3.0", 384, "2024-02-07"),
+    _embed("cohere.embed-v4.0", "4.0", 1536, "2025-06-10", dimensions=(256, 512, 1024, 1536)),
+    _FINE_TUNED,  # only reachable through its dedicated endpoint
+)
+
+CUSTOM_ENDPOINT_ID = _ocid("generativeaiendpoint", "ft-llama-support")
+COHERE_ENDPOINT_ID = _ocid("generativeaiendpoint", "command-r-dedicated")
+ENDPOINTS: dict[str, Model] = {CUSTOM_ENDPOINT_ID: _FINE_TUNED, COHERE_ENDPOINT_ID: _COMMAND_R}
+_BY_ID = {m.id: m for m in MODELS}
+
+
+def by_id(model_id: str) -> Model | None:
+    """A model by OCID."""
+    return _BY_ID.get(model_id)
+
+
+def by_name(display_name: str) -> Model | None:
+    """The newest version of a base model by display name (what on-demand `modelId` names)."""
+    matches = [m for m in MODELS if m.display_name == display_name and m.type == "BASE"]
+    return max(matches, key=lambda m: m.time_created) if matches else None
+
+
+def by_endpoint(endpoint_id: str) -> Model | None:
+    """The model a dedicated endpoint serves."""
+    return ENDPOINTS.get(endpoint_id)
+
+
+def resolve_on_demand(model_ref: str) -> Model | None:
+    """An on-demand `modelId`: a display name or a model OCID."""
+    return by_name(model_ref) or by_id(model_ref)

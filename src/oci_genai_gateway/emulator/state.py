@@ -1,0 +1,76 @@
+"""The emulator's configuration and mutable state (keys, faults, holds, request log)."""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .auth import Verifier
+from .credentials import Issuer
+from .faults import FaultQueue, Holds
+
+_LOG_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Settings fixed at start-up."""
+
+    state_dir: Path
+    region: str = "us-chicago-1"
+    max_skew_seconds: int = 300
+    hold_timeout_seconds: float = 120.0
+
+
+class RequestLog:
+    """The OCI requests received, newest last, for tests to check what a client sent."""
+
+    def __init__(self, limit: int = _LOG_LIMIT) -> None:
+        self._entries: deque[dict[str, Any]] = deque(maxlen=limit)
+        self._ids = itertools.count(1)
+
+    def add(self, method: str, path: str, query: str) -> dict[str, Any]:
+        """Record a request; the caller fills in body, principal, fault and status as it goes."""
+        entry: dict[str, Any] = {"seq": next(self._ids), "method": method, "path": path, "query": query}
+        self._entries.append(entry)
+        return entry
+
+    def entries(self) -> list[dict[str, Any]]:
+        """A snapshot of the log."""
+        return list(self._entries)
+
+    def clear(self) -> None:
+        """Forget every request."""
+        self._entries.clear()
+
+
+@dataclass
+class EmulatorState:
+    """Everything the handlers share."""
+
+    config: EmulatorConfig
+    issuer: Issuer
+    verifier: Verifier
+    faults: FaultQueue = field(default_factory=FaultQueue)
+    log: RequestLog = field(default_factory=RequestLog)
+    holds: Holds = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.holds = Holds(self.config.hold_timeout_seconds)
+
+    @classmethod
+    def create(cls, config: EmulatorConfig) -> EmulatorState:
+        """Load (or create) the issuer key in the state dir and build a verifier trusting it."""
+        config.state_dir.mkdir(parents=True, exist_ok=True)
+        issuer = Issuer.load_or_create(config.state_dir / "issuer.pem")
+        verifier = Verifier(issuer.public_key, max_skew_seconds=config.max_skew_seconds)
+        return cls(config, issuer, verifier)
+
+    def reset(self) -> int:
+        """Clear faults and the log and release held requests (registered API keys stay)."""
+        self.faults.clear()
+        self.log.clear()
+        return self.holds.release()
