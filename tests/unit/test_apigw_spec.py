@@ -1,0 +1,261 @@
+"""The apigw/ deployment spec: renders, validates with the oci SDK models, and says what we mean."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from oci_genai_gateway.apigw_spec import (
+    DEFAULT_VALUES,
+    SpecError,
+    load_template,
+    placeholders,
+    render,
+    validate,
+)
+from tests.openapi import validate as validate_openai
+
+FUNCTION_IDS = {
+    "CHAT_FUNCTION_ID": "ocid1.fnfunc.oc1.iad.chat",
+    "EMBEDDINGS_FUNCTION_ID": "ocid1.fnfunc.oc1.iad.embeddings",
+    "MODELS_FUNCTION_ID": "ocid1.fnfunc.oc1.iad.models",
+    "AUTHORIZER_FUNCTION_ID": "ocid1.fnfunc.oc1.iad.authorizer",
+}
+ORIGINS = ["https://app.example.com", "http://localhost:5173"]
+PRODUCT_ROUTES = {
+    ("POST", "/v1/chat/completions"),
+    ("POST", "/v1/embeddings"),
+    ("GET", "/v1/models"),
+    ("GET", "/v1/models/{model}"),
+    ("GET", "/health/readiness"),
+}
+
+
+def values(**overrides: object) -> dict[str, object]:
+    return {**DEFAULT_VALUES, **FUNCTION_IDS, **overrides}
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    return render(values(CORS_ALLOWED_ORIGINS=ORIGINS, RATE_LIMIT_RPS=25))
+
+
+def route(spec: dict[str, Any], path: str) -> dict[str, Any]:
+    found: list[dict[str, Any]] = [r for r in spec["routes"] if r["path"] == path]
+    assert len(found) == 1
+    return found[0]
+
+
+# --- the rendered spec ---------------------------------------------------------------------------
+
+
+def test_rendered_spec_validates_with_and_without_cors(spec: dict[str, Any]) -> None:
+    validate(spec)
+    validate(render(values()))
+
+
+def test_template_placeholders_are_the_function_ids_and_the_defaulted_settings() -> None:
+    assert placeholders(load_template()) == set(FUNCTION_IDS) | set(DEFAULT_VALUES)
+
+
+def test_routes_and_methods_are_exactly_the_products(spec: dict[str, Any]) -> None:
+    assert {(m, r["path"]) for r in spec["routes"] for m in r["methods"]} == PRODUCT_ROUTES
+    assert len(spec["routes"]) == len(PRODUCT_ROUTES)
+
+
+def test_each_v1_route_goes_to_its_function(spec: dict[str, Any]) -> None:
+    expected = {
+        "/v1/chat/completions": FUNCTION_IDS["CHAT_FUNCTION_ID"],
+        "/v1/embeddings": FUNCTION_IDS["EMBEDDINGS_FUNCTION_ID"],
+        "/v1/models": FUNCTION_IDS["MODELS_FUNCTION_ID"],
+        "/v1/models/{model}": FUNCTION_IDS["MODELS_FUNCTION_ID"],
+    }
+    for path, function_id in expected.items():
+        assert route(spec, path)["backend"] == {"type": "ORACLE_FUNCTIONS_BACKEND", "functionId": function_id}
+
+
+def test_every_v1_route_requires_authentication(spec: dict[str, Any]) -> None:
+    v1 = [r for r in spec["routes"] if r["path"].startswith("/v1/")]
+    assert len(v1) == 4
+    for r in v1:
+        assert r["requestPolicies"]["authorization"] == {"type": "AUTHENTICATION_ONLY"}
+
+
+def test_health_is_an_anonymous_stock_json_response(spec: dict[str, Any]) -> None:
+    health = route(spec, "/health/readiness")
+    assert health["requestPolicies"]["authorization"] == {"type": "ANONYMOUS"}
+    backend = health["backend"]
+    assert (backend["type"], backend["status"]) == ("STOCK_RESPONSE_BACKEND", 200)
+    assert json.loads(backend["body"]) == {"status": "ok"}
+    assert {"name": "Content-Type", "value": "application/json"} in backend["headers"]
+
+
+def test_authentication_is_the_multi_argument_authorizer(spec: dict[str, Any]) -> None:
+    auth = spec["requestPolicies"]["authentication"]
+    assert auth["type"] == "CUSTOM_AUTHENTICATION"
+    assert auth["functionId"] == FUNCTION_IDS["AUTHORIZER_FUNCTION_ID"]
+    assert auth["parameters"] == {"authorization": "request.headers[Authorization]"}
+    assert auth["cacheKey"] == ["authorization"]
+    # OCI honours a route's ANONYMOUS authorization only when the deployment allows anonymous access.
+    assert auth["isAnonymousAccessAllowed"] is True
+    assert "tokenHeader" not in auth  # single-argument mode would send a different call shape
+
+
+def test_auth_failure_answers_openais_401(spec: dict[str, Any]) -> None:
+    failure = spec["requestPolicies"]["authentication"]["validationFailurePolicy"]
+    assert (failure["type"], failure["responseCode"]) == ("MODIFY_RESPONSE", "401")
+    body = json.loads(failure["responseMessage"])
+    validate_openai(body, "ErrorResponse")
+    assert body["error"]["code"] == "invalid_api_key"
+    headers = {i["name"]: i for i in failure["responseHeaderTransformations"]["setHeaders"]["items"]}
+    assert headers["WWW-Authenticate"]["values"][0].startswith("Bearer ")
+    assert headers["Content-Type"]["values"] == ["application/json"]
+    assert {i["ifExists"] for i in headers.values()} == {"OVERWRITE"}
+
+
+def test_cors_takes_origins_from_values_and_allows_the_sdk_headers(spec: dict[str, Any]) -> None:
+    cors = spec["requestPolicies"]["cors"]
+    assert cors["allowedOrigins"] == ORIGINS
+    assert {"GET", "POST", "OPTIONS"} <= set(cors["allowedMethods"])
+    # A wildcard would not cover Authorization in browsers, so it is listed by name.
+    assert {"Authorization", "Content-Type"} <= set(cors["allowedHeaders"])
+    assert "*" not in cors["allowedHeaders"]
+    assert cors["isAllowCredentialsEnabled"] is False
+    assert cors["maxAgeInSeconds"] == DEFAULT_VALUES["CORS_MAX_AGE_SECONDS"]
+    assert "Retry-After" in cors["exposedHeaders"]
+
+
+def test_no_origins_means_no_cors_policy_anywhere() -> None:
+    rendered = render(values(CORS_ALLOWED_ORIGINS=[]))
+    assert "cors" not in rendered["requestPolicies"]
+    assert all("cors" not in r.get("requestPolicies", {}) for r in rendered["routes"])
+
+
+def test_rate_limit_is_per_client_ip_and_keeps_its_integer_type(spec: dict[str, Any]) -> None:
+    assert spec["requestPolicies"]["rateLimiting"] == {"rateInRequestsPerSecond": 25, "rateKey": "CLIENT_IP"}
+
+
+# --- render --------------------------------------------------------------------------------------
+
+
+def test_missing_value_is_named() -> None:
+    incomplete = values()
+    del incomplete["MODELS_FUNCTION_ID"]
+    with pytest.raises(SpecError, match=r"\$\{MODELS_FUNCTION_ID\}"):
+        render(incomplete)
+
+
+def test_unknown_value_is_named() -> None:
+    with pytest.raises(SpecError, match="CORS_ALLOWED_ORIGIN'"):
+        render(values(CORS_ALLOWED_ORIGIN=ORIGINS))
+
+
+def test_values_must_be_json_data() -> None:
+    with pytest.raises(SpecError, match="RATE_LIMIT_RPS"):
+        render(values(RATE_LIMIT_RPS=object()))
+
+
+def test_embedded_placeholders_take_text_and_oci_context_variables_pass_through() -> None:
+    template = {
+        "a": "prefix-${NAME}-suffix",
+        "n": "${COUNT}",
+        "ctx": "${request.headers[X-Forwarded-For]}",
+        "l": ["${LIST}"],
+    }
+    out = render({"NAME": "x", "COUNT": 3, "LIST": ["p", "q"]}, template)
+    assert out == {
+        "a": "prefix-x-suffix",
+        "n": 3,
+        "ctx": "${request.headers[X-Forwarded-For]}",
+        "l": [["p", "q"]],
+    }
+    with pytest.raises(SpecError, match="NAME"):
+        render({"NAME": ["x"], "COUNT": 3, "LIST": []}, template)
+
+
+def test_render_does_not_modify_the_template() -> None:
+    template = load_template()
+    before = copy.deepcopy(template)
+    render(values(), template)
+    assert template == before
+
+
+# --- validate ------------------------------------------------------------------------------------
+
+
+def broken(spec: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    copied = copy.deepcopy(spec)
+    change(copied)
+    return copied
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        pytest.param(
+            lambda s: s["requestPolicies"].update(bodyLimit=1),
+            r"\$\.requestPolicies\.bodyLimit",
+            id="unknown-top-field",
+        ),
+        pytest.param(
+            lambda s: s["routes"][0]["backend"].update(timeoutInSeconds=30),
+            "backend.timeoutInSeconds",
+            id="unknown-nested-field",
+        ),
+        pytest.param(
+            lambda s: s["requestPolicies"]["rateLimiting"].update(rateKey="BOGUS"), "rateKey", id="bad-enum"
+        ),
+        pytest.param(
+            lambda s: s["routes"][0].update(methods=["POST", "FETCH"]), r"methods\[1\]", id="bad-method"
+        ),
+        pytest.param(
+            lambda s: s["routes"][0]["backend"].pop("functionId"), "functionId", id="missing-function-id"
+        ),
+        pytest.param(
+            lambda s: s["requestPolicies"]["authentication"].pop("functionId"),
+            "authentication.functionId",
+            id="missing-authorizer",
+        ),
+        pytest.param(
+            lambda s: s["requestPolicies"]["cors"].pop("allowedOrigins"),
+            "allowedOrigins",
+            id="missing-origins",
+        ),
+        pytest.param(lambda s: s["routes"][4]["backend"].pop("status"), "status", id="missing-stock-status"),
+        pytest.param(
+            lambda s: s["routes"][0]["backend"].update(type="LAMBDA_BACKEND"),
+            "backend",
+            id="unknown-backend-type",
+        ),
+        pytest.param(
+            lambda s: s["requestPolicies"]["cors"].update(maxAgeInSeconds="600"),
+            "maxAgeInSeconds",
+            id="string-for-int",
+        ),
+        pytest.param(
+            lambda s: s["requestPolicies"]["cors"].update(isAllowCredentialsEnabled="false"),
+            "isAllowCredentialsEnabled",
+            id="string-for-bool",
+        ),
+        pytest.param(
+            lambda s: s["routes"][0].update(backend=None), r"routes\[0\]\.backend", id="null-backend"
+        ),
+        pytest.param(
+            lambda s: s["requestPolicies"]["authentication"].update(type="API_KEY"),
+            "authentication",
+            id="unknown-auth-type",
+        ),
+    ],
+)
+def test_validate_rejects(spec: dict[str, Any], change: Callable[[dict[str, Any]], None], where: str) -> None:
+    with pytest.raises(SpecError, match=where):
+        validate(broken(spec, change))
+
+
+def test_validate_rejects_a_non_numeric_rate() -> None:
+    with pytest.raises(SpecError):
+        validate(render(values(RATE_LIMIT_RPS="lots")))
