@@ -56,8 +56,33 @@ def load_litellm() -> ModuleType:
     litellm.telemetry = False
     for module in (generic, cohere):  # cohere imports the function by name, so patch both
         setattr(module, "normalize_oci_finish_reason", normalize_finish_reason)  # noqa: B010
+    _request_stream_usage()
     _capture_stream_usage()
     return litellm
+
+
+def _request_stream_usage() -> None:
+    """Ask OCI for its token usage at the end of every stream (`streamOptions.isIncludeUsage`).
+
+    LiteLLM maps OpenAI's `stream_options` to nothing for OCI, so without this OCI never sends
+    usage and a client's `include_usage` chunk would carry zeros.
+    """
+    from litellm.llms.oci.chat import transformation
+
+    config: Any = transformation.OCIChatConfig
+    if getattr(config, "_gateway_usage_patch", False):
+        return
+    original = config.transform_request
+
+    def transform_request(self: Any, *args: Any, **kwargs: Any) -> Any:
+        data = original(self, *args, **kwargs)
+        chat_request = data.get("chatRequest") if isinstance(data, dict) else None
+        if isinstance(chat_request, dict) and chat_request.get("isStream"):
+            chat_request["streamOptions"] = {"isIncludeUsage": True}
+        return data
+
+    config.transform_request = transform_request
+    config._gateway_usage_patch = True
 
 
 def _capture_stream_usage() -> None:

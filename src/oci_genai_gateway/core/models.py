@@ -12,6 +12,7 @@ from typing import Any
 
 from oci_genai_gateway.core.errors import ModelNotFound, UpstreamError
 from oci_genai_gateway.core.settings import Settings
+from oci_genai_gateway.core.signers import RefreshingSigner
 
 log = logging.getLogger(__name__)
 
@@ -34,20 +35,31 @@ class ModelEntry:
 Fetch = Callable[[], Awaitable[list[Any]]]
 
 
-def oci_fetcher(settings: Settings, signer: Any) -> Fetch:
+def oci_fetcher(settings: Settings, signer: RefreshingSigner) -> Fetch:
     """List every page of OCI's model catalogue with the SDK, off the event loop."""
-    import oci  # deferred: the SDK client is built at the first refresh, not at import
-
-    kwargs: dict[str, Any] = {"signer": signer}
-    if settings.management_endpoint:
-        kwargs["service_endpoint"] = settings.management_endpoint
-    client = oci.generative_ai.GenerativeAiClient({"region": settings.region}, **kwargs)
+    client: Any = None
 
     def fetch_all() -> list[Any]:
-        response = oci.pagination.list_call_get_all_results(
-            client.list_models, compartment_id=settings.compartment_id, lifecycle_state="ACTIVE"
-        )
-        return list(response.data)
+        nonlocal client
+        import oci  # deferred: the SDK client is built at the first refresh, not at start-up
+
+        if client is None:
+            kwargs: dict[str, Any] = {"signer": signer.inner}  # the SDK only accepts its own signers
+            if settings.management_endpoint:
+                kwargs["service_endpoint"] = settings.management_endpoint
+            client = oci.generative_ai.GenerativeAiClient({"region": settings.region}, **kwargs)
+        for attempt in (1, 2):
+            signer.ensure_fresh()
+            try:
+                response = oci.pagination.list_call_get_all_results(
+                    client.list_models, compartment_id=settings.compartment_id, lifecycle_state="ACTIVE"
+                )
+                return list(response.data)
+            except oci.exceptions.ServiceError as exc:
+                if exc.status != 401 or attempt == 2:
+                    raise
+                signer.force_refresh()
+        raise AssertionError("unreachable")
 
     async def fetch() -> list[Any]:
         return await asyncio.to_thread(fetch_all)

@@ -47,11 +47,16 @@ class RefreshingSigner:
         # Let SDK clients read region, tenancy_id and friends from the real signer.
         return getattr(self._inner, name)
 
-    def do_request_sign(self, request: Any, *, enforce_content_headers: bool = True) -> Any:
-        """Sign `request` in place with a token that is valid now."""
+    def ensure_fresh(self) -> None:
+        """Re-read a resource-principal token that is near expiry (no-op for other signers)."""
         getter = getattr(self._inner, "get_security_token", None)
         if callable(getter):
             getter()
+
+    def do_request_sign(self, request: Any, *, enforce_content_headers: bool = True) -> Any:
+        """Sign `request` in place with a token that is valid now."""
+        self.ensure_fresh()
+        # Through __call__: the instance-principal signer refreshes only there.
         return self._inner(request, enforce_content_headers=enforce_content_headers)
 
     def __call__(self, request: Any, enforce_content_headers: bool = True) -> Any:
