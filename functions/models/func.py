@@ -1,0 +1,5 @@
+"""OCI Function: GET /v1/models and GET /v1/models/{model} through the shared core."""
+
+from oci_genai_gateway.adapters.fn import runtime
+
+handler = runtime.handler("/v1/models", "GET")
