@@ -111,7 +111,9 @@ def _embed(name: str, version: str, dims: int, created: str, *, dimensions: tupl
 
 _TUNABLE = ("CHAT", "FINE_TUNE")
 _LLAMA_33 = _chat("meta.llama-3.3-70b-instruct", "meta", "1.0.0", "2024-12-10", capabilities=_TUNABLE)
-_FINE_TUNED = _chat("ft-llama-3.3-support-assistant", "meta", "1", "2025-11-03", base_model=_LLAMA_33.id)
+CUSTOM_MODEL = _FINE_TUNED = _chat(
+    "ft-llama-3.3-support-assistant", "meta", "1", "2025-11-03", base_model=_LLAMA_33.id
+)
 _COMMAND_R = _chat(
     "cohere.command-r-08-2024",
     "cohere",
