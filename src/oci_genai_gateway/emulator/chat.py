@@ -1,13 +1,12 @@
-"""Chat answers in OCI's wire shapes: GENERIC/COHERE results and their SSE stream events.
+"""Chat answers in OCI's wire shapes: GENERIC/COHERE results and their SSE stream events."""
 
-Stream shapes follow events captured from the service (see the emulator's README notes in the
-report): GENERIC sends an empty-text opening event, one event per token, tool calls as fragments
-(the first with id and name, later ones only argument pieces), a final event with `finishReason`
-(and no `index` for a single generation), and, only when `streamOptions.isIncludeUsage`, a usage
-event after it. COHERE sends one event per token, a tool-call event restating the text, and a final
-event with the full text, `chatHistory` and `finishReason`. Every event carries a `pad`; there is
-no `[DONE]`.
-"""
+# Stream shapes follow raw events others captured from the service (langchain4j's OCI streaming
+# builder, Elasticsearch's OCI inference parser, langchain-oracle issue 316): GENERIC sends an
+# empty-text opening event, one event per token, tool calls as fragments (the first with id and
+# name, later ones only argument pieces), a final event with `finishReason` (and no `index` for a
+# single generation) and, only when `streamOptions.isIncludeUsage`, a usage event after it. COHERE
+# sends one event per token, a tool-call event restating the text, and a final event with the full
+# text, `chatHistory` and `finishReason`. Every event carries a `pad`; there is no `[DONE]`.
 
 from __future__ import annotations
 

@@ -1,16 +1,15 @@
-"""Injectable faults (never active by default), chosen per call by header or queued by tests.
+"""Injectable faults (never active by default), chosen per call by header or queued by tests."""
 
-Syntax, for the `x-emulator-fault` header and the control endpoint's `fault` field: a comma-separated
-list of `key=value` items (a bare status code is short for `status=`):
-
-    latency=MS        wait before answering
-    token-delay=MS    wait before every streamed event
-    status=CODE       answer 401 NotAuthenticated (an expired token), 429 TooManyRequests,
-                      500 InternalServerError or 503 ServiceUnavailable instead
-    retry-after=S     Retry-After header on a 429/503 (default 1 for 429)
-    cut=N             drop the connection after N stream events (no final event)
-    hold=N            after N stream events (before the body of a JSON answer), wait for a release
-"""
+# Syntax, for the `x-emulator-fault` header and the control endpoint's `fault` field: a comma-separated
+# list of `key=value` items (a bare status code is short for `status=`):
+#
+#     latency=MS        wait before answering
+#     token-delay=MS    wait before every streamed event
+#     status=CODE       answer 401 NotAuthenticated (an expired token), 429 TooManyRequests,
+#                       500 InternalServerError or 503 ServiceUnavailable instead
+#     retry-after=S     Retry-After header on a 429/503 (default 1 for 429)
+#     cut=N             drop the connection after N stream events (no final event)
+#     hold=N            after N stream events (before the body of a JSON answer), wait for a release
 
 from __future__ import annotations
 

@@ -1,11 +1,10 @@
-"""Strict request validation with the OCI SDK's own model classes.
+"""Strict request validation with the OCI SDK's own model classes."""
 
-The SDK's deserializer is lenient (it drops unknown keys), so this walks each class's
-`swagger_types`/`attribute_map` itself: unknown fields, wrong JSON types, missing required fields
-(the SDK marks them "**[Required]**" in the property docstring), unknown polymorphic discriminators
-(`get_subtype`) and bad enum values (the request models' setters raise ValueError) all become
-OCI's 400 InvalidParameter.
-"""
+# The SDK's deserializer is lenient (it drops unknown keys), so this walks each class's
+# `swagger_types`/`attribute_map` itself: unknown fields, wrong JSON types, missing required fields
+# (the SDK marks them "**[Required]**" in the property docstring), unknown polymorphic discriminators
+# (`get_subtype`) and bad enum values (the request models' setters raise ValueError) all become
+# OCI's 400 InvalidParameter.
 
 from __future__ import annotations
 
