@@ -107,7 +107,11 @@ async def _oci_call(request: Request, state: EmulatorState, handler: Handler) ->
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
         target = raw_path.decode("latin-1") + (f"?{request.url.query}" if request.url.query else "")
         principal = state.verifier.verify(request.method, target, dict(request.headers), raw)
-        entry["principal"] = {"kind": principal.kind, "tenancy": principal.tenancy}
+        entry["principal"] = {
+            "kind": principal.kind,
+            "tenancy": principal.tenancy,
+            "compartment": principal.compartment,
+        }
         body = parse_json(raw) if request.method == "POST" else None
         entry["body"] = body
         fault = _pick_fault(request, state, body)
