@@ -46,7 +46,6 @@ async def create(call: ChatCall, deps: Deps) -> dict[str, Any]:
         "model": call.model,
         "choices": choices,
         "usage": usage,
-        "system_fingerprint": None,
     }
 
 
@@ -102,6 +101,15 @@ def _completion_id(raw: str | None) -> str:
     return raw if raw and raw.startswith("chatcmpl-") else f"chatcmpl-{uuid.uuid4().hex}"
 
 
+_USAGE_GRACE_SECONDS = 5.0
+
+
+def _complete_stream(upstream: Any, states: dict[int, _ChoiceState]) -> bool:
+    """Every choice finished and OCI's usage event (always requested) arrived."""
+    done = bool(states) and all(state.finish for state in states.values())
+    return done and getattr(upstream, "gateway_oci_usage", None) is not None
+
+
 @dataclass
 class _ChoiceState:
     """Per-choice stream state: tool calls re-joined by position, and the held finish reason."""
@@ -135,11 +143,19 @@ async def _chunks(call: ChatCall, upstream: Any, idle_timeout: float) -> AsyncIt
     last_usage: Any = None
     iterator = upstream.__aiter__()
     try:
-        while True:
+        while not _complete_stream(upstream, states):
+            finished = bool(states) and all(state.finish for state in states.values())
             try:
-                chunk = await asyncio.wait_for(iterator.__anext__(), idle_timeout)
+                # OCI keeps the connection open after its last event; once every choice has
+                # finished, only the usage event is still due, so wait for it briefly.
+                wait = min(idle_timeout, _USAGE_GRACE_SECONDS) if finished else idle_timeout
+                chunk = await asyncio.wait_for(iterator.__anext__(), wait)
             except StopAsyncIteration:
                 break
+            except TimeoutError:
+                if finished:
+                    break
+                raise _stream_error(TimeoutError(), call.model) from None
             except Exception as exc:
                 raise _stream_error(exc, call.model) from None
             last_usage = getattr(chunk, "usage", None) or last_usage

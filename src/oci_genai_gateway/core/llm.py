@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import os
 from types import ModuleType
@@ -15,6 +16,12 @@ _LITELLM_ENV = {
     "LITELLM_OFFLINE_MODE": "true",
     "LITELLM_LOG": "ERROR",
 }
+
+# Headers of the last failed OCI response in this request; LiteLLM drops them (Retry-After
+# included) when it turns an HTTP error into an exception.
+error_headers: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "oci_error_headers", default=None
+)
 
 # OCI's GENERIC format reports OpenAI-style lower-case reasons; LiteLLM 1.110 only knows
 # COHERE's upper-case ones and collapses everything else to "stop".
@@ -58,7 +65,40 @@ def load_litellm() -> ModuleType:
         setattr(module, "normalize_oci_finish_reason", normalize_finish_reason)  # noqa: B010
     _request_stream_usage()
     _capture_stream_usage()
+    _capture_error_headers()
     return litellm
+
+
+def _capture_error_headers() -> None:
+    """Record an OCI error response's headers where `call_upstream` can read Retry-After."""
+    import httpx
+    from litellm.llms.custom_httpx.http_handler import AsyncHTTPHandler
+
+    handler: Any = AsyncHTTPHandler
+    if getattr(handler, "_gateway_headers_patch", False):
+        return
+    original = handler.post
+
+    async def post(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await original(self, *args, **kwargs)
+        except httpx.HTTPStatusError as exc:
+            _record(exc.response.headers)
+            raise
+        except Exception as exc:
+            response = getattr(exc, "response", None)
+            if response is not None and getattr(response, "headers", None) is not None:
+                _record(response.headers)
+            raise
+
+    handler.post = post
+    handler._gateway_headers_patch = True
+
+
+def _record(headers: Any) -> None:
+    sink = error_headers.get()
+    if sink is not None:
+        sink.update({str(k).lower(): str(v) for k, v in headers.items()})
 
 
 def _request_stream_usage() -> None:

@@ -17,6 +17,7 @@ from oci_genai_gateway.core.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
+from oci_genai_gateway.core.llm import error_headers
 from oci_genai_gateway.core.signers import RefreshingSigner
 
 log = logging.getLogger(__name__)
@@ -41,12 +42,14 @@ async def call_upstream(
     refreshed = False
     attempt = 0
     while True:
+        sink: dict[str, str] = {}
+        error_headers.set(sink)
         try:
             return await asyncio.wait_for(make_call(), deadline)
         except TimeoutError:
             raise UpstreamTimeout(f"OCI Generative AI did not answer within {deadline:g} s.") from None
         except Exception as exc:
-            mapped = map_exception(exc, model)
+            mapped = map_exception(exc, model, sink)
         if isinstance(mapped, _IdentityRejected):
             if refreshed:
                 log.error(
@@ -65,7 +68,9 @@ async def call_upstream(
         raise mapped
 
 
-def map_exception(exc: BaseException, model: str) -> GatewayError | _IdentityRejected:
+def map_exception(
+    exc: BaseException, model: str, headers: dict[str, str] | None = None
+) -> GatewayError | _IdentityRejected:
     """Translate a LiteLLM/OCI exception into our hierarchy (DESIGN.md's mapping)."""
     if isinstance(exc, GatewayError):
         return exc
@@ -80,7 +85,8 @@ def map_exception(exc: BaseException, model: str) -> GatewayError | _IdentityRej
         return ModelNotFound(model, "(OCI: NotAuthorizedOrNotFound; check the name and the IAM policy.)")
     if status == 429:
         return RateLimited(
-            "OCI Generative AI is rate limiting requests; retry later.", retry_after=_retry_after(exc)
+            "OCI Generative AI is rate limiting requests; retry later.",
+            retry_after=(headers or {}).get("retry-after") or _retry_after(exc),
         )
     if status in (400, 413, 422):
         code = "context_length_exceeded" if name == "ContextWindowExceededError" else None

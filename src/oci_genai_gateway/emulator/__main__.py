@@ -60,11 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         "--state-dir", type=Path, help="issuer key and minted credentials (default: a temp dir)"
     )
     parser.add_argument("--region", default="us-chicago-1")
+    parser.add_argument("--page-size", type=int, default=100, help="models per page when no limit is asked")
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
     state_dir: Path = (args.state_dir or Path(tempfile.mkdtemp(prefix="oci-genai-emulator-"))).resolve()
     _raise_fd_limit()
-    app = create_app(EmulatorConfig(state_dir=state_dir, region=args.region))
+    app = create_app(EmulatorConfig(state_dir=state_dir, region=args.region, page_size=args.page_size))
     config = uvicorn.Config(
         app,
         host=args.host,

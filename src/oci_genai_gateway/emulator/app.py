@@ -233,6 +233,6 @@ async def _embed(call: Call) -> Response:
 
 
 async def _models(call: Call) -> Response:
-    body, next_page = listing.list_models(call.request.query_params)
+    body, next_page = listing.list_models(call.request.query_params, call.state.config.page_size)
     headers = {"opc-next-page": next_page} if next_page else {}
     return JSONResponse(body, headers=headers)

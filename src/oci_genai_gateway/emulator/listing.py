@@ -18,14 +18,14 @@ _DEFAULT_LIMIT = 100
 _MAX_LIMIT = 1000
 
 
-def list_models(query: QueryParams) -> tuple[dict[str, Any], str | None]:
+def list_models(query: QueryParams, default_limit: int = _DEFAULT_LIMIT) -> tuple[dict[str, Any], str | None]:
     """The page of models the query asks for, and the next page token if there is more."""
     compartment = query.get("compartmentId")
     if not compartment:
         raise invalid("compartmentId is required")
     models = [m for m in MODELS if _matches(m, query)]
     models = _sorted(models, query.get("sortBy", "timeCreated"), query.get("sortOrder"))
-    limit = _int(query.get("limit"), "limit", _DEFAULT_LIMIT)
+    limit = _int(query.get("limit"), "limit", default_limit)
     if not 1 <= limit <= _MAX_LIMIT:
         raise invalid(f"limit must be between 1 and {_MAX_LIMIT}")
     start = _offset(query.get("page"))

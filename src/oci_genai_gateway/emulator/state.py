@@ -23,6 +23,7 @@ class EmulatorConfig:
     region: str = "us-chicago-1"
     max_skew_seconds: int = 300
     hold_timeout_seconds: float = 120.0
+    page_size: int = 100  # OCI's default page; tests shrink it so consumers must follow pages
 
 
 class RequestLog:
