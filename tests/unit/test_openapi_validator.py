@@ -7,7 +7,10 @@ from tests.openapi import validate
 
 
 def test_accepts_valid_error_envelope() -> None:
-    validate({"error": {"message": "m", "type": "invalid_request_error", "param": None, "code": None}}, "ErrorResponse")
+    validate(
+        {"error": {"message": "m", "type": "invalid_request_error", "param": None, "code": None}},
+        "ErrorResponse",
+    )
 
 
 def test_rejects_error_envelope_missing_message() -> None:
@@ -22,8 +25,12 @@ def test_rejects_chat_completion_with_wrong_object() -> None:
         "created": 1,
         "model": "m",
         "choices": [
-            {"index": 0, "finish_reason": "stop", "logprobs": None,
-             "message": {"role": "assistant", "content": "x", "refusal": None}}
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "logprobs": None,
+                "message": {"role": "assistant", "content": "x", "refusal": None},
+            }
         ],
     }
     with pytest.raises(jsonschema.ValidationError):
