@@ -74,7 +74,8 @@ def test_chat_answers_in_openai_shape(client: openai.OpenAI, model: str) -> None
     assert choice["message"]["role"] == "assistant"
     assert model in choice["message"]["content"]
     usage = body["usage"]
-    assert usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
+    assert usage["prompt_tokens"] > 0
+    assert usage["completion_tokens"] > 0
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
 
 
@@ -132,10 +133,12 @@ def test_stream_with_usage(client: openai.OpenAI) -> None:
     text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
     assert LLAMA in text
     finishes = [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]]
-    assert finishes[-1] == "stop" and finishes.count("stop") == 1
+    assert finishes[-1] == "stop"
+    assert finishes.count("stop") == 1
     usage_chunk = chunks[-1]
     assert usage_chunk["choices"] == []
-    assert usage_chunk["usage"]["completion_tokens"] > 0 and usage_chunk["usage"]["prompt_tokens"] > 0
+    assert usage_chunk["usage"]["completion_tokens"] > 0
+    assert usage_chunk["usage"]["prompt_tokens"] > 0
 
 
 def test_stream_matches_the_non_streamed_answer(client: openai.OpenAI) -> None:
@@ -279,3 +282,15 @@ def test_stream_ends_when_oci_keeps_the_connection_open(
     assert chunks[-1]["usage"]["total_tokens"] > 0
     assert emulator.requests("/actions/chat")[-1]["fault"], "the emulator held the connection open"
     assert emulator.held() == 0, "the gateway closed the upstream connection once it had everything"
+
+
+def test_reasoning_effort_reaches_oci_or_is_a_named_400(client: openai.OpenAI, emulator: Emulator) -> None:
+    client.chat.completions.create(
+        model="openai.gpt-oss-120b", messages=[{"role": "user", "content": "think"}], reasoning_effort="low"
+    )
+    assert last_chat_request(emulator)["chatRequest"]["reasoningEffort"] == "LOW"
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(
+            model=COHERE, messages=[{"role": "user", "content": "think"}], reasoning_effort="low"
+        )
+    assert info.value.body["param"] == "reasoning_effort"  # type: ignore[index]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import array
 import base64
-import json
 import math
 from typing import Any
 
@@ -108,7 +107,8 @@ def test_models_list_keeps_served_models_once_plus_aliases(
     validate(raw, "ListModelsResponse")
     ids = [m["id"] for m in raw["data"]]
     assert len(ids) == len(set(ids)), "OCI lists some models once per version; we list each once"
-    assert "meta.llama-3.3-70b-instruct" in ids and "cohere.embed-v4.0" in ids
+    assert "meta.llama-3.3-70b-instruct" in ids
+    assert "cohere.embed-v4.0" in ids
     assert "cohere.command-r-08-2024" in ids, "deprecated but not retired: still served"
     assert "meta.llama-3.1-405b-instruct" not in ids, "retired for on-demand use"
     assert not any(i.startswith("ft-") for i in ids), "custom models are only reachable via endpoints"

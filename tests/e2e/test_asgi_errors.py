@@ -50,7 +50,8 @@ def test_missing_or_wrong_key_is_401_and_never_echoed(
     assert message in error["message"]
     assert error["code"] == "invalid_api_key"
     assert response.headers["www-authenticate"].startswith("Bearer")
-    assert "sk-wrong-key" not in response.text and KEY not in response.text
+    assert "sk-wrong-key" not in response.text
+    assert KEY not in response.text
 
 
 def test_both_rotation_keys_work_and_logs_name_keys_never_values(gateway: GatewayProcess) -> None:
@@ -61,12 +62,14 @@ def test_both_rotation_keys_work_and_logs_name_keys_never_values(gateway: Gatewa
         )
     log = gateway.log_path.read_text()
     assert '"key_name": "rotated"' in log
-    assert KEY not in log and ROTATED_KEY not in log
+    assert KEY not in log
+    assert ROTATED_KEY not in log
 
 
 def test_health_needs_no_key(gateway: GatewayProcess) -> None:
     response = httpx.get(f"{gateway.url}/health/readiness")
-    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
 
 
 @pytest.mark.parametrize(
@@ -159,13 +162,13 @@ def test_upstream_failure_when_opening_a_stream_is_a_status_not_a_broken_stream(
 
 def test_stream_cut_mid_way_ends_with_an_error_event(client: openai.OpenAI, emulator: Emulator) -> None:
     emulator.inject_fault("cut=2", path="/20231130/actions/chat")
-    received = []
-    with pytest.raises(openai.APIError):
-        for chunk in client.chat.completions.create(
-            model=LLAMA, messages=[{"role": "user", "content": "a long enough prompt"}], stream=True
-        ):
-            received.append(chunk)
-    assert received, "the chunks before the cut reached the client"
+    stream = client.chat.completions.create(
+        model=LLAMA, messages=[{"role": "user", "content": "a long enough prompt"}], stream=True
+    )
+    received = [next(stream)]
+    with pytest.raises(openai.APIError, match="OCI Generative AI failed"):
+        received.extend(stream)
+    assert received[0].choices[0].delta.role == "assistant", "the chunks before the cut reached the client"
 
 
 def test_oci_401_refreshes_the_token_and_retries_once(client: openai.OpenAI, emulator: Emulator) -> None:
@@ -238,3 +241,23 @@ def test_cors_allows_the_configured_origin_only(gateway: GatewayProcess) -> None
         f"{gateway.base_url}/models", headers={"Origin": ALLOWED_ORIGIN, "Authorization": f"Bearer {KEY}"}
     )
     assert actual.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+
+
+def test_bad_settings_stop_the_server_with_one_clear_line(emulator: Emulator, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.fixtures.gateway import gateway_env
+
+    env = gateway_env(emulator, {}, GATEWAY_COMPARTMENT_ID="not-an-ocid")
+    done = subprocess.run(
+        [sys.executable, "-m", "oci_genai_gateway", "serve", "--port", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "GATEWAY_COMPARTMENT_ID" in lines[0]

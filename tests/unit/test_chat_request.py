@@ -110,7 +110,9 @@ def test_parameters_are_forwarded_and_max_completion_tokens_wins() -> None:
 
 def test_stream_flags_and_parallel_tool_calls() -> None:
     call = parse(stream=True, stream_options={"include_usage": True}, parallel_tool_calls=False, n=1)
-    assert call.stream and call.include_usage and call.single_tool_call
+    assert call.stream
+    assert call.include_usage
+    assert call.single_tool_call
     assert not parse().single_tool_call
     assert parse(n=3).n == 3
 

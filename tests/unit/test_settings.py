@@ -54,7 +54,8 @@ def test_api_keys_in_both_forms_and_never_in_errors_or_repr() -> None:
         parse_api_keys("alice:sk-secret-1,oops")
     assert "sk-secret-1" not in str(info.value)
     s = Settings.from_env({**BASE, "GATEWAY_API_KEYS": "alice:sk-secret-1"})
-    assert "sk-secret-1" not in repr(s) and "alice" in repr(s)
+    assert "sk-secret-1" not in repr(s)
+    assert "alice" in repr(s)
 
 
 def test_aliases_and_dedicated_endpoints_resolve() -> None:
@@ -68,7 +69,8 @@ def test_aliases_and_dedicated_endpoints_resolve() -> None:
     assert s.resolve("tuned") == Target("cohere.command-r-08-2024", "ocid1.generativeaiendpoint.oc1..e1")
     assert s.resolve("xai.grok-4") == Target("xai.grok-4")
     raw = s.resolve("ocid1.generativeaiendpoint.oc1..raw")
-    assert raw.dedicated and raw.endpoint_id == "ocid1.generativeaiendpoint.oc1..raw"
+    assert raw.dedicated
+    assert raw.endpoint_id == "ocid1.generativeaiendpoint.oc1..raw"
 
 
 def test_settings_are_frozen() -> None:

@@ -15,6 +15,11 @@ _LITELLM_ENV = {
     "LITELLM_MODE": "PRODUCTION",
     "LITELLM_OFFLINE_MODE": "true",
     "LITELLM_LOG": "ERROR",
+    # LiteLLM's shared aiohttp pool allows 500 connections per host (1000 in all); every open
+    # stream holds one, so stream 501 to OCI would wait for another to finish before it starts.
+    # Let the open-file limit bound concurrent streams instead (bench/streams.py, issue 6).
+    "AIOHTTP_CONNECTOR_LIMIT": "10000",
+    "AIOHTTP_CONNECTOR_LIMIT_PER_HOST": "10000",
 }
 
 # Headers of the last failed OCI response in this request; LiteLLM drops them (Retry-After

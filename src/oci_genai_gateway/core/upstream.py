@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _RETRY_BACKOFF_SECONDS = 0.25
+_PARAM = re.compile(r"param `(\w+)`")
+_PARAMS = re.compile(r"parameters: \[([^\]]*)\]")
 
 
 class _IdentityRejected(Exception):
@@ -88,9 +91,21 @@ def map_exception(
             "OCI Generative AI is rate limiting requests; retry later.",
             retry_after=(headers or {}).get("retry-after") or _retry_after(exc),
         )
+    if name == "UnsupportedParamsError":
+        # LiteLLM's text tells operators to set drop_params; clients need the parameter's name.
+        names = _PARAMS.search(str(exc))
+        unsupported = [n.strip(" '\"") for n in names[1].split(",")] if names else []
+        return InvalidRequest(
+            f"Unsupported parameter(s) for model '{model}' on OCI Generative AI: {', '.join(unsupported)}.",
+            param=unsupported[0] if unsupported else None,
+        )
     if status in (400, 413, 422):
         code = "context_length_exceeded" if name == "ContextWindowExceededError" else None
-        return InvalidRequest(detail or "OCI Generative AI rejected the request.", code=code)
+        # LiteLLM names a parameter OCI cannot take as "param `x`"; hand it on as OpenAI's `param`.
+        named = _PARAM.search(detail)
+        return InvalidRequest(
+            detail or "OCI Generative AI rejected the request.", code=code, param=named[1] if named else None
+        )
     if (isinstance(status, int) and status >= 500) or name in ("APIConnectionError", "APIError"):
         return UpstreamError(f"OCI Generative AI failed ({status or 'connection error'}).")
     log.error("unexpected upstream exception", extra={"event": "upstream_bug", "exc_type": name})
