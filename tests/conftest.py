@@ -1,1 +1,6 @@
-pytest_plugins = ["tests.fixtures.emulator", "tests.fixtures.gateway"]
+pytest_plugins = [
+    "tests.fixtures.emulator",
+    "tests.fixtures.gateway",
+    "tests.fixtures.localgw",
+    "tests.fixtures.node",
+]

@@ -1,0 +1,210 @@
+"""The local gateway's ASGI app: one rendered deployment spec executed over real fdk functions."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from oci_genai_gateway import apigw_spec
+from oci_genai_gateway.apigw_spec import SpecError
+from oci_genai_gateway.localgw import http
+from oci_genai_gateway.localgw.auth import (
+    Authenticator,
+    AuthorizerFailed,
+    Clock,
+    Denial,
+    RequestView,
+    failure_response,
+)
+from oci_genai_gateway.localgw.http import BodyTooLarge, Headers, Receive, Response, Scope, Send
+from oci_genai_gateway.localgw.invoke import (
+    FunctionTarget,
+    FunctionTimeout,
+    FunctionUnavailable,
+    HttpCall,
+    Invoker,
+    request_id,
+)
+from oci_genai_gateway.localgw.policies import (
+    RateLimiter,
+    add_cors_headers,
+    is_preflight,
+    preflight_response,
+    too_many_requests,
+)
+from oci_genai_gateway.localgw.spec import FunctionBackend, Route, StockBackend, parse
+
+log = logging.getLogger(__name__)
+
+
+class LocalGateway:
+    """Does per request what OCI API Gateway does with the spec: a development and test tool only."""
+
+    def __init__(
+        self,
+        spec: Mapping[str, Any],
+        functions: Mapping[str, FunctionTarget],
+        *,
+        path_prefix: str = "/",
+        clock: Clock = time.time,
+        body_limit: int = apigw_spec.FUNCTION_BODY_LIMIT_BYTES,
+        validate: bool = True,
+    ) -> None:
+        if validate:
+            apigw_spec.validate(spec)
+        self.deployment = parse(spec)
+        self._functions = dict(functions)
+        missing = sorted(self.deployment.function_ids() - self._functions.keys())
+        if missing:
+            raise SpecError(f"no socket for function {missing[0]!r}")
+        self.prefix = "/" + path_prefix.strip("/") if path_prefix.strip("/") else ""
+        self.body_limit = body_limit
+        self.invoker = Invoker()
+        self.invocations: Counter[str] = Counter()  # function id -> route invokes (for tests)
+        rate = self.deployment.rate_limit
+        self.limiter = RateLimiter(rate, clock) if rate is not None else None
+        auth = self.deployment.auth
+        self.authenticator = (
+            Authenticator(auth, self.target, self.invoker, clock) if auth is not None else None
+        )
+
+    def target(self, function_id: str) -> FunctionTarget:
+        """Where `function_id` listens now."""
+        return self._functions[function_id]
+
+    def bind(self, function_id: str, target: FunctionTarget) -> None:
+        """Point a function at another socket, as a redeploy with new config does on OCI."""
+        self._functions[function_id] = target
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI entry point."""
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        headers = http.request_headers(scope)
+        rid = request_id()
+        started = time.monotonic()
+        try:
+            response = await self._handle(scope, receive, headers, rid)
+        except Exception:
+            log.exception("local gateway failed", extra={"event": "localgw_bug"})
+            response = http.gateway_error(500)
+        add_cors_headers(self.deployment.cors, headers, response)
+        response.headers.set("opc-request-id", rid)
+        log.info(
+            "%s %s -> %d (%.0f ms)",
+            scope["method"],
+            scope["path"],  # the path only: a query string could carry a secret
+            response.status,
+            (time.monotonic() - started) * 1000,
+            extra={"event": "localgw_request"},
+        )
+        await http.send_response(send, response)
+
+    async def _handle(self, scope: Scope, receive: Receive, headers: Headers, rid: str) -> Response:
+        method = str(scope["method"]).upper()
+        raw_path = bytes(scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        raw_path = raw_path.split("?", 1)[0]
+        if raw_path != self.prefix and not raw_path.startswith(self.prefix + "/"):
+            return http.gateway_error(404)
+        client_ip = scope["client"][0] if scope.get("client") else "0.0.0.0"
+        if self.limiter is not None:
+            wait = self.limiter.admit(client_ip)
+            if wait is not None:
+                return too_many_requests(wait)
+        cors = self.deployment.cors
+        if cors is not None and is_preflight(method, headers):
+            answer = preflight_response(cors, headers)
+            if answer is not None:
+                return answer
+            # A refused origin gets no policy answer: the request is routed like any other.
+        found = self._route(method, raw_path[len(self.prefix) :] or "/")
+        if isinstance(found, int):
+            return http.gateway_error(found)
+        route, params = found
+        if _declared_length(headers) > self.body_limit:
+            return http.gateway_error(413)
+        query = scope.get("query_string", b"").decode("latin-1")
+        refusal = await self._authenticate(route, headers, query, params, rid)
+        if refusal is not None:
+            return refusal
+        try:
+            body = await http.read_body(receive, self.body_limit)
+        except BodyTooLarge:
+            return http.gateway_error(413)
+        if isinstance(route.backend, StockBackend):
+            stock = route.backend
+            return Response(stock.status, stock.body.encode(), Headers(stock.headers))
+        url = raw_path + (f"?{query}" if query else "")
+        call = HttpCall(method, url, headers, body, client_ip, rid)
+        return await self._invoke(route.backend, call)
+
+    def _route(self, method: str, path: str) -> tuple[Route, dict[str, str]] | int:
+        """The matching route and its path parameters, or 404/405."""
+        trimmed = path.strip("/")
+        segments = [unquote(s) for s in trimmed.split("/")] if trimmed else []
+        status = 404
+        for route in self.deployment.routes:
+            params = route.match(segments)
+            if params is None:
+                continue
+            if method in route.methods or "ANY" in route.methods:
+                return route, params
+            status = 405
+        return status
+
+    async def _authenticate(
+        self, route: Route, headers: Headers, query: str, params: dict[str, str], rid: str
+    ) -> Response | None:
+        """None when the request may go on, else the response that refuses it."""
+        auth = self.authenticator
+        if route.anonymous or auth is None:
+            return None
+        view = RequestView(headers, dict(parse_qsl(query)), params)
+        data = auth.arguments(view)
+        try:
+            decision = Denial() if data is None else await auth.decide(data, rid)
+        except AuthorizerFailed as exc:
+            log.warning("authorizer failed: %s", exc, extra={"event": "localgw_authorizer_failed"})
+            return http.gateway_error(502)
+        if isinstance(decision, Denial):
+            return failure_response(auth.policy.failure, decision)
+        return None
+
+    async def _invoke(self, backend: FunctionBackend, call: HttpCall) -> Response:
+        self.invocations[backend.function_id] += 1
+        try:
+            reply = await self.invoker.http(self.target(backend.function_id), call)
+        except FunctionTimeout:
+            return http.gateway_error(504)
+        except FunctionUnavailable as exc:
+            log.warning("function unavailable: %s", exc, extra={"event": "localgw_function_down"})
+            return http.gateway_error(502)
+        if reply.fdk_status != 200:
+            # An uncaught exception (502) or a timeout (504) inside the function: OCI hides the
+            # function's text behind its own error.
+            return http.gateway_error(504 if reply.fdk_status == 504 else 502)
+        return Response(reply.status, reply.body, reply.headers)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.invoker.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _declared_length(headers: Headers) -> int:
+    try:
+        return int(headers.get("content-length") or 0)
+    except ValueError:
+        return 0

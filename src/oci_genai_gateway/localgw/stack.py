@@ -1,0 +1,141 @@
+"""The local serverless stack: the four functions under fdk behind a local gateway, OCI being the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from oci_genai_gateway import apigw_spec
+from oci_genai_gateway.localgw.app import LocalGateway
+from oci_genai_gateway.localgw.auth import Clock
+from oci_genai_gateway.localgw.functions import FunctionProcess, start_function
+from oci_genai_gateway.localgw.invoke import Invoker, request_id
+from oci_genai_gateway.localgw.server import ThreadedServer
+
+ROUTE_FUNCTIONS = ("chat", "embeddings", "models")
+AUTHORIZER = "authorizer"
+REGION = "us-chicago-1"
+# The emulator's default compartment (emulator.credentials.DEFAULT_COMPARTMENT), kept literal so
+# that this module does not import the emulator package.
+COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaaemulatoremulatoremulatoremulatorcompartment"
+
+
+def render_local_spec(*, cors_origins: Sequence[str] = (), rate_limit_rps: int = 10) -> dict[str, Any]:
+    """The apigw/ spec rendered with the local function names as function ids."""
+    values = {
+        **apigw_spec.DEFAULT_VALUES,
+        "CHAT_FUNCTION_ID": "chat",
+        "EMBEDDINGS_FUNCTION_ID": "embeddings",
+        "MODELS_FUNCTION_ID": "models",
+        "AUTHORIZER_FUNCTION_ID": AUTHORIZER,
+        "CORS_ALLOWED_ORIGINS": list(cors_origins),
+        "RATE_LIMIT_RPS": rate_limit_rps,
+    }
+    return apigw_spec.render(values)
+
+
+def mint_resource_principal(emulator_url: str, out_dir: Path, ttl_seconds: int = 3600) -> dict[str, str]:
+    """Resource-principal files minted by the emulator, as the platform hands them to a function."""
+    body = {"out_dir": str(out_dir), "ttl_seconds": ttl_seconds, "region": REGION}
+    response = httpx.post(f"{emulator_url}/_emulator/resource-principal", json=body, timeout=30)
+    response.raise_for_status()
+    env: dict[str, str] = response.json()["env"]
+    return env
+
+
+def route_function_env(emulator_url: str, rp_env: Mapping[str, str]) -> dict[str, str]:
+    """Config of the chat/embeddings/models functions: resource principal, emulator as OCI, no keys."""
+    return {
+        **rp_env,
+        "GATEWAY_AUTH": "resource_principal",
+        "GATEWAY_OCI_ENDPOINT": emulator_url,
+        "GATEWAY_REGION": REGION,
+        "GATEWAY_COMPARTMENT_ID": COMPARTMENT,
+    }
+
+
+@dataclass
+class LocalStack:
+    """Running functions and the gateway app serving them (on a thread unless served by the caller)."""
+
+    gateway: LocalGateway
+    functions: dict[str, FunctionProcess]
+    server: ThreadedServer | None = None
+    workdir: Path | None = None
+    _stopped: bool = field(default=False, repr=False)
+
+    @property
+    def url(self) -> str:
+        """The gateway's base URL (with the deployment prefix)."""
+        if self.server is None:
+            raise RuntimeError("the stack's gateway is served by the caller")
+        return self.server.url
+
+    def warm(self, timeout: float = 120.0) -> None:
+        """Invoke every route function once so their cold start (LiteLLM import) is paid up front."""
+        functions = [self.functions[name] for name in ROUTE_FUNCTIONS]
+        asyncio.run(asyncio.wait_for(_warm(functions), timeout))
+
+    def stop(self) -> None:
+        """Stop the server and every function; idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.server is not None:
+            self.server.stop()
+        for function in self.functions.values():
+            function.stop()
+
+
+def start_stack(
+    emulator_url: str,
+    workdir: Path,
+    *,
+    api_keys: str,
+    spec: Mapping[str, Any] | None = None,
+    route_env: Mapping[str, str] | None = None,
+    authorizer_env: Mapping[str, str] | None = None,
+    clock: Clock = time.time,
+    path_prefix: str = "/",
+    port: int | None = 0,
+) -> LocalStack:
+    """Start the four functions and a gateway on 127.0.0.1:`port` (None: the caller serves it)."""
+    rp_env = mint_resource_principal(emulator_url, workdir / "resource-principal")
+    env = {**route_function_env(emulator_url, rp_env), **(route_env or {})}
+    functions: dict[str, FunctionProcess] = {}
+    try:
+        for name in ROUTE_FUNCTIONS:
+            functions[name] = start_function(name, env)
+        functions[AUTHORIZER] = start_function(
+            AUTHORIZER, {"GATEWAY_API_KEYS": api_keys, **(authorizer_env or {})}
+        )
+        for function in functions.values():
+            function.wait_listening()
+        targets = {name: function.target for name, function in functions.items()}
+        gateway = LocalGateway(
+            spec if spec is not None else render_local_spec(), targets, clock=clock, path_prefix=path_prefix
+        )
+        stack = LocalStack(gateway, functions, workdir=workdir)
+        if port is not None:
+            stack.server = ThreadedServer(gateway, port).start()
+    except BaseException:
+        # wait_listening already put a dead function's log into the error.
+        for function in functions.values():
+            function.stop()
+        raise
+    return stack
+
+
+async def _warm(functions: list[FunctionProcess]) -> None:
+    invoker = Invoker()
+    try:
+        calls = [invoker.plain(f.target, b"{}", request_id()) for f in functions]
+        await asyncio.gather(*calls)
+    finally:
+        await invoker.aclose()

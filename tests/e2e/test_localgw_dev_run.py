@@ -1,0 +1,126 @@
+"""`make run` (python -m oci_genai_gateway.dev): the serverless stack and --asgi as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from oci_genai_gateway.dev import DEMO_KEY
+from tests.fixtures.gateway import free_port, stop
+
+pytestmark = pytest.mark.slow
+Starter = Callable[..., subprocess.Popen[str]]
+
+
+class Output:
+    """A child's stdout read on a thread, so waiting for a line can time out."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._pump, args=(process,), daemon=True).start()
+
+    def _pump(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self._queue.put(line)
+        self._queue.put(None)
+
+    def wait_for(self, pattern: str, timeout: float = 90.0) -> re.Match[str]:
+        """The first line matching `pattern`; fail with everything read so far otherwise."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.lines.append(line)
+            found = re.search(pattern, line)
+            if found:
+                return found
+        pytest.fail(f"no line matching {pattern!r}:\n{''.join(self.lines)[-4000:]}")
+
+
+@pytest.fixture
+def run_dev() -> Iterator[Starter]:
+    """Start `python -m oci_genai_gateway.dev ...` processes; any left running are stopped after."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(*args: str) -> subprocess.Popen[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "OCI_RESOURCE_"))}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "oci_genai_gateway.dev", *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        started.append(process)
+        return process
+
+    try:
+        yield start
+    finally:
+        for process in started:
+            stop(process)
+
+
+def test_make_run_serves_the_serverless_stack_and_cleans_up_on_ctrl_c(run_dev: Starter) -> None:
+    port = free_port()
+    process = run_dev("--port", str(port))
+    output = Output(process)
+    base = output.wait_for(r"Local API Gateway \(OpenAI base URL\): (\S+)").group(1)
+    assert base == f"http://127.0.0.1:{port}/v1"
+    assert output.wait_for(r"API key:\s+(\S+)").group(1) == DEMO_KEY
+    logs = [Path(output.wait_for(rf"{name}: (\S+function\.log)").group(1)) for name in ("chat", "authorizer")]
+    output.wait_for(r"curl ")
+
+    with openai.OpenAI(base_url=base, api_key=DEMO_KEY, max_retries=0) as client:
+        reply = client.chat.completions.create(
+            model="xai.grok-3-mini", messages=[{"role": "user", "content": "hi"}]
+        )
+        assert "xai.grok-3-mini" in (reply.choices[0].message.content or "")
+        with pytest.raises(openai.AuthenticationError):
+            client.with_options(api_key="sk-wrong-key-000000000").models.list()
+    assert httpx.get(f"http://127.0.0.1:{port}/health/readiness", timeout=10).status_code == 200
+
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 0
+    # Every function's socket directory is gone with its process.
+    for log in logs:
+        assert not log.parent.exists(), log.parent
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{port}/health/readiness", timeout=2)
+
+
+def test_make_run_asgi_keeps_the_asgi_server(run_dev: Starter) -> None:
+    port = free_port()
+    process = run_dev("--asgi", "--port", str(port))
+    output = Output(process)
+    base = output.wait_for(r"Gateway \(OpenAI-compatible\): (\S+)").group(1)
+    key = output.wait_for(r"API key:\s+(\S+)").group(1)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            response = httpx.get(f"{base}/models", headers={"Authorization": f"Bearer {key}"}, timeout=5)
+            break
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "the ASGI server did not come up"
+            time.sleep(0.1)
+    assert response.status_code == 200
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 0

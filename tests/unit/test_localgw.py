@@ -1,0 +1,241 @@
+"""Local gateway pieces in isolation: spec reading, path templates, policies, the authorizer cache."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from oci_genai_gateway.apigw_spec import SpecError
+from oci_genai_gateway.localgw.__main__ import parse_functions
+from oci_genai_gateway.localgw.auth import (
+    MAX_CACHE_SECONDS,
+    Authenticator,
+    AuthorizerFailed,
+    Denial,
+    Grant,
+    RequestView,
+    failure_response,
+)
+from oci_genai_gateway.localgw.http import Headers
+from oci_genai_gateway.localgw.invoke import FunctionReply, FunctionTarget
+from oci_genai_gateway.localgw.policies import RateLimiter, client_key, preflight_response
+from oci_genai_gateway.localgw.spec import CorsPolicy, FailurePolicy, HeaderSet, RateLimit, parse
+from oci_genai_gateway.localgw.stack import render_local_spec
+
+SPEC = render_local_spec(cors_origins=["http://a.example"])
+
+
+class Clock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FakeInvoker:
+    """Stands in for the fdk socket: answers plain invokes with a queued status and body."""
+
+    def __init__(self, *answers: tuple[int, Any]) -> None:
+        self.answers = list(answers)
+        self.events: list[dict[str, Any]] = []
+
+    async def plain(self, target: FunctionTarget, body: bytes, rid: str) -> FunctionReply:
+        self.events.append(json.loads(body))
+        status, payload = self.answers.pop(0)
+        raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        return FunctionReply(status, status, Headers(), raw)
+
+
+def authenticator(invoker: FakeInvoker, clock: Clock) -> Authenticator:
+    policy = parse(SPEC).auth
+    assert policy is not None
+    return Authenticator(policy, lambda _id: FunctionTarget("/unused"), invoker, clock)  # type: ignore[arg-type]
+
+
+def grant_until(stamp: float) -> dict[str, Any]:
+    expires = datetime.fromtimestamp(stamp, tz=UTC).isoformat()
+    return {"active": True, "principal": "p", "scope": ["openai"], "expiresAt": expires, "context": {}}
+
+
+def test_the_repository_spec_is_read_completely() -> None:
+    deployment = parse(SPEC)
+    assert [r.path for r in deployment.routes] == [
+        "/v1/chat/completions",
+        "/v1/embeddings",
+        "/v1/models",
+        "/v1/models/{model}",
+        "/health/readiness",
+    ]
+    assert [r.anonymous for r in deployment.routes] == [False, False, False, False, True]
+    assert deployment.function_ids() == {"chat", "embeddings", "models", "authorizer"}
+    assert deployment.auth is not None
+    assert deployment.auth.cache_key == ("authorization",)
+    assert deployment.cors is not None
+    assert deployment.cors.origins == ("http://a.example",)
+    assert deployment.rate_limit == RateLimit(10, per_client=True)
+
+
+def _usage_plans(spec: dict[str, Any]) -> None:
+    spec["requestPolicies"]["usagePlans"] = {"tokenLocations": ["request.headers[X]"]}
+
+
+def _http_backend(spec: dict[str, Any]) -> None:
+    spec["routes"][0]["backend"] = {"type": "HTTP_BACKEND", "url": "https://x.example"}
+
+
+def _scoped_route(spec: dict[str, Any]) -> None:
+    spec["routes"][0]["requestPolicies"]["authorization"] = {"type": "ANY_OF", "allowedScope": ["x"]}
+
+
+def _body_argument(spec: dict[str, Any]) -> None:
+    spec["requestPolicies"]["authentication"]["parameters"] = {"authorization": "request.body"}
+
+
+def _unknown_cache_key(spec: dict[str, Any]) -> None:
+    spec["requestPolicies"]["authentication"]["cacheKey"] = ["nope"]
+
+
+@pytest.mark.parametrize(
+    "change", [_usage_plans, _http_backend, _scoped_route, _body_argument, _unknown_cache_key]
+)
+def test_what_is_not_emulated_is_refused_loudly(change: Any) -> None:
+    spec = copy.deepcopy(SPEC)
+    change(spec)
+    with pytest.raises(SpecError, match=r"not emulated|cacheKey"):
+        parse(spec)
+
+
+@pytest.mark.parametrize(
+    ("template", "segments", "expected"),
+    [
+        ("/v1/models/{model}", ["v1", "models", "xai.grok-4"], {"model": "xai.grok-4"}),
+        ("/v1/models/{model}", ["v1", "models"], None),
+        ("/v1/models/{model}", ["v1", "models", "a", "b"], None),
+        ("/v1/models", ["v1", "models"], {}),
+        ("/files/{rest*}", ["files", "a", "b"], {"rest": "a/b"}),
+        ("/files/{rest*}", ["files"], None),
+    ],
+)
+def test_path_templates(template: str, segments: list[str], expected: dict[str, str] | None) -> None:
+    spec = {"routes": [{"path": template, "methods": ["GET"], "backend": _stock()}]}
+    (route,) = parse(spec).routes
+    assert route.match(segments) == expected
+
+
+def _stock() -> dict[str, Any]:
+    return {"type": "STOCK_RESPONSE_BACKEND", "status": 200}
+
+
+def test_token_bucket_bursts_to_the_rate_then_refills_over_time() -> None:
+    clock = Clock()
+    limiter = RateLimiter(RateLimit(3, per_client=True), clock)
+    assert [limiter.admit("10.0.0.1") for _ in range(3)] == [None, None, None]
+    assert limiter.admit("10.0.0.1") == pytest.approx(1 / 3)
+    assert limiter.admit("10.0.0.2") is None  # another client, another bucket
+    clock.now += 1 / 3
+    assert limiter.admit("10.0.0.1") is None
+    assert limiter.admit("10.0.0.1") is not None
+
+
+def test_total_rate_key_shares_one_bucket() -> None:
+    limiter = RateLimiter(RateLimit(1, per_client=False), Clock())
+    assert limiter.admit("10.0.0.1") is None
+    assert limiter.admit("10.0.0.2") is not None
+
+
+def test_ipv6_clients_are_grouped_by_64_prefix() -> None:
+    assert client_key("2001:db8::1") == client_key("2001:db8::ffff:1") == "2001:db8::/64"
+    assert client_key("2001:db8:0:1::1") != client_key("2001:db8::1")
+    assert client_key("192.0.2.7") == "192.0.2.7"
+
+
+def test_wildcards_in_the_cors_policy() -> None:
+    cors = CorsPolicy(("*",), ("*",), ("*",), (), credentials=False, max_age=0)
+    request = Headers(
+        [
+            ("origin", "http://any.example"),
+            ("access-control-request-method", "PUT"),
+            ("access-control-request-headers", "x-one, x-two"),
+        ]
+    )
+    answer = preflight_response(cors, request)
+    assert answer is not None
+    assert answer.headers.get("access-control-allow-origin") == "*"
+    assert answer.headers.get("access-control-allow-methods") == "PUT"
+    assert answer.headers.get("access-control-allow-headers") == "x-one, x-two"
+    assert answer.headers.get("access-control-max-age") is None
+    assert answer.headers.get("vary") is None
+
+
+def test_failure_policy_header_transformations() -> None:
+    policy = FailurePolicy(
+        403,
+        "no",
+        (
+            HeaderSet("WWW-Authenticate", ("Bearer realm=x",), "OVERWRITE"),
+            HeaderSet("X-A", ("1", "2"), "APPEND"),
+            HeaderSet("Content-Type", ("text/plain",), "SKIP"),
+        ),
+    )
+    response = failure_response(policy, Denial('Bearer error="invalid_token"'))
+    assert (response.status, response.body) == (403, b"no")
+    assert response.headers.get_all("www-authenticate") == ["Bearer realm=x"]
+    assert response.headers.get_all("x-a") == ["1", "2"]
+    assert response.headers.get("content-type") == "application/json"  # SKIP kept the gateway's
+
+
+def test_without_a_failure_policy_the_authorizers_challenge_is_used() -> None:
+    response = failure_response(None, Denial("Bearer realm=r"))
+    assert response.status == 401
+    assert response.headers.get("www-authenticate") == "Bearer realm=r"
+
+
+async def test_grants_are_cached_until_expires_at() -> None:
+    clock = Clock()
+    invoker = FakeInvoker((200, grant_until(clock.now + 60)), (200, grant_until(clock.now + 200)))
+    auth = authenticator(invoker, clock)
+    data = auth.arguments(RequestView(Headers([("Authorization", "Bearer k")]), {}, {}))
+    assert data == {"authorization": "Bearer k"}
+    assert isinstance(await auth.decide(data, "r1"), Grant)
+    clock.now += 59
+    assert isinstance(await auth.decide(data, "r2"), Grant)
+    assert auth.calls == 1
+    assert invoker.events == [{"type": "USER_DEFINED", "data": {"authorization": "Bearer k"}}]
+    clock.now += 2
+    await auth.decide(data, "r3")
+    assert auth.calls == 2
+
+
+async def test_a_far_expires_at_is_capped_at_an_hour() -> None:
+    clock = Clock()
+    auth = authenticator(FakeInvoker((200, grant_until(clock.now + 86_400))), clock)
+    grant = await auth.decide({"authorization": "Bearer k"}, "r")
+    assert isinstance(grant, Grant)
+    assert grant.expires_at == clock.now + MAX_CACHE_SECONDS
+
+
+async def test_a_missing_argument_means_no_authorizer_call() -> None:
+    auth = authenticator(FakeInvoker(), Clock())
+    assert auth.arguments(RequestView(Headers(), {}, {})) is None
+
+
+@pytest.mark.parametrize("answer", [(502, {"error": "x"}), (200, b"not json"), (200, {"principal": "p"})])
+async def test_an_authorizer_without_a_clear_answer_fails(answer: tuple[int, Any]) -> None:
+    auth = authenticator(FakeInvoker(answer), Clock())
+    with pytest.raises(AuthorizerFailed):
+        await auth.decide({"authorization": "Bearer k"}, "r")
+
+
+def test_cli_function_list() -> None:
+    targets = parse_functions("chat=/tmp/a.sock, models=/tmp/b.sock", 45.0)
+    assert targets == {
+        "chat": FunctionTarget("/tmp/a.sock", 45.0),
+        "models": FunctionTarget("/tmp/b.sock", 45.0),
+    }
+    with pytest.raises(SpecError):
+        parse_functions("chat=relative.sock", 30.0)
