@@ -28,3 +28,9 @@ test: lint
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# `fn deploy` builds each function from its own directory: stage this checkout's wheel and the lock
+# (constraints.txt) into functions/*/wheels/ first (gitignored; see docs/FUNCTIONS.md).
+.PHONY: functions
+functions: $(STAMP)
+	$(BIN)/python functions/build.py

@@ -3,4 +3,5 @@ pytest_plugins = [
     "tests.fixtures.gateway",
     "tests.fixtures.localgw",
     "tests.fixtures.node",
+    "tests.fixtures.functions",
 ]

@@ -1,5 +1,5 @@
 """OCI Function: POST /v1/chat/completions through the shared core."""
 
-from oci_genai_gateway.adapters.fn import runtime
+from oci_genai_gateway.adapters.fn import function
 
-handler = runtime.handler("/v1/chat/completions", "POST")
+handler = function("/v1/chat/completions", "POST")

@@ -1,0 +1,283 @@
+"""Functions cold start: process spawn to first response, and peak RSS, under the real fdk server.
+
+Run from the repository root (numbers go to docs/PERFORMANCE.md, "Functions cold start"):
+
+    .venv/bin/python -m bench.cold_start --runs 5
+
+Each run spawns a fresh fdk process exactly as the platform does (FN_FORMAT=http-stream,
+FN_LISTENER=unix:...), waits for its socket, sends the function's first request (gateway form) and
+stops the clock at the complete response. The RSS peak (VmHWM) is read after a working set of
+requests near the platform's 6 MB body cap: chat adds a streamed and a ~5 MB request, embeddings
+96 inputs and ~4.8 MB of them, models one model.
+The baseline is a trivial fdk "hello" function measured in the same run, and every function runs
+twice: with the installed bytecode (as the image built by functions/*/Dockerfile has) and without it
+for the installed packages (the stdlib keeps its bytecode, as in the base image), which is what a
+read-only function filesystem without precompiled .pyc files costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+_FDK_MAIN = "from fdk.scripts.fdk import main; main()"
+_HELLO = """from fdk.response import Response
+
+
+def handler(ctx, data=None):
+    return Response(ctx, response_data='{"hello":"world"}', headers={"Content-Type": "application/json"})
+"""
+_50K = "word " * 10_000  # 96 of these: a ~4.8 MB embeddings request
+_CHAT = {"model": "meta.llama-3.3-70b-instruct", "messages": [{"role": "user", "content": "Say hello"}]}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request in the gateway form: method, URL (with a deployment prefix) and body."""
+
+    method: str
+    url: str
+    body: Mapping[str, object] | None = None
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A function to measure: its func.py, its first request and its working set after that."""
+
+    name: str
+    func: Path
+    first: Call
+    more: tuple[Call, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One cold start."""
+
+    listen_s: float
+    first_response_s: float
+    peak_rss_mib: float
+
+
+def subjects(hello: Path) -> list[Subject]:
+    """The baseline and the three route functions."""
+    big = {**_CHAT, "messages": [{"role": "user", "content": "x" * (5 * 1024 * 1024)}], "max_tokens": 8}
+    return [
+        Subject("hello (fdk baseline)", hello, Call("POST", "/genai/hello")),
+        Subject(
+            "chat",
+            ROOT / "functions" / "chat" / "func.py",
+            Call("POST", "/genai/v1/chat/completions", _CHAT),
+            (
+                Call("POST", "/genai/v1/chat/completions", {**_CHAT, "stream": True}),
+                Call("POST", "/genai/v1/chat/completions", big),
+            ),
+        ),
+        Subject(
+            "embeddings",
+            ROOT / "functions" / "embeddings" / "func.py",
+            Call("POST", "/genai/v1/embeddings", {"model": "cohere.embed-english-v3.0", "input": ["hello"]}),
+            (
+                Call("POST", "/genai/v1/embeddings", {"model": "cohere.embed-v4.0", "input": ["a"] * 96}),
+                Call("POST", "/genai/v1/embeddings", {"model": "cohere.embed-v4.0", "input": [_50K] * 96}),
+            ),
+        ),
+        Subject(
+            "models",
+            ROOT / "functions" / "models" / "func.py",
+            Call("GET", "/genai/v1/models"),
+            (Call("GET", "/genai/v1/models/xai.grok-4"),),
+        ),
+    ]
+
+
+def invoke(client: httpx.Client, call: Call) -> httpx.Response:
+    """POST /call with the headers API Gateway's function backend sends."""
+    deadline = datetime.now(UTC) + timedelta(seconds=300)
+    headers = {
+        "Fn-Call-Id": uuid.uuid4().hex,
+        "Fn-Deadline": deadline.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        "Fn-Intent": "httprequest",
+        "Fn-Http-Method": call.method,
+        "Fn-Http-Request-Url": call.url,
+        "Content-Type": "application/json",
+    }
+    content = json.dumps(call.body).encode() if call.body is not None else b""
+    response = client.post("/call", content=content, headers=headers)
+    status = response.headers.get("fn-http-status", str(response.status_code))
+    if response.status_code != 200 or status != "200":
+        raise RuntimeError(f"{call.url} answered {status}: {response.text[:300]}")
+    return response
+
+
+def peak_rss_mib(pid: int) -> float:
+    """VmHWM (the peak resident set) of a process, in MiB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc status")
+
+
+def cold_start(subject: Subject, env: Mapping[str, str], workdir: Path) -> Sample:
+    """Spawn fdk, time socket and first response, run the working set, read the RSS peak."""
+    sock = workdir / f"{uuid.uuid4().hex[:8]}.sock"
+    child_env = {**env, "FN_FORMAT": "http-stream", "FN_LISTENER": f"unix:{sock}"}
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-c", _FDK_MAIN, str(subject.func), "handler"],
+        cwd=subject.func.parent,
+        env=child_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while not sock.exists():
+            if process.poll() is not None:
+                raise RuntimeError(f"{subject.name}: fdk exited with {process.returncode}")
+            time.sleep(0.002)
+        listening = time.perf_counter()
+        transport = httpx.HTTPTransport(uds=str(sock))
+        with httpx.Client(transport=transport, base_url="http://fdk", timeout=300) as client:
+            invoke(client, subject.first)
+            first = time.perf_counter()
+            for call in subject.more:
+                invoke(client, call)
+        return Sample(listening - started, first - started, peak_rss_mib(process.pid))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def stdlib_only_cache(prefix: Path) -> None:
+    """Compile the stdlib (not site-packages) into a PYTHONPYCACHEPREFIX tree."""
+    stdlib = sysconfig.get_paths()["stdlib"]
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "-j", "0", "-x", "site-packages", stdlib],
+        env={**os.environ, "PYTHONPYCACHEPREFIX": str(prefix)},
+        check=False,  # a few stdlib test files do not compile on purpose
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def function_env(
+    emulator_url: str, rp_env: Mapping[str, str], *, bytecode: bool, prefix: Path
+) -> dict[str, str]:
+    """The function configuration, resource principal minted by the emulator, OCI = the emulator."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FN_", "GATEWAY_", "OCI_RESOURCE_"))}
+    env.update(rp_env)
+    env.update(
+        {
+            "GATEWAY_AUTH": "resource_principal",
+            "GATEWAY_OCI_ENDPOINT": emulator_url,
+            "GATEWAY_REGION": "us-chicago-1",
+            "GATEWAY_COMPARTMENT_ID": _compartment(),
+            "GATEWAY_LOG_LEVEL": "WARNING",
+            "PYTHONDONTWRITEBYTECODE": "1",  # the function filesystem is read-only
+        }
+    )
+    if not bytecode:
+        # Python then looks for .pyc files only under the prefix, which holds the stdlib's alone.
+        env["PYTHONPYCACHEPREFIX"] = str(prefix)
+    return env
+
+
+def _compartment() -> str:
+    from oci_genai_gateway.emulator.credentials import DEFAULT_COMPARTMENT
+
+    return DEFAULT_COMPARTMENT
+
+
+def _mint(emulator_url: str, out_dir: Path) -> dict[str, str]:
+    body = {"out_dir": str(out_dir), "ttl_seconds": 3600, "region": "us-chicago-1"}
+    response = httpx.post(f"{emulator_url}/_emulator/resource-principal", json=body, timeout=30)
+    response.raise_for_status()
+    env: dict[str, str] = response.json()["env"]
+    return env
+
+
+def measure(runs: int, workdir: Path, log: Callable[[str], None]) -> list[tuple[str, bool, list[Sample]]]:
+    """Every subject, with and without bytecode, `runs` times each (interleaved)."""
+    from oci_genai_gateway.dev import start_emulator
+
+    hello = workdir / "hello" / "func.py"
+    hello.parent.mkdir()
+    hello.write_text(_HELLO)
+    prefix = workdir / "pycache-stdlib-only"
+    stdlib_only_cache(prefix)
+    emulator, url = start_emulator(workdir / "emulator")
+    try:
+        rp_env = _mint(url, workdir / "rp")
+        envs = {mode: function_env(url, rp_env, bytecode=mode, prefix=prefix) for mode in (True, False)}
+        results: dict[tuple[str, bool], list[Sample]] = {}
+        for run in range(runs):
+            # Interleaved, so drift in machine load hits every subject alike.
+            for subject in subjects(hello):
+                for mode in (True, False):
+                    sample = cold_start(subject, envs[mode], workdir)
+                    results.setdefault((subject.name, mode), []).append(sample)
+                    log(f"run {run + 1}: {subject.name} bytecode={mode} {sample}")
+        return [(name, mode, samples) for (name, mode), samples in results.items()]
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=10)
+
+
+def report(results: list[tuple[str, bool, list[Sample]]], runs: int) -> str:
+    """A markdown table of medians; ratios against hello (same bytecode mode) and against bytecode."""
+    median = {(n, m): _medians(s) for n, m, s in results}
+    lines = [
+        f"Median of {runs} cold starts each. `x hello`: against the fdk hello function in the same mode;",
+        "`x bytecode`: against the same function with precompiled bytecode.",
+        "",
+        "| function | bytecode | socket (s) | first response (s) | x hello | x bytecode | peak RSS (MiB) "
+        "| x hello |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, mode, _ in results:
+        listen, first, rss = median[(name, mode)]
+        _, base_first, base_rss = median[("hello (fdk baseline)", mode)]
+        _, compiled_first, _ = median[(name, True)]
+        lines.append(
+            f"| {name} | {'precompiled' if mode else 'none'} | {listen:.2f} | {first:.2f} | "
+            f"{first / base_first:.1f} | {first / compiled_first:.2f} | {rss:.0f} | {rss / base_rss:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def _medians(samples: list[Sample]) -> tuple[float, float, float]:
+    return (
+        statistics.median(s.listen_s for s in samples),
+        statistics.median(s.first_response_s for s in samples),
+        statistics.median(s.peak_rss_mib for s in samples),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure and print the report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="cold-", dir="/tmp") as tmp:
+        results = measure(args.runs, Path(tmp), lambda line: print(line, file=sys.stderr))
+    print(report(results, args.runs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
