@@ -177,18 +177,9 @@ def function(route: str, method: str) -> Handler:
 
 def build_from_environment(env: Mapping[str, str], *, with_llm: bool) -> Gateway:
     """Build the gateway from the function's configuration (its environment)."""
-    if with_llm:
-        from oci_genai_gateway.bootstrap import build_gateway
+    from oci_genai_gateway.bootstrap import build_gateway
 
-        return build_gateway(env)
-    from oci_genai_gateway.core.logs import configure_logging
-    from oci_genai_gateway.core.settings import Settings
-    from oci_genai_gateway.core.signers import build_signer
-
-    # bootstrap.build_gateway minus load_litellm(); the models routes never touch deps.llm.
-    settings = Settings.from_env(env)
-    configure_logging(settings.log_level)
-    return Gateway.build(settings, build_signer(settings), llm=None)
+    return build_gateway(env, with_llm=with_llm)
 
 
 async def _collect(reply: Reply) -> bytes:
