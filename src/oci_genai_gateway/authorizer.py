@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.core.keys import match_key
-from oci_genai_gateway.core.settings import parse_api_keys
+from oci_genai_gateway.core.settings import env_int, parse_api_keys
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +75,9 @@ class AuthorizerSettings:
             secret_id=secret_id,
             static_keys=MappingProxyType(validated_keys(static, "GATEWAY_API_KEYS")),
             # 60 s .. 1 h is what API Gateway accepts for expiresAt; it bounds revocation delay.
-            grant_seconds=_int(env, "GATEWAY_AUTH_CACHE_SECONDS", 300, 60, 3600),
-            refresh_seconds=_int(env, "GATEWAY_KEYS_REFRESH_SECONDS", 60, 1, 3600),
-            stale_seconds=_int(env, "GATEWAY_KEYS_STALE_SECONDS", 300, 0, 3600),
+            grant_seconds=env_int(env, "GATEWAY_AUTH_CACHE_SECONDS", 300, 60, 3600),
+            refresh_seconds=env_int(env, "GATEWAY_KEYS_REFRESH_SECONDS", 60, 1, 3600),
+            stale_seconds=env_int(env, "GATEWAY_KEYS_STALE_SECONDS", 300, 0, 3600),
         )
 
 
@@ -292,16 +292,3 @@ def _describe(exc: Exception) -> str:
     if status is not None or code is not None:
         return f"{type(exc).__name__} status={status} code={code}"
     return type(exc).__name__
-
-
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low} and {high}")
-    return value

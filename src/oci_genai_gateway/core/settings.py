@@ -106,7 +106,7 @@ class Settings:
             aliases=MappingProxyType(_aliases(env.get("GATEWAY_MODEL_ALIASES", ""))),
             models_cache_ttl=_number(env, "GATEWAY_MODELS_CACHE_TTL", 300.0, 0.0, 86400.0),
             upstream_timeout=_number(env, "GATEWAY_UPSTREAM_TIMEOUT", 120.0, 1.0, 300.0),
-            upstream_retries=int(_number(env, "GATEWAY_UPSTREAM_RETRIES", 1, 0, 5)),
+            upstream_retries=env_int(env, "GATEWAY_UPSTREAM_RETRIES", 1, 0, 5),
             cors_origins=tuple(
                 o.strip() for o in env.get("GATEWAY_CORS_ORIGINS", "").split(",") if o.strip()
             ),
@@ -198,3 +198,11 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low:g} and {high:g}")
     return value
+
+
+def env_int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """An integer setting in [low, high]; ConfigError naming the variable otherwise."""
+    value = _number(env, name, default, low, high)
+    if not float(value).is_integer():
+        raise ConfigError(f"{name} must be an integer, not {env.get(name)!r}")
+    return int(value)
