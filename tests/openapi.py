@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import pathlib
 from typing import Any
 
 import jsonschema
-import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-SPEC_PATH = pathlib.Path(__file__).resolve().parents[2] / "shared" / "openai-openapi" / "openapi.yaml"
+# The response schemas of OpenAI's OpenAPI description and everything they reference, extracted by
+# tests/data/extract_openai_schemas.py so the suite needs no file outside the repository.
+SPEC_PATH = pathlib.Path(__file__).resolve().parent / "data" / "openai-schemas.json"
 _ROOT = "urn:openai-openapi"
 
 
@@ -30,7 +32,7 @@ def _nullable_to_union(node: Any) -> Any:
 
 @functools.cache
 def _registry() -> Registry[Any]:
-    spec = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    spec = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
     spec = _nullable_to_union(copy.deepcopy(spec))
     resource = Resource.from_contents(spec, default_specification=DRAFT202012)
     return Registry().with_resource(_ROOT, resource)
