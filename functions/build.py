@@ -2,7 +2,8 @@
 
 `fn build` / `fn deploy` build every function from its own directory only, so the shared package
 must be inside it: this writes `functions/<name>/wheels/` (gitignored) with the wheel of this
-checkout and `constraints.txt`, which the function's Dockerfile installs with its requirements.txt.
+checkout and `constraints.txt`, and copies the one shared `functions/Dockerfile` beside them
+(also gitignored there), which installs them with the function's requirements.txt.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = ("chat", "embeddings", "models", "authorizer")
+DOCKERFILE = ROOT / "functions" / "Dockerfile"
 # The sdist inputs; copied so that building never writes build/ or *.egg-info into the checkout.
 _SOURCES = ("pyproject.toml", "README.md", "src")
 
@@ -53,6 +55,7 @@ def stage(functions_dir: Path, names: tuple[str, ...] = FUNCTIONS) -> list[Path]
             target.mkdir(parents=True)
             shutil.copy2(wheel, target / wheel.name)
             shutil.copy2(ROOT / "constraints.txt", target / "constraints.txt")
+            shutil.copy2(DOCKERFILE, functions_dir / name / "Dockerfile")
             staged.append(target)
         return staged
 
