@@ -19,8 +19,8 @@ emulator: $(STAMP)
 	$(BIN)/python -m oci_genai_gateway.emulator --port 8641
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench functions
+	$(BIN)/ruff format --check src tests bench functions
 	$(BIN)/mypy
 
 test: lint
