@@ -13,7 +13,7 @@ from typing import Any
 from oci_genai_gateway.core.chat_request import ChatCall, parse_chat
 from oci_genai_gateway.core.deps import Deps
 from oci_genai_gateway.core.errors import GatewayError
-from oci_genai_gateway.core.upstream import call_upstream, map_exception
+from oci_genai_gateway.core.upstream import map_exception
 
 Chunk = dict[str, Any]
 
@@ -51,13 +51,7 @@ async def create(call: ChatCall, deps: Deps) -> dict[str, Any]:
 
 async def _complete(call: ChatCall, deps: Deps) -> Any:
     kwargs = {**deps.oci_kwargs(call.target), **call.params, "messages": call.messages}
-    return await call_upstream(
-        lambda: deps.llm.acompletion(**kwargs),
-        model=call.model,
-        signer=deps.signer,
-        retries=deps.settings.upstream_retries,
-        deadline=deps.settings.upstream_timeout,
-    )
+    return await deps.call(lambda: deps.llm.acompletion(**kwargs), call.model)
 
 
 def _choice(call: ChatCall, choice: Any, *, index: int) -> dict[str, Any]:
@@ -122,13 +116,7 @@ class _ChoiceState:
 async def open_stream(call: ChatCall, deps: Deps) -> AsyncIterator[Chunk]:
     """Start the upstream stream (errors surface here, before any byte is sent) and return chunks."""
     kwargs = {**deps.oci_kwargs(call.target), **call.params, "messages": call.messages, "stream": True}
-    upstream = await call_upstream(
-        lambda: deps.llm.acompletion(**kwargs),
-        model=call.model,
-        signer=deps.signer,
-        retries=deps.settings.upstream_retries,
-        deadline=deps.settings.upstream_timeout,
-    )
+    upstream = await deps.call(lambda: deps.llm.acompletion(**kwargs), call.model)
     return _chunks(call, upstream, deps.settings.upstream_timeout)
 
 

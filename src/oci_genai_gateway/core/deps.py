@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from oci_genai_gateway.core.settings import Settings, Target
 from oci_genai_gateway.core.signers import RefreshingSigner
+from oci_genai_gateway.core.upstream import call_upstream
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -32,3 +36,13 @@ class Deps:
             kwargs["oci_serving_mode"] = "DEDICATED"
             kwargs["oci_endpoint_id"] = target.endpoint_id
         return kwargs
+
+    async def call(self, make_call: Callable[[], Awaitable[T]], model: str) -> T:
+        """Run one OCI call with the configured deadline, retries and 401 token refresh."""
+        return await call_upstream(
+            make_call,
+            model=model,
+            signer=self.signer,
+            retries=self.settings.upstream_retries,
+            deadline=self.settings.upstream_timeout,
+        )

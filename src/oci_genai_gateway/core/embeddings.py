@@ -13,7 +13,6 @@ from oci_genai_gateway.core import validate as v
 from oci_genai_gateway.core.deps import Deps
 from oci_genai_gateway.core.errors import InvalidRequest
 from oci_genai_gateway.core.settings import Target
-from oci_genai_gateway.core.upstream import call_upstream
 
 OCI_BATCH_LIMIT = 96  # OCI embedText rejects more inputs per call
 MAX_INPUTS = 2048  # OpenAI's own per-request limit
@@ -109,13 +108,7 @@ async def create(call: EmbeddingCall, deps: Deps) -> dict[str, Any]:
 async def _embed(call: EmbeddingCall, deps: Deps, batch: list[str], gate: asyncio.Semaphore) -> Any:
     kwargs = {**deps.oci_kwargs(call.target), **call.params, "input": batch}
     async with gate:
-        return await call_upstream(
-            lambda: deps.llm.aembedding(**kwargs),
-            model=call.model,
-            signer=deps.signer,
-            retries=deps.settings.upstream_retries,
-            deadline=deps.settings.upstream_timeout,
-        )
+        return await deps.call(lambda: deps.llm.aembedding(**kwargs), call.model)
 
 
 def _base64(vector: list[float]) -> str:
