@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from tests.fixtures.gateway import KEY
-from tests.fixtures.localgw import Browsers, LocalGw, require_tool
+from tests.fixtures.localgw import Browsers, LocalGw
 from tests.fixtures.node import Node
+from tests.fixtures.tools import require_tool
 
 LLAMA = "meta.llama-3.3-70b-instruct"
 EMBED = "cohere.embed-english-light-v3.0"

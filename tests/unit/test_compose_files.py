@@ -14,7 +14,8 @@ import yaml
 from oci_genai_gateway.core.settings import AuthMode, Settings
 from oci_genai_gateway.healthcheck import readiness_url
 from tests.deploy_files import COMPOSE_DIR, read_containerfile, read_env_file
-from tests.fixtures.caddy import SITE_MARKER, render_test_caddyfile, require_tool
+from tests.fixtures.caddy import SITE_MARKER, render_test_caddyfile
+from tests.fixtures.tools import require_tool
 
 REPO = COMPOSE_DIR.parents[1]
 SRC = REPO / "src" / "oci_genai_gateway"
