@@ -151,16 +151,22 @@ def _cohere_history(turn: Turn, choice: Choice) -> list[Mapping[str, Any]]:
 
 def cohere_result(model: Model, turn: Turn, choice: Choice) -> dict[str, Any]:
     """A COHERE ChatResult."""
-    response: dict[str, Any] = {
+    response = _cohere_final(turn, choice)
+    response["usage"] = usage(turn, [choice])
+    return {"modelId": model.response_model_id(), "modelVersion": model.version, "chatResponse": response}
+
+
+def _cohere_final(turn: Turn, choice: Choice) -> dict[str, Any]:
+    """The whole COHERE answer: the JSON response body and the last stream event share it."""
+    final: dict[str, Any] = {
         "apiFormat": "COHERE",
         "text": choice.text,
         "chatHistory": _cohere_history(turn, choice),
         "finishReason": _COHERE_FINISH[choice.finish],
     }
     if choice.calls:
-        response["toolCalls"] = _cohere_calls(choice)
-    response["usage"] = usage(turn, [choice])
-    return {"modelId": model.response_model_id(), "modelVersion": model.version, "chatResponse": response}
+        final["toolCalls"] = _cohere_calls(choice)
+    return final
 
 
 def _padded(event: dict[str, Any]) -> dict[str, Any]:
@@ -207,14 +213,7 @@ def cohere_events(turn: Turn, choice: Choice) -> Iterator[dict[str, Any]]:
         yield _padded({"apiFormat": "COHERE", "text": token})
     if choice.calls:
         yield _padded({"apiFormat": "COHERE", "text": choice.text, "toolCalls": _cohere_calls(choice)})
-    final: dict[str, Any] = {
-        "apiFormat": "COHERE",
-        "text": choice.text,
-        "chatHistory": _cohere_history(turn, choice),
-        "finishReason": _COHERE_FINISH[choice.finish],
-    }
-    if choice.calls:
-        final["toolCalls"] = _cohere_calls(choice)
+    final = _cohere_final(turn, choice)
     if turn.include_usage:
         final["usage"] = usage(turn, [choice])
     yield _padded(final)
