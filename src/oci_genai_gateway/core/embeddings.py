@@ -18,8 +18,8 @@ OCI_BATCH_LIMIT = 96  # OCI embedText rejects more inputs per call
 MAX_INPUTS = 2048  # OpenAI's own per-request limit
 _MAX_CONCURRENT_BATCHES = 8
 _KNOWN = frozenset({"model", "input", "encoding_format", "dimensions", "user", "input_type", "truncate"})
-_INPUT_TYPES = {"search_document", "search_query", "classification", "clustering", "image"}
-_TRUNCATE = {"NONE", "START", "END"}
+_INPUT_TYPES = frozenset({"SEARCH_DOCUMENT", "SEARCH_QUERY", "CLASSIFICATION", "CLUSTERING", "IMAGE"})
+_TRUNCATE = frozenset({"NONE", "START", "END"})
 
 
 @dataclass(frozen=True)
@@ -47,20 +47,10 @@ def parse(body: dict[str, Any], deps: Deps) -> EmbeddingCall:
     dimensions = v.optional_int(body, "dimensions", 1)
     if dimensions is not None:
         params["dimensions"] = dimensions
-    input_type = body.get("input_type")
-    if input_type is not None:
-        if not isinstance(input_type, str) or input_type.lower() not in _INPUT_TYPES:
-            raise InvalidRequest(
-                f"Invalid 'input_type': expected one of {sorted(_INPUT_TYPES)}.", param="input_type"
-            )
-        params["input_type"] = input_type.upper()
-    truncate = body.get("truncate")
-    if truncate is not None:
-        if not isinstance(truncate, str) or truncate.upper() not in _TRUNCATE:
-            raise InvalidRequest(
-                f"Invalid 'truncate': expected one of {sorted(_TRUNCATE)}.", param="truncate"
-            )
-        params["truncate"] = truncate.upper()
+    for name, choices in (("input_type", _INPUT_TYPES), ("truncate", _TRUNCATE)):
+        choice = v.optional_choice(body, name, choices)
+        if choice is not None:
+            params[name] = choice
     return EmbeddingCall(model, deps.settings.resolve(model), inputs, fmt == "base64", params)
 
 

@@ -82,3 +82,13 @@ def optional_object(body: Mapping[str, Any], name: str) -> dict[str, Any] | None
     if not isinstance(value, dict):
         raise InvalidRequest(f"Invalid type for '{name}': expected an object.", param=name)
     return value
+
+
+def optional_choice(body: Mapping[str, Any], name: str, choices: frozenset[str]) -> str | None:
+    """One of `choices` (upper case), matched case-insensitively, or absent/null."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or value.upper() not in choices:
+        raise InvalidRequest(f"Invalid '{name}': expected one of {sorted(choices)}.", param=name)
+    return value.upper()
