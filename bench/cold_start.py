@@ -198,31 +198,24 @@ def function_env(
 
 
 def _compartment() -> str:
-    from oci_genai_gateway.emulator.credentials import DEFAULT_COMPARTMENT
+    from oci_genai_emulator import DEFAULT_COMPARTMENT
 
     return DEFAULT_COMPARTMENT
 
 
-def _mint(emulator_url: str, out_dir: Path) -> dict[str, str]:
-    body = {"out_dir": str(out_dir), "ttl_seconds": 3600, "region": "us-chicago-1"}
-    response = httpx.post(f"{emulator_url}/_emulator/resource-principal", json=body, timeout=30)
-    response.raise_for_status()
-    env: dict[str, str] = response.json()["env"]
-    return env
-
-
 def measure(runs: int, workdir: Path, log: Callable[[str], None]) -> list[tuple[str, bool, list[Sample]]]:
     """Every subject, with and without bytecode, `runs` times each (interleaved)."""
-    from oci_genai_gateway.dev import start_emulator
+    from oci_genai_emulator import EmulatorProcess
 
     hello = workdir / "hello" / "func.py"
     hello.parent.mkdir()
     hello.write_text(_HELLO)
     prefix = workdir / "pycache-stdlib-only"
     stdlib_only_cache(prefix)
-    emulator, url = start_emulator(workdir / "emulator")
+    emulator = EmulatorProcess.start(workdir / "emulator")
+    url = emulator.url
     try:
-        rp_env = _mint(url, workdir / "rp")
+        rp_env = emulator.mint_resource_principal(workdir / "rp")
         envs = {mode: function_env(url, rp_env, bytecode=mode, prefix=prefix) for mode in (True, False)}
         results: dict[tuple[str, bool], list[Sample]] = {}
         for run in range(runs):
@@ -234,8 +227,7 @@ def measure(runs: int, workdir: Path, log: Callable[[str], None]) -> list[tuple[
                     log(f"run {run + 1}: {subject.name} bytecode={mode} {sample}")
         return [(name, mode, samples) for (name, mode), samples in results.items()]
     finally:
-        emulator.terminate()
-        emulator.wait(timeout=10)
+        emulator.stop()
 
 
 def report(results: list[tuple[str, bool, list[Sample]]], runs: int) -> str:

@@ -202,13 +202,13 @@ def _row(name: str, summary: Summary, base: Summary) -> str:
 
 
 async def _measure(count: int, workdir: Path) -> str:
-    from tests.fixtures.emulator import COMPARTMENT, Emulator
+    from tests.fixtures.emulator import COMPARTMENT
     from tests.fixtures.gateway import KEY, start_gateway, stop
 
-    from oci_genai_gateway.dev import start_emulator
+    from oci_genai_emulator import EmulatorProcess
 
-    emu_process, emu_url = start_emulator(workdir / "emulator")
-    emulator = Emulator(emu_url, workdir / "emulator", emu_process, workdir / "emulator.log")
+    emulator = EmulatorProcess.start(workdir / "emulator")
+    emu_url = emulator.url
     gateway = None
     try:
         gateway = start_gateway(emulator, workdir / "gateway")
@@ -239,7 +239,7 @@ async def _measure(count: int, workdir: Path) -> str:
     finally:
         if gateway is not None:
             stop(gateway.process)
-        stop(emu_process)
+        emulator.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

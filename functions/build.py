@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = ("chat", "embeddings", "models", "authorizer")
 DOCKERFILE = ROOT / "functions" / "Dockerfile"
 # The sdist inputs; copied so that building never writes build/ or *.egg-info into the checkout.
-_SOURCES = ("pyproject.toml", "README.md", "src")
+_SOURCES = ("pyproject.toml", "README.md", "src", "apigw")
 
 
 def build_wheel(out: Path) -> Path:

@@ -8,7 +8,8 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-COMPOSE_DIR = Path(__file__).resolve().parents[1] / "deploy" / "compose"
+from tests.paths import COMPOSE_DIR
+
 _ENV_LINE = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=(.*)$")
 
 

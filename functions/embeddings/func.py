@@ -1,5 +1,5 @@
 """OCI Function: POST /v1/embeddings through the shared core."""
 
-from oci_genai_gateway.adapters.fn import function
+from oci_genai_gateway.adapters.fn import fdk_handler
 
-handler = function("/v1/embeddings", "POST")
+handler = fdk_handler("/v1/embeddings", "POST")

@@ -34,9 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     from oci_genai_gateway.bootstrap import build_gateway
 
     try:
-        gateway = build_gateway(os.environ)
-        if not gateway.deps.settings.api_keys:
-            raise ConfigError("GATEWAY_API_KEYS is required for the HTTP server (name:key[,name:key])")
+        gateway = build_gateway(os.environ, authenticate=True)
     except ConfigError as exc:
         print(f"oci-genai-gateway: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import re
 from collections.abc import Mapping
@@ -9,8 +10,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-# Repository layout (src/oci_genai_gateway/ -> repo root); deploy and localgw run from a checkout.
-TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "apigw" / "deployment.json"
+# apigw/deployment.json, shipped in the wheel as the data package oci_genai_gateway.apigw (pyproject.toml).
+TEMPLATE = importlib.resources.files("oci_genai_gateway.apigw").joinpath("deployment.json")
 
 # The deployment spec has no request-body-size field: OCI Functions caps an invoke body at 6 MB,
 # so that is the limit behind the gateway; the local gateway enforces the same number.
@@ -35,11 +36,12 @@ class SpecError(ValueError):
     """The template, its values or the rendered spec is wrong; the message names the spot."""
 
 
-def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
-    """Read the JSON template."""
-    template = json.loads(path.read_text(encoding="utf-8"))
+def load_template(path: Path | None = None) -> dict[str, Any]:
+    """Read the JSON template (the packaged apigw/deployment.json unless `path` names another)."""
+    source = TEMPLATE if path is None else path
+    template = json.loads(source.read_text(encoding="utf-8"))
     if not isinstance(template, dict):
-        raise SpecError(f"{path} must hold a JSON object")
+        raise SpecError(f"{source} must hold a JSON object")
     return template
 
 

@@ -1,11 +1,13 @@
-"""API Gateway authorizer: bearer keys from OCI Vault (or function config), per FACTS.md's contract."""
+"""API Gateway authorizer: bearer keys from OCI Vault (or function config).
+
+The multi-argument authorizer contract: https://docs.oracle.com/en-us/iaas/Content/APIGateway/Tasks/apigatewayaddingauthorizerfunction.htm
+"""
 
 from __future__ import annotations
 
 import base64
 import json
 import logging
-import re
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -15,8 +17,8 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.core.keys import match_key
-from oci_genai_gateway.core.settings import env_int, parse_api_keys
+from oci_genai_gateway.core.keys import match_key, parse_api_keys, read_bearer, validate_keys
+from oci_genai_gateway.core.settings import env_int
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +27,6 @@ CHALLENGE = 'Bearer realm="oci-genai-gateway"'
 # RFC 6750 3.1: an error code only when a bearer token was presented and is no good.
 INVALID_TOKEN_CHALLENGE = CHALLENGE + ', error="invalid_token"'
 UNAVAILABLE_BODY = '{"error":"authorizer_unavailable"}'
-MIN_KEY_LENGTH = 16
-
-_LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR"})
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-# RFC 6750 b64token.
-_TOKEN = re.compile(r"[A-Za-z0-9._~+/-]+=*")
 
 
 class CannotDecide(Exception):
@@ -73,28 +69,12 @@ class AuthorizerSettings:
             raise ConfigError("GATEWAY_API_KEYS_SECRET_ID must be a secret OCID (ocid1.vaultsecret...)")
         return cls(
             secret_id=secret_id,
-            static_keys=MappingProxyType(validated_keys(static, "GATEWAY_API_KEYS")),
+            static_keys=MappingProxyType(static),
             # 60 s .. 1 h is what API Gateway accepts for expiresAt; it bounds revocation delay.
             grant_seconds=env_int(env, "GATEWAY_AUTH_CACHE_SECONDS", 300, 60, 3600),
             refresh_seconds=env_int(env, "GATEWAY_KEYS_REFRESH_SECONDS", 60, 1, 3600),
             stale_seconds=env_int(env, "GATEWAY_KEYS_STALE_SECONDS", 300, 0, 3600),
         )
-
-
-def validated_keys(keys: Mapping[str, object], source: str) -> dict[str, str]:
-    """Check names and keys; errors give the entry's position, since a swapped pair puts a key first."""
-    out: dict[str, str] = {}
-    for index, (name, key) in enumerate(keys.items(), start=1):
-        if not _NAME.fullmatch(name):
-            raise ConfigError(f"{source}: entry #{index} needs a name matching {_NAME.pattern}")
-        if not isinstance(key, str) or len(key) < MIN_KEY_LENGTH or not _TOKEN.fullmatch(key):
-            raise ConfigError(
-                f"{source}: entry #{index} needs a bearer-token key of at least {MIN_KEY_LENGTH} characters"
-            )
-        if key in out.values():
-            raise ConfigError(f"{source}: entry #{index} repeats another entry's key")
-        out[name] = key
-    return out
 
 
 class StaticKeys:
@@ -171,7 +151,7 @@ class VaultKeys:
             log.error('Vault secret is not {"keys": {name: key}}', extra={"event": "keys_error"})
             raise CannotDecide("API keys unavailable")
         try:
-            return MappingProxyType(validated_keys(keys, "Vault secret"))
+            return MappingProxyType(validate_keys(keys, "Vault secret"))
         except ConfigError as exc:
             log.error("%s", exc, extra={"event": "keys_error"})
             raise CannotDecide("API keys unavailable") from None
@@ -228,15 +208,11 @@ class Authorizer:
             raise CannotDecide("not a multi-argument authorizer call")
         data = event.get("data")
         header = data.get("authorization") if isinstance(data, dict) else None
-        if not isinstance(header, str) or not header.strip():
-            return _deny("missing", CHALLENGE)
-        scheme, _, token = header.strip().partition(" ")
-        if scheme.lower() != "bearer":
-            return _deny("scheme", CHALLENGE)
-        token = token.strip()
-        if not _TOKEN.fullmatch(token):
-            return _deny("malformed", INVALID_TOKEN_CHALLENGE)
-        name = match_key(token, self._keys.current())
+        credential = read_bearer(header if isinstance(header, str) else None)
+        if credential.token is None:
+            malformed = credential.problem == "malformed"
+            return _deny(credential.problem or "missing", INVALID_TOKEN_CHALLENGE if malformed else CHALLENGE)
+        name = match_key(credential.token, self._keys.current())
         if name is None:
             return _deny("unknown_key", INVALID_TOKEN_CHALLENGE)
         expires = datetime.fromtimestamp(self._clock() + self._grant, tz=UTC)
@@ -272,12 +248,9 @@ def respond(authorizer: Callable[[], Authorizer], body: bytes) -> tuple[int, str
 
 def from_environment(env: Mapping[str, str]) -> Authorizer:
     """The function entry's one-time setup: JSON logs, settings, key source."""
-    from oci_genai_gateway.core.logs import configure_logging
+    from oci_genai_gateway.core.logs import configure_logging, parse_log_level
 
-    level = env.get("GATEWAY_LOG_LEVEL", "INFO").strip().upper()
-    if level not in _LOG_LEVELS:
-        raise ConfigError(f"GATEWAY_LOG_LEVEL must be one of {sorted(_LOG_LEVELS)}")
-    configure_logging(level)
+    configure_logging(parse_log_level(env))
     return Authorizer.from_settings(AuthorizerSettings.from_env(env))
 
 

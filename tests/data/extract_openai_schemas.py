@@ -1,12 +1,14 @@
 """Regenerate openai-schemas.json: the OpenAI component schemas our responses must validate against.
 
-Run from the repository root: `.venv/bin/python tests/data/extract_openai_schemas.py`. It reads
-OpenAI's published OpenAPI description (../shared/openai-openapi/openapi.yaml, see SOURCE.md there)
-and keeps the named schemas plus every schema they reference, so tests need no file outside the repo.
+Run from the repository root: `.venv/bin/python tests/data/extract_openai_schemas.py openapi.yaml`,
+where openapi.yaml is OpenAI's published OpenAPI description
+(https://github.com/openai/openai-openapi, the commit named in `source` below). It keeps the named
+schemas plus every schema they reference, so tests need no file outside the repository.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import pathlib
@@ -23,7 +25,6 @@ ROOTS = (
     "ErrorResponse",
 )
 HERE = pathlib.Path(__file__).resolve().parent
-SPEC = HERE.parents[2] / "shared" / "openai-openapi" / "openapi.yaml"
 PREFIX = "#/components/schemas/"
 
 
@@ -40,7 +41,9 @@ def _refs(node: Any) -> set[str]:
 
 def main() -> None:
     """Write tests/data/openai-schemas.json."""
-    raw = SPEC.read_bytes()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("spec", type=pathlib.Path, help="OpenAI's openapi.yaml")
+    raw = parser.parse_args().spec.read_bytes()
     schemas = yaml.safe_load(raw)["components"]["schemas"]
     keep: set[str] = set()
     todo = list(ROOTS)

@@ -17,7 +17,7 @@ import httpx
 import openai
 import pytest
 
-from oci_genai_gateway.emulator.generation import split_tokens
+from oci_genai_emulator.generation import split_tokens
 from tests.deploy_files import read_containerfile
 from tests.fixtures.caddy import CaddyProcess
 from tests.fixtures.emulator import Emulator
@@ -31,6 +31,9 @@ from tests.fixtures.gateway import (
     wait_ready,
 )
 from tests.openapi import validate
+
+# The real Caddy binary in front of a real server.
+pytestmark = pytest.mark.slow
 
 MODEL = "meta.llama-3.3-70b-instruct"
 CHAT_PATH = "/20231130/actions/chat"

@@ -10,10 +10,11 @@ import httpx
 import openai
 import pytest
 
-from oci_genai_gateway.localgw import FunctionTarget
-from oci_genai_gateway.localgw.functions import FunctionProcess, start_function
+from oci_genai_devstack.localgw import FunctionTarget
+from oci_genai_devstack.localgw.functions import FunctionProcess, start_function
 from tests.fixtures.gateway import KEY, ROTATED_KEY
 from tests.fixtures.localgw import GatewayFactory, LocalGw, ManualClock
+from tests.paths import FUNCTIONS_DIR
 
 OPENAI_401 = {
     "error": {
@@ -35,7 +36,7 @@ def authorizer() -> Iterator[AuthorizerFactory]:
 
     def start(keys: str, cache_seconds: int = 60) -> FunctionProcess:
         env = {"GATEWAY_API_KEYS": keys, "GATEWAY_AUTH_CACHE_SECONDS": str(cache_seconds)}
-        function = start_function("authorizer", env)
+        function = start_function("authorizer", env, FUNCTIONS_DIR / "authorizer")
         started.append(function)
         function.wait_listening()
         return function
@@ -141,7 +142,7 @@ def test_an_authorizer_that_cannot_decide_is_a_502_never_a_pass(
 
 
 def test_keys_stay_out_of_the_gateway_log(localgw: LocalGw, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.DEBUG, logger="oci_genai_gateway.localgw"):
+    with caplog.at_level(logging.DEBUG, logger="oci_genai_devstack.localgw"):
         models_status(localgw.url, KEY)
         models_status(localgw.url, "sk-wrong-key-for-log-test-0")
     assert "localgw_request" in {getattr(r, "event", None) for r in caplog.records}

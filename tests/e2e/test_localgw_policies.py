@@ -6,7 +6,7 @@ import httpx
 import openai
 import pytest
 
-from oci_genai_gateway.localgw.stack import render_local_spec
+from oci_genai_devstack.localgw.stack import render_local_spec
 from tests.fixtures.gateway import ALLOWED_ORIGIN, KEY
 from tests.fixtures.localgw import GatewayFactory, LocalGw, ManualClock
 

@@ -155,7 +155,7 @@ def test_a_deployment_path_prefix_is_served_and_passed_to_the_function(
 def test_a_dead_function_is_a_502_from_the_gateway(
     localgw: LocalGw, extra_gateway: GatewayFactory, tmp_path: Any
 ) -> None:
-    from oci_genai_gateway.localgw import FunctionTarget
+    from oci_genai_devstack.localgw import FunctionTarget
 
     server = extra_gateway(functions={"models": FunctionTarget(str(tmp_path / "gone.sock"))})
     response = httpx.get(f"{server.url}/v1/models", headers=AUTH, timeout=10)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from tests.fixtures.fdk_server import FdkServer, start_fdk
+from tests.paths import FUNCTIONS_DIR
 
-FUNC = Path(__file__).resolve().parents[2] / "functions" / "authorizer" / "func.py"
+FUNC = FUNCTIONS_DIR / "authorizer" / "func.py"
 KEY_A = "sk-functional-a-0123456789"
 KEY_B = "sk-functional-b-9876543210"
 

@@ -9,7 +9,7 @@ import jsonschema
 import litellm
 import pytest
 
-from oci_genai_gateway.emulator import catalog
+from oci_genai_emulator import catalog
 from tests.fixtures.emulator import COMPARTMENT, REGION, Emulator
 
 litellm.disable_token_counter = True

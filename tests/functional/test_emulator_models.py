@@ -7,7 +7,7 @@ from typing import Any
 import oci
 import pytest
 
-from oci_genai_gateway.emulator import catalog
+from oci_genai_emulator import catalog
 from tests.fixtures.emulator import COMPARTMENT, Emulator, management_client
 
 LLAMA = "meta.llama-3.3-70b-instruct"

@@ -11,8 +11,8 @@ import httpx
 import oci
 import pytest
 
-from oci_genai_gateway.emulator import catalog
-from oci_genai_gateway.emulator.credentials import generate_api_key
+from oci_genai_emulator import catalog
+from oci_genai_emulator.credentials import generate_api_key
 from tests.fixtures.emulator import COMPARTMENT, Emulator, sign_request
 
 CHAT = "/20231130/actions/chat"

@@ -11,7 +11,7 @@ import oci
 import pytest
 from oci.generative_ai_inference import models as m
 
-from oci_genai_gateway.emulator import catalog
+from oci_genai_emulator import catalog
 from tests.fixtures.emulator import COMPARTMENT, Emulator, inference_client
 
 LLAMA = "meta.llama-3.3-70b-instruct"

@@ -22,6 +22,9 @@ ACTIVE = "network guard active"
 GUARD = f"""
 import socket, sys
 
+# Cold starts of every function with no network.
+pytestmark = pytest.mark.slow
+
 _LOCAL = {{"127.0.0.1", "::1", "localhost", None}}
 
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from oci_genai_gateway.localgw import LocalGateway, ThreadedServer
-from oci_genai_gateway.localgw.functions import start_function
+from oci_genai_devstack.localgw import LocalGateway, ThreadedServer
+from oci_genai_devstack.localgw.functions import start_function
+from tests.paths import FIXTURES_DIR
 
-ECHO_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "fdk_functions" / "echo"
+ECHO_DIR = FIXTURES_DIR / "fdk_functions" / "echo"
 SPEC: dict[str, Any] = {
     "routes": [
         {
@@ -32,7 +32,7 @@ SPEC: dict[str, Any] = {
 @pytest.fixture(scope="module")
 def echo() -> Iterator[str]:
     """The echo function under fdk behind a local gateway with deployment prefix /api; its base URL."""
-    function = start_function("echo", {}, func_dir=ECHO_DIR)
+    function = start_function("echo", {}, ECHO_DIR)
     try:
         function.wait_listening()
         app = LocalGateway(SPEC, {"echo": function.target}, path_prefix="/api")

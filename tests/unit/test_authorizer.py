@@ -23,9 +23,9 @@ from oci_genai_gateway.authorizer import (
     StaticKeys,
     VaultKeys,
     respond,
-    validated_keys,
 )
 from oci_genai_gateway.core.errors import ConfigError
+from oci_genai_gateway.core.keys import validate_keys
 
 KEY_A = "sk-team-a-0123456789abcdef"
 KEY_B = "sk-team-b-fedcba9876543210"
@@ -298,12 +298,12 @@ def test_bad_settings_name_the_variable(env: dict[str, str], names: str) -> None
 @pytest.mark.parametrize("key", [KEY_A + "\n", "sk key with spaces 0000", "sk-\u00e9" * 8])
 def test_keys_that_no_bearer_header_could_carry_are_rejected(key: str) -> None:
     with pytest.raises(ConfigError, match="entry #1"):
-        validated_keys({"a": key}, "GATEWAY_API_KEYS")
+        validate_keys({"a": key}, "GATEWAY_API_KEYS")
 
 
 def test_key_errors_never_quote_the_key_even_when_name_and_key_are_swapped() -> None:
     with pytest.raises(ConfigError) as info:
-        validated_keys({KEY_A: "team-a"}, "GATEWAY_API_KEYS")
+        validate_keys({KEY_A: "team-a"}, "GATEWAY_API_KEYS")
     assert KEY_A not in str(info.value)
     assert "entry #1" in str(info.value)
 

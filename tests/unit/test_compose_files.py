@@ -16,8 +16,8 @@ from oci_genai_gateway.healthcheck import readiness_url
 from tests.deploy_files import COMPOSE_DIR, read_containerfile, read_env_file
 from tests.fixtures.caddy import SITE_MARKER, render_test_caddyfile
 from tests.fixtures.tools import require_tool
+from tests.paths import REPO
 
-REPO = COMPOSE_DIR.parents[1]
 SRC = REPO / "src" / "oci_genai_gateway"
 
 
@@ -136,6 +136,9 @@ def test_env_template_documents_every_setting_and_is_a_valid_vm_config() -> None
     active = example_env()
     assert active["GATEWAY_AUTH"] == "instance_principal"
     assert active["GATEWAY_HOST"] == "127.0.0.1"
+    # Filled in as the comments say: a team name and a long random key.
+    active["GATEWAY_API_KEYS"] = active["GATEWAY_API_KEYS"].replace("<team>", "team-a")
+    active["GATEWAY_API_KEYS"] = active["GATEWAY_API_KEYS"].replace("<sk-long-random-key>", "0" * 64)
     settings = Settings.from_env(active)
     assert settings.auth is AuthMode.INSTANCE_PRINCIPAL
     assert settings.api_keys

@@ -14,7 +14,7 @@ from oci_genai_gateway.core.errors import (
     UpstreamError,
 )
 from oci_genai_gateway.core.gateway import route_path
-from oci_genai_gateway.core.keys import bearer_token, match_key
+from oci_genai_gateway.core.keys import Credential, match_key, read_bearer
 from oci_genai_gateway.core.llm import normalize_finish_reason
 from oci_genai_gateway.core.sse import DONE, frame
 from oci_genai_gateway.core.upstream import oci_message
@@ -22,11 +22,12 @@ from tests.openapi import validate
 
 
 def test_bearer_parsing() -> None:
-    assert bearer_token("Bearer sk-1") == "sk-1"
-    assert bearer_token("bearer   sk-1 ") == "sk-1"
-    assert bearer_token("Basic abc") is None
-    assert bearer_token("Bearer ") is None
-    assert bearer_token(None) is None
+    assert read_bearer("Bearer sk-1") == Credential("sk-1")
+    assert read_bearer("bearer   sk-1 ") == Credential("sk-1")
+    assert read_bearer("Basic abc") == Credential(None, "scheme")
+    assert read_bearer("Bearer ") == Credential(None, "malformed")
+    assert read_bearer("Bearer sk 1") == Credential(None, "malformed")
+    assert read_bearer(None) == Credential(None, "missing")
 
 
 def test_match_key_returns_the_name_of_the_matching_key_only() -> None:

@@ -5,18 +5,16 @@ from typing import Any
 import pytest
 
 from oci_genai_gateway.core import embeddings
-from oci_genai_gateway.core.deps import Deps
 from oci_genai_gateway.core.errors import InvalidRequest
 from oci_genai_gateway.core.settings import Settings
 
 SETTINGS = Settings.from_env(
     {"GATEWAY_REGION": "us-chicago-1", "GATEWAY_COMPARTMENT_ID": "ocid1.compartment.oc1..c"}
 )
-DEPS = Deps(settings=SETTINGS, signer=None, llm=None)  # type: ignore[arg-type]
 
 
-def parse(**body: Any) -> embeddings.EmbeddingCall:
-    return embeddings.parse({"model": "cohere.embed-v4.0", "input": "x", **body}, DEPS)
+def parse(**body: Any) -> embeddings.EmbeddingRequest:
+    return embeddings.parse({"model": "cohere.embed-v4.0", "input": "x", **body}, SETTINGS.resolve)
 
 
 def test_extras_are_upper_cased_for_oci() -> None:

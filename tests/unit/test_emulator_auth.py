@@ -18,8 +18,8 @@ import oci
 import pytest
 import requests
 
-from oci_genai_gateway.emulator.auth import AuthError, Principal, Verifier
-from oci_genai_gateway.emulator.credentials import (
+from oci_genai_emulator.auth import AuthError, Principal, Verifier
+from oci_genai_emulator.credentials import (
     DEFAULT_COMPARTMENT,
     DEFAULT_TENANCY,
     ApiKey,

@@ -1,9 +1,10 @@
-"""The fn adapter's small pieces: plain-invoke paths, deadlines, and what it hands the FDK."""
+"""The fn adapter's small pieces: reading each kind of invoke, deadlines, and what it hands the FDK."""
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
-import io
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -11,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from oci_genai_gateway.adapters.fn import Invocation, _budget, _deadline, describe, plain_invoke_path, respond
+from oci_genai_gateway.adapters.fn import ApiGatewayInvoke, PlainInvoke, _deadline, plain_invoke_path, respond
+from oci_genai_gateway.adapters.http import lower_headers
 from oci_genai_gateway.core.errors import InvalidRequest, RateLimited, UpstreamError
 from oci_genai_gateway.core.gateway import error_reply
 
@@ -55,29 +57,42 @@ def context(headers: dict[str, str]) -> Any:
     )
 
 
-def test_describe_a_gateway_call() -> None:
-    call = describe(context(GATEWAY_HEADERS), io.BytesIO(b"{}"), "/v1/models", "GET")
-    assert call.via_gateway is True
-    assert (call.method, call.url, call.body) == ("POST", "/genai/v1/models/a/b", b"{}")
-    assert call.request_id == "client-id-1"
-    assert call.deadline is not None
+def test_an_api_gateway_invoke_carries_the_client_request() -> None:
+    ctx = context(GATEWAY_HEADERS)
+    invoke = ApiGatewayInvoke().read(ctx, lower_headers(ctx.Headers()), b"{}", "/v1/models")
+    request = invoke.request
+    assert (request.method, request.path, request.body) == ("POST", "/genai/v1/models/a%2Fb?x=1", b"{}")
+    assert request.headers["x-request-id"] == "client-id-1"
+    assert request.buffered
+    assert invoke.request_id == "client-id-1"
+    assert request.deadline is not None
+    assert request.deadline > time.monotonic()
 
 
-def test_describe_a_plain_invoke_takes_the_platform_request_id() -> None:
-    headers = {"opc-request-id": "/ABC/DEF", "fn-call-id": "call1"}
-    call = describe(context(headers), None, "/v1/chat/completions", "POST")
-    assert call.via_gateway is False
-    assert (call.method, call.url, call.body, call.request_id) == (
+def test_a_plain_invoke_takes_the_platform_request_id_and_the_function_route() -> None:
+    ctx = context({"opc-request-id": "/ABC/DEF", "fn-call-id": "call1"})
+    invoke = PlainInvoke("POST").read(ctx, lower_headers(ctx.Headers()), b'{"a": 1}', "/v1/chat/completions")
+    assert (invoke.request.method, invoke.request.path, invoke.request.body) == (
         "POST",
         "/v1/chat/completions",
-        b"",
-        "/ABC/DEF",
+        b'{"a": 1}',
     )
+    assert invoke.request_id == "/ABC/DEF"
+    assert invoke.refused is None
+
+
+def test_a_plain_models_invoke_with_a_bad_body_is_refused_not_raised() -> None:
+    ctx = context({"fn-call-id": "call1"})
+    invoke = PlainInvoke("GET").read(ctx, lower_headers(ctx.Headers()), b"[1]", "/v1/models")
+    assert isinstance(invoke.refused, InvalidRequest)
 
 
 def test_a_client_request_id_that_is_not_safe_is_not_echoed() -> None:
     headers = {**GATEWAY_HEADERS, "fn-http-h-x-request-id": "evil\r\nSet-Cookie: x"}
-    assert describe(context(headers), None, "/v1/models", "GET").request_id == "/ABC/DEF"
+    ctx = context(headers)
+    assert (
+        ApiGatewayInvoke().read(ctx, lower_headers(ctx.Headers()), b"", "/v1/models").request_id == "/ABC/DEF"
+    )
 
 
 @pytest.mark.parametrize(
@@ -98,21 +113,18 @@ def test_other_functions_ignore_the_body_for_their_path() -> None:
     assert plain_invoke_path("/v1/chat/completions", b"{bad") == "/v1/chat/completions"
 
 
-def test_deadlines() -> None:
+def test_deadlines_keep_a_margin_before_the_platform_kills_the_call() -> None:
     assert _deadline("not a date") is None
-    past = Invocation(False, "POST", "/", b"", "r", time.monotonic() - 5)
-    assert _budget(past) == 0.0
-    assert _budget(Invocation(False, "POST", "/", b"", "r", None)) is None
-    future = _budget(Invocation(False, "POST", "/", b"", "r", _deadline("2099-01-01T00:00:00Z")))
-    assert future is not None
-    assert future > 0
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=10)
+    deadline = _deadline(soon.isoformat())
+    assert deadline is not None
+    assert time.monotonic() + 8.0 < deadline < time.monotonic() + 9.5
 
 
 def test_through_api_gateway_the_status_travels_in_a_header_and_the_fdk_says_200() -> None:
     ctx = context(GATEWAY_HEADERS)
-    call = describe(ctx, None, "/v1/models", "GET")
     reply = error_reply(RateLimited("slow down", retry_after="7"))
-    response = respond(ctx, call, reply, b"{}")
+    response = respond(ctx, reply, ApiGatewayInvoke().status(reply), "client-id-1")
     sent = ctx.GetResponseHeaders()
     assert response.status() == 200
     assert sent["fn-http-status"] == "429"
@@ -123,8 +135,8 @@ def test_through_api_gateway_the_status_travels_in_a_header_and_the_fdk_says_200
 
 def test_a_plain_invoke_gets_200_and_the_error_in_the_body() -> None:
     ctx = context({"fn-call-id": "call1"})
-    call = describe(ctx, None, "/v1/chat/completions", "POST")
-    response = respond(ctx, call, error_reply(UpstreamError("OCI failed")), b'{"error": {}}')
+    reply = error_reply(UpstreamError("OCI failed"))
+    response = respond(ctx, reply, PlainInvoke("POST").status(reply), "call1")
     assert response.status() == 200
     assert "fn-http-status" not in ctx.GetResponseHeaders()
-    assert response.body_bytes() == b'{"error": {}}'
+    assert json.loads(response.body_bytes())["error"]["code"] == "upstream_error"

@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from oci_genai_gateway.apigw_spec import SpecError
-from oci_genai_gateway.localgw.__main__ import parse_functions
-from oci_genai_gateway.localgw.auth import (
+from oci_genai_devstack.localgw.__main__ import parse_functions
+from oci_genai_devstack.localgw.auth import (
     MAX_CACHE_SECONDS,
     Authenticator,
     AuthorizerFailed,
@@ -20,11 +19,12 @@ from oci_genai_gateway.localgw.auth import (
     RequestView,
     failure_response,
 )
-from oci_genai_gateway.localgw.http import Headers
-from oci_genai_gateway.localgw.invoke import FunctionReply, FunctionTarget
-from oci_genai_gateway.localgw.policies import RateLimiter, client_key, preflight_response
-from oci_genai_gateway.localgw.spec import CorsPolicy, FailurePolicy, HeaderSet, RateLimit, parse
-from oci_genai_gateway.localgw.stack import render_local_spec
+from oci_genai_devstack.localgw.http import Headers
+from oci_genai_devstack.localgw.invoke import FunctionReply, FunctionTarget
+from oci_genai_devstack.localgw.policies import RateLimiter, client_key, preflight_response
+from oci_genai_devstack.localgw.spec import CorsPolicy, FailurePolicy, HeaderSet, RateLimit, parse
+from oci_genai_devstack.localgw.stack import render_local_spec
+from oci_genai_gateway.apigw_spec import SpecError
 
 SPEC = render_local_spec(cors_origins=["http://a.example"])
 

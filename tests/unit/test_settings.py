@@ -3,7 +3,8 @@
 import pytest
 
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.core.settings import AuthMode, Settings, Target, parse_api_keys
+from oci_genai_gateway.core.keys import parse_api_keys
+from oci_genai_gateway.core.settings import AuthMode, Settings, Target
 
 BASE = {"GATEWAY_REGION": "us-chicago-1", "GATEWAY_COMPARTMENT_ID": "ocid1.compartment.oc1..aaaa"}
 
@@ -32,7 +33,8 @@ def test_region_falls_back_to_the_resource_principal_region() -> None:
         ({"GATEWAY_REGION": "Not A Region"}, "GATEWAY_REGION"),
         ({"GATEWAY_COMPARTMENT_ID": "compartment"}, "GATEWAY_COMPARTMENT_ID"),
         ({"GATEWAY_AUTH": "password"}, "GATEWAY_AUTH"),
-        ({"GATEWAY_AUTH": "emulator"}, "GATEWAY_OCI_ENDPOINT"),
+        # The product knows nothing of the emulator: the dev stack hands it resource-principal files.
+        ({"GATEWAY_AUTH": "emulator"}, "GATEWAY_AUTH"),
         ({"GATEWAY_OCI_ENDPOINT": "ftp://x"}, "GATEWAY_OCI_ENDPOINT"),
         ({"GATEWAY_UPSTREAM_TIMEOUT": "soon"}, "GATEWAY_UPSTREAM_TIMEOUT"),
         ({"GATEWAY_UPSTREAM_TIMEOUT": "900"}, "GATEWAY_UPSTREAM_TIMEOUT"),
@@ -40,6 +42,8 @@ def test_region_falls_back_to_the_resource_principal_region() -> None:
         ({"GATEWAY_MODEL_ALIASES": '{"a": 3}'}, "GATEWAY_MODEL_ALIASES"),
         ({"GATEWAY_LOG_LEVEL": "LOUD"}, "GATEWAY_LOG_LEVEL"),
         ({"GATEWAY_API_KEYS": "justakey"}, "GATEWAY_API_KEYS"),
+        # One key validator for the HTTP server and the authorizer: short keys are refused by both.
+        ({"GATEWAY_API_KEYS": "weak:x"}, "at least 16"),
     ],
 )
 def test_invalid_settings_name_the_variable(overrides: dict[str, str], names: str) -> None:
@@ -48,13 +52,14 @@ def test_invalid_settings_name_the_variable(overrides: dict[str, str], names: st
 
 
 def test_api_keys_in_both_forms_and_never_in_errors_or_repr() -> None:
-    assert parse_api_keys("alice:sk-a, bob:sk-b") == {"alice": "sk-a", "bob": "sk-b"}
-    assert parse_api_keys('{"ci": "sk-c"}') == {"ci": "sk-c"}
+    a, b, c = "sk-a-0123456789abcdef", "sk-b-0123456789abcdef", "sk-c-0123456789abcdef"
+    assert parse_api_keys(f"alice:{a}, bob:{b}") == {"alice": a, "bob": b}
+    assert parse_api_keys(f'{{"ci": "{c}"}}') == {"ci": c}
     with pytest.raises(ConfigError) as info:
-        parse_api_keys("alice:sk-secret-1,oops")
-    assert "sk-secret-1" not in str(info.value)
-    s = Settings.from_env({**BASE, "GATEWAY_API_KEYS": "alice:sk-secret-1"})
-    assert "sk-secret-1" not in repr(s)
+        parse_api_keys(f"alice:{a},oops")
+    assert a not in str(info.value)
+    s = Settings.from_env({**BASE, "GATEWAY_API_KEYS": f"alice:{a}"})
+    assert a not in repr(s)
     assert "alice" in repr(s)
 
 

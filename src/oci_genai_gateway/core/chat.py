@@ -1,60 +1,63 @@
-"""POST /v1/chat/completions: one OCI call through LiteLLM, shaped exactly as OpenAI answers."""
+"""POST /v1/chat/completions: OCI's answer through LiteLLM, shaped exactly as OpenAI answers."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from oci_genai_gateway.core.chat_request import ChatCall, parse_chat
-from oci_genai_gateway.core.deps import Deps
-from oci_genai_gateway.core.errors import GatewayError
-from oci_genai_gateway.core.upstream import map_exception
+from oci_genai_gateway.core.chat_request import ChatRequest
+from oci_genai_gateway.core.errors import UpstreamTimeout
+from oci_genai_gateway.core.upstream import Upstream, UpstreamStream
 
 Chunk = dict[str, Any]
 
+# OCI keeps the connection open after its last event; once every choice has finished only the
+# usage event is still due, so it is waited for this long at most.
+_USAGE_GRACE_SECONDS = 5.0
 
-def parse(body: dict[str, Any], deps: Deps) -> ChatCall:
-    """Validate a request body against the settings' model aliases."""
-    return parse_chat(body, deps.settings.resolve)
 
-
-async def create(call: ChatCall, deps: Deps) -> dict[str, Any]:
+async def create(request: ChatRequest, upstream: Upstream) -> dict[str, Any]:
     """Answer a non-streaming request; `n` > 1 fans out into concurrent OCI calls."""
-    responses = await asyncio.gather(*(_complete(call, deps) for _ in range(call.n)))
+    calls = (upstream.complete(request.model, request.target, _params(request)) for _ in range(request.n))
+    responses = await asyncio.gather(*calls)
     choices: list[dict[str, Any]] = []
     usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
     for response in responses:
         for choice in response.choices:
-            choices.append(_choice(call, choice, index=len(choices)))
+            choices.append(_choice(request, choice, index=len(choices)))
         part = _usage(getattr(response, "usage", None))
         for key in usage:
             usage[key] += part[key]
-    if call.n > 1:
+    if request.n > 1:
         # The prompt is billed per call, but OpenAI reports it once for the request.
-        usage["prompt_tokens"] //= call.n
+        usage["prompt_tokens"] //= request.n
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
     first = responses[0]
     return {
         "id": _completion_id(getattr(first, "id", None)),
         "object": "chat.completion",
         "created": int(getattr(first, "created", None) or time.time()),
-        "model": call.model,
+        "model": request.model,
         "choices": choices,
         "usage": usage,
     }
 
 
-async def _complete(call: ChatCall, deps: Deps) -> Any:
-    kwargs = {**deps.oci_kwargs(call.target), **call.params, "messages": call.messages}
-    return await deps.call(lambda: deps.llm.acompletion(**kwargs), call.model)
+async def stream(request: ChatRequest, upstream: Upstream) -> AsyncIterator[Chunk]:
+    """Open the upstream stream (errors surface here, before any byte is sent) and return the chunks."""
+    events = await upstream.stream(request.model, request.target, _params(request))
+    return _chunks(request, events)
 
 
-def _choice(call: ChatCall, choice: Any, *, index: int) -> dict[str, Any]:
+def _params(request: ChatRequest) -> dict[str, Any]:
+    return {**request.params, "messages": request.messages}
+
+
+def _choice(request: ChatRequest, choice: Any, *, index: int) -> dict[str, Any]:
     message = choice.message
     tool_calls = [
         {
@@ -64,7 +67,7 @@ def _choice(call: ChatCall, choice: Any, *, index: int) -> dict[str, Any]:
         }
         for tc in (getattr(message, "tool_calls", None) or [])
     ]
-    if call.single_tool_call:
+    if request.single_tool_call:
         tool_calls = tool_calls[:1]
     out: dict[str, Any] = {"role": "assistant", "content": message.content, "refusal": None}
     if tool_calls:
@@ -95,15 +98,6 @@ def _completion_id(raw: str | None) -> str:
     return raw if raw and raw.startswith("chatcmpl-") else f"chatcmpl-{uuid.uuid4().hex}"
 
 
-_USAGE_GRACE_SECONDS = 5.0
-
-
-def _complete_stream(upstream: Any, states: dict[int, _ChoiceState]) -> bool:
-    """Every choice finished and OCI's usage event (always requested) arrived."""
-    done = bool(states) and all(state.finish for state in states.values())
-    return done and getattr(upstream, "gateway_oci_usage", None) is not None
-
-
 @dataclass
 class _ChoiceState:
     """Per-choice stream state: tool calls re-joined by position, and the held finish reason."""
@@ -113,66 +107,54 @@ class _ChoiceState:
     finish: str | None = None
 
 
-async def open_stream(call: ChatCall, deps: Deps) -> AsyncIterator[Chunk]:
-    """Start the upstream stream (errors surface here, before any byte is sent) and return chunks."""
-    kwargs = {**deps.oci_kwargs(call.target), **call.params, "messages": call.messages, "stream": True}
-    upstream = await deps.call(lambda: deps.llm.acompletion(**kwargs), call.model)
-    return _chunks(call, upstream, deps.settings.upstream_timeout)
+def _all_finished(states: dict[int, _ChoiceState]) -> bool:
+    return bool(states) and all(state.finish for state in states.values())
 
 
-async def _chunks(call: ChatCall, upstream: Any, idle_timeout: float) -> AsyncIterator[Chunk]:
+async def _chunks(request: ChatRequest, events: UpstreamStream) -> AsyncIterator[Chunk]:
     head = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion.chunk",
         "created": int(time.time()),
     }
-    head["model"] = call.model
+    head["model"] = request.model
     states: dict[int, _ChoiceState] = {}
     last_usage: Any = None
-    iterator = upstream.__aiter__()
     try:
-        while not _complete_stream(upstream, states):
-            finished = bool(states) and all(state.finish for state in states.values())
+        while not (_all_finished(states) and events.oci_usage is not None):
+            finished = _all_finished(states)
             try:
-                # OCI keeps the connection open after its last event; once every choice has
-                # finished, only the usage event is still due, so wait for it briefly.
-                wait = min(idle_timeout, _USAGE_GRACE_SECONDS) if finished else idle_timeout
-                chunk = await asyncio.wait_for(iterator.__anext__(), wait)
-            except StopAsyncIteration:
-                break
-            except TimeoutError:
+                chunk = await events.next(
+                    min(events.idle_timeout, _USAGE_GRACE_SECONDS) if finished else None
+                )
+            except UpstreamTimeout:
                 if finished:
                     break
-                raise _stream_error(TimeoutError(), call.model) from None
-            except Exception as exc:
-                raise _stream_error(exc, call.model) from None
+                raise
+            if chunk is None:
+                break
             last_usage = getattr(chunk, "usage", None) or last_usage
             for choice in chunk.choices:
                 state = states.setdefault(choice.index, _ChoiceState())
-                delta = _delta(call, choice.delta, state)
+                delta = _delta(request, choice.delta, state)
                 if choice.finish_reason:
                     state.finish = choice.finish_reason
                 if delta:
-                    yield {
-                        **head,
-                        "choices": [
-                            {"index": choice.index, "delta": delta, "finish_reason": None, "logprobs": None}
-                        ],
-                    }
+                    piece = {"index": choice.index, "delta": delta, "finish_reason": None, "logprobs": None}
+                    yield {**head, "choices": [piece]}
         for index, state in sorted(states.items()):
             finish = _finish(state.finish, bool(state.calls))
             yield {
                 **head,
                 "choices": [{"index": index, "delta": {}, "finish_reason": finish, "logprobs": None}],
             }
-        if call.include_usage:
-            usage = getattr(upstream, "gateway_oci_usage", None) or _usage(last_usage)
-            yield {**head, "choices": [], "usage": usage}
+        if request.include_usage:
+            yield {**head, "choices": [], "usage": events.oci_usage or _usage(last_usage)}
     finally:
-        await _close(upstream)
+        await events.aclose()
 
 
-def _delta(call: ChatCall, raw: Any, state: _ChoiceState) -> dict[str, Any]:
+def _delta(request: ChatRequest, raw: Any, state: _ChoiceState) -> dict[str, Any]:
     delta: dict[str, Any] = {}
     if not state.started:
         delta["role"] = "assistant"
@@ -181,7 +163,7 @@ def _delta(call: ChatCall, raw: Any, state: _ChoiceState) -> dict[str, Any]:
         delta["content"] = content
     fragments = []
     for tc in getattr(raw, "tool_calls", None) or []:
-        fragment = _tool_fragment(call, tc, state)
+        fragment = _tool_fragment(request, tc, state)
         if fragment is not None:
             fragments.append(fragment)
     if fragments:
@@ -192,7 +174,7 @@ def _delta(call: ChatCall, raw: Any, state: _ChoiceState) -> dict[str, Any]:
     return delta
 
 
-def _tool_fragment(call: ChatCall, tc: Any, state: _ChoiceState) -> dict[str, Any] | None:
+def _tool_fragment(request: ChatRequest, tc: Any, state: _ChoiceState) -> dict[str, Any] | None:
     """OCI streams a call's id and name once, then bare argument pieces (LiteLLM invents an id for each)."""
     function = tc.function if hasattr(tc, "function") else tc.get("function", {})
     name = getattr(function, "name", None) if not isinstance(function, dict) else function.get("name")
@@ -201,7 +183,7 @@ def _tool_fragment(call: ChatCall, tc: Any, state: _ChoiceState) -> dict[str, An
     )
     call_id = getattr(tc, "id", None) if not isinstance(tc, dict) else tc.get("id")
     if name:
-        if call.single_tool_call and state.calls:
+        if request.single_tool_call and state.calls:
             state.calls.append("")  # dropped: parallel_tool_calls=false keeps only the first call
             return None
         state.calls.append(call_id or f"call_{uuid.uuid4().hex[:24]}")
@@ -214,25 +196,3 @@ def _tool_fragment(call: ChatCall, tc: Any, state: _ChoiceState) -> dict[str, An
     if not state.calls or not arguments or not state.calls[-1]:
         return None
     return {"index": len(state.calls) - 1, "function": {"arguments": arguments}}
-
-
-def _stream_error(exc: BaseException, model: str) -> GatewayError:
-    if isinstance(exc, TimeoutError):
-        from oci_genai_gateway.core.errors import UpstreamTimeout
-
-        return UpstreamTimeout("OCI Generative AI stopped sending the stream.")
-    mapped = map_exception(exc, model)
-    if isinstance(mapped, GatewayError):
-        return mapped
-    from oci_genai_gateway.core.errors import UpstreamError
-
-    return UpstreamError("OCI Generative AI failed mid-stream.")
-
-
-async def _close(upstream: Any) -> None:
-    """Release the upstream HTTP response when the client goes away or the stream ends."""
-    for target in (upstream, getattr(upstream, "completion_stream", None)):
-        closer = getattr(target, "aclose", None)
-        if closer is not None:
-            with contextlib.suppress(Exception):  # best effort on teardown; nothing to tell the client
-                await closer()

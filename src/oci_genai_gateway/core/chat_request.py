@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from oci_genai_gateway.core import validate as v
 from oci_genai_gateway.core.errors import InvalidRequest
 from oci_genai_gateway.core.settings import Target
+from oci_genai_gateway.core.validate import (
+    optional_bool,
+    optional_int,
+    optional_number,
+    optional_object,
+    reject_unknown,
+    required_str,
+)
 
 # Forwarded to LiteLLM as-is once validated: it maps each to OCI's field.
 _FORWARDED = (
@@ -48,7 +56,7 @@ _EFFORTS = frozenset({"none", "minimal", "low", "medium", "high"})
 
 
 @dataclass(frozen=True)
-class ChatCall:
+class ChatRequest:
     """A validated chat request: what the client asked for and what LiteLLM receives."""
 
     model: str
@@ -61,22 +69,22 @@ class ChatCall:
     messages: list[dict[str, Any]] = field(default_factory=list)
 
 
-def parse_chat(body: dict[str, Any], resolve: Any) -> ChatCall:
+def parse(body: dict[str, Any], resolve: Callable[[str], Target]) -> ChatRequest:
     """Validate `body` (an OpenAI CreateChatCompletionRequest); `resolve` maps model names."""
-    v.reject_unknown(body, _KNOWN)
+    reject_unknown(body, _KNOWN)
     for name, why in _UNSUPPORTED.items():
         if body.get(name) is not None:
             raise InvalidRequest(f"Unsupported parameter '{name}': {why}.", param=name)
-    model = v.required_str(body, "model")
+    model = required_str(body, "model")
     messages = _messages(body.get("messages"))
-    stream = bool(v.optional_bool(body, "stream"))
-    options = v.optional_object(body, "stream_options")
+    stream = bool(optional_bool(body, "stream"))
+    options = optional_object(body, "stream_options")
     if options is not None and not stream:
         raise InvalidRequest(
             "'stream_options' is only allowed when 'stream' is true.", param="stream_options"
         )
     include_usage = bool(options and options.get("include_usage") is True)
-    if v.optional_bool(body, "logprobs"):
+    if optional_bool(body, "logprobs"):
         raise InvalidRequest(
             "Unsupported parameter 'logprobs': log probabilities are not returned by this gateway.",
             param="logprobs",
@@ -84,12 +92,12 @@ def parse_chat(body: dict[str, Any], resolve: Any) -> ChatCall:
     modalities = body.get("modalities")
     if modalities is not None and modalities != ["text"]:
         raise InvalidRequest("Only the 'text' output modality is supported.", param="modalities")
-    parallel = v.optional_bool(body, "parallel_tool_calls")
-    n = v.optional_int(body, "n", 1, 16) or 1
+    parallel = optional_bool(body, "parallel_tool_calls")
+    n = optional_int(body, "n", 1, 16) or 1
     if n > 1 and stream:
         raise InvalidRequest("'n' greater than 1 is not supported with 'stream'.", param="n")
     params = _params(body)
-    return ChatCall(
+    return ChatRequest(
         model=model,
         target=resolve(model),
         stream=stream,
@@ -102,16 +110,16 @@ def parse_chat(body: dict[str, Any], resolve: Any) -> ChatCall:
 
 
 def _params(body: dict[str, Any]) -> dict[str, Any]:
-    v.optional_number(body, "temperature", 0, 2)
-    v.optional_number(body, "top_p", 0, 1)
-    v.optional_number(body, "frequency_penalty", -2, 2)
-    v.optional_number(body, "presence_penalty", -2, 2)
-    v.optional_int(body, "seed", -(2**63), 2**63 - 1)
-    v.optional_object(body, "logit_bias")
+    optional_number(body, "temperature", 0, 2)
+    optional_number(body, "top_p", 0, 1)
+    optional_number(body, "frequency_penalty", -2, 2)
+    optional_number(body, "presence_penalty", -2, 2)
+    optional_int(body, "seed", -(2**63), 2**63 - 1)
+    optional_object(body, "logit_bias")
     params = {name: body[name] for name in _FORWARDED if body.get(name) is not None}
-    limit = v.optional_int(body, "max_completion_tokens", 1)
+    limit = optional_int(body, "max_completion_tokens", 1)
     if limit is None:
-        limit = v.optional_int(body, "max_tokens", 1)
+        limit = optional_int(body, "max_tokens", 1)
     if limit is not None:
         params["max_tokens"] = limit
     if "stop" in params:

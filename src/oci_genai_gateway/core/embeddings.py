@@ -6,13 +6,14 @@ import array
 import asyncio
 import base64
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from oci_genai_gateway.core import validate as v
-from oci_genai_gateway.core.deps import Deps
 from oci_genai_gateway.core.errors import InvalidRequest
 from oci_genai_gateway.core.settings import Target
+from oci_genai_gateway.core.upstream import Upstream
+from oci_genai_gateway.core.validate import optional_choice, optional_int, reject_unknown, required_str
 
 OCI_BATCH_LIMIT = 96  # OCI embedText rejects more inputs per call
 MAX_INPUTS = 2048  # OpenAI's own per-request limit
@@ -23,7 +24,7 @@ _TRUNCATE = frozenset({"NONE", "START", "END"})
 
 
 @dataclass(frozen=True)
-class EmbeddingCall:
+class EmbeddingRequest:
     """A validated embeddings request."""
 
     model: str
@@ -33,10 +34,10 @@ class EmbeddingCall:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def parse(body: dict[str, Any], deps: Deps) -> EmbeddingCall:
+def parse(body: dict[str, Any], resolve: Callable[[str], Target]) -> EmbeddingRequest:
     """Validate an OpenAI CreateEmbeddingRequest (plus OCI's `input_type` and `truncate`)."""
-    v.reject_unknown(body, _KNOWN)
-    model = v.required_str(body, "model")
+    reject_unknown(body, _KNOWN)
+    model = required_str(body, "model")
     inputs = _inputs(body.get("input"))
     fmt = body.get("encoding_format", "float")
     if fmt not in ("float", "base64"):
@@ -44,14 +45,14 @@ def parse(body: dict[str, Any], deps: Deps) -> EmbeddingCall:
             "Invalid 'encoding_format': expected 'float' or 'base64'.", param="encoding_format"
         )
     params: dict[str, Any] = {}
-    dimensions = v.optional_int(body, "dimensions", 1)
+    dimensions = optional_int(body, "dimensions", 1)
     if dimensions is not None:
         params["dimensions"] = dimensions
     for name, choices in (("input_type", _INPUT_TYPES), ("truncate", _TRUNCATE)):
-        choice = v.optional_choice(body, name, choices)
+        choice = optional_choice(body, name, choices)
         if choice is not None:
             params[name] = choice
-    return EmbeddingCall(model, deps.settings.resolve(model), inputs, fmt == "base64", params)
+    return EmbeddingRequest(model, resolve(model), inputs, fmt == "base64", params)
 
 
 def _inputs(raw: Any) -> list[str]:
@@ -74,31 +75,33 @@ def _inputs(raw: Any) -> list[str]:
     return items
 
 
-async def create(call: EmbeddingCall, deps: Deps) -> dict[str, Any]:
+async def create(request: EmbeddingRequest, upstream: Upstream) -> dict[str, Any]:
     """Embed every input; responses keep the order of `input`."""
     gate = asyncio.Semaphore(_MAX_CONCURRENT_BATCHES)
-    batches = [call.inputs[i : i + OCI_BATCH_LIMIT] for i in range(0, len(call.inputs), OCI_BATCH_LIMIT)]
-    results = await asyncio.gather(*(_embed(call, deps, batch, gate) for batch in batches))
+    inputs = request.inputs
+    batches = [inputs[i : i + OCI_BATCH_LIMIT] for i in range(0, len(inputs), OCI_BATCH_LIMIT)]
+    results = await asyncio.gather(*(_embed(request, upstream, batch, gate) for batch in batches))
     data: list[dict[str, Any]] = []
     tokens = 0
     for response in results:
         for item in response.data:
             vector = item["embedding"] if isinstance(item, dict) else item.embedding
-            encoded: Any = _base64(vector) if call.base64 else [float(x) for x in vector]
+            encoded: Any = _base64(vector) if request.base64 else [float(x) for x in vector]
             data.append({"object": "embedding", "index": len(data), "embedding": encoded})
         tokens += int(getattr(getattr(response, "usage", None), "prompt_tokens", 0) or 0)
     return {
         "object": "list",
         "data": data,
-        "model": call.model,
+        "model": request.model,
         "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
     }
 
 
-async def _embed(call: EmbeddingCall, deps: Deps, batch: list[str], gate: asyncio.Semaphore) -> Any:
-    kwargs = {**deps.oci_kwargs(call.target), **call.params, "input": batch}
+async def _embed(
+    request: EmbeddingRequest, upstream: Upstream, batch: list[str], gate: asyncio.Semaphore
+) -> Any:
     async with gate:
-        return await deps.call(lambda: deps.llm.aembedding(**kwargs), call.model)
+        return await upstream.embed(request.model, request.target, {**request.params, "input": batch})
 
 
 def _base64(vector: list[float]) -> str:

@@ -1,52 +1,76 @@
-"""The gateway's request handling, shared by every transport: route, call core, shape the reply."""
+"""The request path every transport shares: keys, routing, body limit, deadline, and the one catch-all."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-import re
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+import time
+import urllib.parse
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from oci_genai_gateway.core import chat, embeddings
-from oci_genai_gateway.core.deps import Deps
+from oci_genai_gateway.core import chat, chat_request, embeddings
 from oci_genai_gateway.core.errors import (
     GatewayError,
     InternalError,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    Unauthorized,
+    UpstreamTimeout,
 )
+from oci_genai_gateway.core.keys import match_key, read_bearer
+from oci_genai_gateway.core.llm import LLM
 from oci_genai_gateway.core.models import ModelCatalog, oci_fetcher
 from oci_genai_gateway.core.settings import Settings
+from oci_genai_gateway.core.signers import RefreshingSigner
 from oci_genai_gateway.core.sse import frame
+from oci_genai_gateway.core.upstream import Upstream
 from oci_genai_gateway.core.validate import parse_json_object
 
 log = logging.getLogger(__name__)
 
-_JSON = {"Content-Type": "application/json"}
-_SSE = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-_MODEL_PATH = re.compile(r"^/v1/models/(?P<model>.+)$")
+JSON_HEADERS = {"Content-Type": "application/json"}
+SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+# Routes under these prefixes answer without a key (load balancers and container health checks).
+PUBLIC_PREFIXES = ("/health/",)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One client request as any transport delivers it."""
+
+    method: str
+    path: str  # the URL path (API Gateway puts the deployment prefix in front)
+    headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
+    body: bytes | AsyncIterable[bytes] = b""
+    deadline: float | None = None  # time.monotonic() by which the transport must answer
+    buffered: bool = False  # the transport cannot stream (OCI Functions): collect SSE bodies here
 
 
 @dataclass(frozen=True)
 class Reply:
-    """A transport-neutral response: a JSON body, or an SSE byte stream."""
+    """A transport-neutral response: a JSON body, an SSE byte stream, or bytes already rendered."""
 
     status: int
     body: dict[str, Any] | None = None
     stream: AsyncIterator[bytes] | None = None
+    content: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    route: str = ""  # the matched route path, for the access log
+    principal: str | None = None  # the name of the key that authenticated the request
 
 
 def error_reply(exc: GatewayError) -> Reply:
-    """Render any GatewayError once, the same way for every transport."""
-    return Reply(exc.status, exc.to_body(), headers={**_JSON, **exc.headers})
+    """Render any GatewayError the same way for every transport."""
+    return Reply(exc.status, exc.to_body(), headers={**JSON_HEADERS, **exc.headers})
 
 
 def route_path(path: str) -> str:
     """The OpenAI route inside a URL path (API Gateway prefixes it with the deployment path)."""
-    path = path.split("?", 1)[0]
+    path = urllib.parse.unquote(path.split("?", 1)[0])
     for marker in ("/v1/", "/health/"):
         at = path.find(marker)
         if at >= 0:
@@ -54,74 +78,162 @@ def route_path(path: str) -> str:
     return path
 
 
-@dataclass
-class Gateway:
-    """Core dependencies plus the model catalogue; one per process (or per function container)."""
+Handler = Callable[["Gateway", str, bytes], Awaitable[Reply]]
 
-    deps: Deps
-    catalog: ModelCatalog
+
+async def _chat(gateway: Gateway, _param: str, body: bytes) -> Reply:
+    request = chat_request.parse(parse_json_object(body), gateway.settings.resolve)
+    if request.stream:
+        chunks = await chat.stream(request, gateway.upstream)
+        return Reply(200, stream=frame(chunks), headers=dict(SSE_HEADERS))
+    return Reply(200, await chat.create(request, gateway.upstream), headers=dict(JSON_HEADERS))
+
+
+async def _embeddings(gateway: Gateway, _param: str, body: bytes) -> Reply:
+    request = embeddings.parse(parse_json_object(body), gateway.settings.resolve)
+    return Reply(200, await embeddings.create(request, gateway.upstream), headers=dict(JSON_HEADERS))
+
+
+async def _list_models(gateway: Gateway, _param: str, _body: bytes) -> Reply:
+    entries = await gateway.catalog.entries()
+    return Reply(200, {"object": "list", "data": [e.to_dict() for e in entries]}, headers=dict(JSON_HEADERS))
+
+
+async def _get_model(gateway: Gateway, model: str, _body: bytes) -> Reply:
+    return Reply(200, (await gateway.catalog.get(model)).to_dict(), headers=dict(JSON_HEADERS))
+
+
+async def _readiness(_gateway: Gateway, _param: str, _body: bytes) -> Reply:
+    """The process is up and configured (no upstream call)."""
+    return Reply(200, {"status": "ok"}, headers=dict(JSON_HEADERS))
+
+
+# Path -> method -> handler. A path ending in "/" takes one more segment, passed as the handler's param.
+ROUTES: Mapping[str, Mapping[str, Handler]] = {
+    "/v1/chat/completions": {"POST": _chat},
+    "/v1/embeddings": {"POST": _embeddings},
+    "/v1/models": {"GET": _list_models},
+    "/v1/models/": {"GET": _get_model},
+    "/health/readiness": {"GET": _readiness},
+    "/health/liveness": {"GET": _readiness},
+}
+
+
+def match(method: str, path: str) -> tuple[Handler, str]:
+    """The handler for `method path` and its path parameter; NotFound or MethodNotAllowed otherwise."""
+    by_method, param = ROUTES.get(path), ""
+    if by_method is None:
+        base, _, param = path.rpartition("/")
+        by_method = ROUTES.get(base + "/") if param else None
+    if by_method is None:
+        raise NotFound(f"Unknown route: {path}", code="unknown_url")
+    handler = by_method.get(method)
+    if handler is None:
+        raise MethodNotAllowed(f"Method {method} is not allowed on {path}; use {', '.join(by_method)}.")
+    return handler, param
+
+
+class Gateway:
+    """Settings, the OCI client and the model catalogue; one per process (or function container)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        upstream: Upstream,
+        catalog: ModelCatalog,
+        *,
+        serves: str | None = None,
+        authenticate: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.upstream = upstream
+        self.catalog = catalog
+        self.serves = serves  # a function serves one route family; API Gateway sends it nothing else
+        # The HTTP server checks bearer keys itself; on Functions the API Gateway authorizer does.
+        self.authenticate = authenticate
 
     @classmethod
-    def build(cls, settings: Settings, signer: Any, llm: Any) -> Gateway:
+    def build(
+        cls,
+        settings: Settings,
+        signer: RefreshingSigner,
+        llm: LLM | None,
+        *,
+        serves: str | None = None,
+        authenticate: bool = False,
+    ) -> Gateway:
         """Wire the gateway from explicit parts (entry points build the parts)."""
-        deps = Deps(settings=settings, signer=signer, llm=llm)
-        return cls(deps, ModelCatalog(settings, oci_fetcher(settings, signer)))
+        catalog = ModelCatalog(settings, oci_fetcher(settings, signer))
+        upstream = Upstream(settings, signer, llm)
+        return cls(settings, upstream, catalog, serves=serves, authenticate=authenticate)
 
-    async def handle(self, method: str, path: str, body: bytes) -> Reply:
+    async def handle(self, request: Request) -> Reply:
         """Serve one request; every failure becomes an OpenAI error reply, never an exception."""
+        path = route_path(request.path)
+        principal: str | None = None
         try:
-            handler = self._route(method.upper(), route_path(path))
-            if len(body) > self.deps.settings.max_body_bytes:
-                raise PayloadTooLarge(f"The request body exceeds {self.deps.settings.max_body_bytes} bytes.")
-            return await handler(body)
+            async with asyncio.timeout(_remaining(request.deadline)):
+                principal = self._authenticate(path, request.headers)
+                if self.serves and path != self.serves and not path.startswith(self.serves + "/"):
+                    raise NotFound(f"Unknown route: {path}", code="unknown_url")
+                handler, param = match(request.method.upper(), path)
+                reply = await handler(self, param, await self._read_body(request))
+                if request.buffered and reply.stream is not None:
+                    reply = await _buffer(reply)
+        except TimeoutError:
+            reply = error_reply(
+                UpstreamTimeout("The request did not complete within the function's timeout.")
+            )
         except GatewayError as exc:
-            return error_reply(exc)
+            reply = error_reply(exc)
         except Exception:
             log.exception("unhandled error", extra={"event": "bug"})
-            return error_reply(InternalError("The gateway failed to process the request."))
+            reply = error_reply(InternalError("The gateway failed to process the request."))
+        return replace(reply, route=path, principal=principal)
 
-    def _route(self, method: str, path: str) -> Callable[[bytes], Awaitable[Reply]]:
-        routes: dict[str, dict[str, Callable[[bytes], Awaitable[Reply]]]] = {
-            "/v1/chat/completions": {"POST": self.chat},
-            "/v1/embeddings": {"POST": self.embeddings},
-            "/v1/models": {"GET": self.list_models},
-            "/health/readiness": {"GET": self.readiness},
-            "/health/liveness": {"GET": self.readiness},
-        }
-        by_method = routes.get(path)
-        if by_method is None:
-            match = _MODEL_PATH.match(path)
-            if match is None:
-                raise NotFound(f"Unknown route: {path}", code="unknown_url")
-            model = match["model"]
-            by_method = {"GET": lambda _body: self.get_model(model)}
-        handler = by_method.get(method)
-        if handler is None:
-            raise MethodNotAllowed(f"Method {method} is not allowed on {path}; use {', '.join(by_method)}.")
-        return handler
+    def _authenticate(self, path: str, headers: Mapping[str, str]) -> str | None:
+        """The name of the key the request carries; every route but the public ones needs one."""
+        if not self.authenticate or path.startswith(PUBLIC_PREFIXES):
+            return None
+        credential = read_bearer(headers.get("authorization"))
+        if credential.token is None:
+            if credential.problem == "malformed":
+                raise Unauthorized()
+            raise Unauthorized("Missing bearer key: send 'Authorization: Bearer <key>'.")
+        name = match_key(credential.token, self.settings.api_keys)
+        if name is None:
+            raise Unauthorized()
+        return name
 
-    async def chat(self, body: bytes) -> Reply:
-        """POST /v1/chat/completions."""
-        call = chat.parse(parse_json_object(body), self.deps)
-        if call.stream:
-            chunks = await chat.open_stream(call, self.deps)
-            return Reply(200, stream=frame(chunks), headers=dict(_SSE))
-        return Reply(200, await chat.create(call, self.deps), headers=dict(_JSON))
+    async def _read_body(self, request: Request) -> bytes:
+        """The whole body, refused as soon as it is known to exceed the limit."""
+        limit = self.settings.max_body_bytes
+        too_large = PayloadTooLarge(f"The request body exceeds {limit} bytes.")
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise too_large
+        if isinstance(request.body, bytes):
+            if len(request.body) > limit:
+                raise too_large
+            return request.body
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.body:
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+        return b"".join(chunks)
 
-    async def embeddings(self, body: bytes) -> Reply:
-        """POST /v1/embeddings."""
-        call = embeddings.parse(parse_json_object(body), self.deps)
-        return Reply(200, await embeddings.create(call, self.deps), headers=dict(_JSON))
 
-    async def list_models(self, _body: bytes) -> Reply:
-        """GET /v1/models."""
-        entries = await self.catalog.entries()
-        return Reply(200, {"object": "list", "data": [e.to_dict() for e in entries]}, headers=dict(_JSON))
+async def _buffer(reply: Reply) -> Reply:
+    """Functions cannot stream: collect the whole SSE body (every chunk, usage, [DONE])."""
+    assert reply.stream is not None
+    # aclosing: on the deadline the generator is closed at once, releasing the upstream connection.
+    async with contextlib.aclosing(reply.stream) as chunks:  # type: ignore[type-var]
+        content = b"".join([chunk async for chunk in chunks])
+    return replace(reply, stream=None, content=content)
 
-    async def get_model(self, model: str) -> Reply:
-        """GET /v1/models/{model}."""
-        return Reply(200, (await self.catalog.get(model)).to_dict(), headers=dict(_JSON))
 
-    async def readiness(self, _body: bytes) -> Reply:
-        """GET /health/readiness: the process is up and configured (no upstream call)."""
-        return Reply(200, {"status": "ok"}, headers=dict(_JSON))
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else max(deadline - time.monotonic(), 0.0)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import contextvars
 import functools
 import os
-from types import ModuleType
-from typing import Any
+from typing import Any, Protocol, cast
 
-# Set before LiteLLM's first import (FACTS.md): no cost-map download, no .env loading,
-# no tokenizer download from a model hub on the event loop thread.
+# Set before LiteLLM's first import (litellm/__init__.py reads them there): no cost-map download,
+# no .env loading, no tokenizer download from a model hub on the event loop thread.
 _LITELLM_ENV = {
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     "LITELLM_MODE": "PRODUCTION",
@@ -54,8 +53,18 @@ def normalize_finish_reason(raw: str | None) -> str | None:
     return _FINISH_REASONS.get(raw, _FINISH_REASONS.get(raw.lower(), "stop"))
 
 
+class LLM(Protocol):
+    """The part of LiteLLM the gateway calls; tests pass a scripted stand-in (tests/fakes.py)."""
+
+    async def acompletion(self, **kwargs: Any) -> Any:
+        """A chat completion: a ModelResponse, or a stream of ModelResponseStream when `stream=True`."""
+
+    async def aembedding(self, **kwargs: Any) -> Any:
+        """An EmbeddingResponse."""
+
+
 @functools.cache
-def load_litellm() -> ModuleType:
+def load_litellm() -> LLM:
     """Import and configure LiteLLM once per process (called from entry points, never at import)."""
     for key, value in _LITELLM_ENV.items():
         os.environ.setdefault(key, value)
@@ -71,11 +80,11 @@ def load_litellm() -> ModuleType:
     _request_stream_usage()
     _capture_stream_usage()
     _capture_error_headers()
-    return litellm
+    return cast(LLM, litellm)
 
 
 def _capture_error_headers() -> None:
-    """Record an OCI error response's headers where `call_upstream` can read Retry-After."""
+    """Record an OCI error response's headers where `Upstream` can read Retry-After."""
     import httpx
     from litellm.llms.custom_httpx.http_handler import AsyncHTTPHandler
 

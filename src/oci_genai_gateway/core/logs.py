@@ -7,7 +7,12 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any
+
+from oci_genai_gateway.core.errors import ConfigError
+
+LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR"})
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
@@ -35,6 +40,14 @@ class JsonFormatter(logging.Formatter):
             payload["exc_type"] = record.exc_info[0].__name__
             payload["traceback"] = self.formatException(record.exc_info)
         return json.dumps(payload, default=str)
+
+
+def parse_log_level(env: Mapping[str, str]) -> str:
+    """GATEWAY_LOG_LEVEL, checked; the same levels for every entry point."""
+    level = env.get("GATEWAY_LOG_LEVEL", "INFO").strip().upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"GATEWAY_LOG_LEVEL must be one of {sorted(LOG_LEVELS)}")
+    return level
 
 
 def configure_logging(level: str) -> None:

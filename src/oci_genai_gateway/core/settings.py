@@ -10,9 +10,10 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from oci_genai_gateway.core.errors import ConfigError
+from oci_genai_gateway.core.keys import parse_api_keys
+from oci_genai_gateway.core.logs import parse_log_level
 
 _REGION = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
-_LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR"})
 
 
 class AuthMode(StrEnum):
@@ -21,7 +22,6 @@ class AuthMode(StrEnum):
     RESOURCE_PRINCIPAL = "resource_principal"
     INSTANCE_PRINCIPAL = "instance_principal"
     CONFIG_FILE = "config_file"
-    EMULATOR = "emulator"
 
 
 @dataclass(frozen=True)
@@ -89,11 +89,6 @@ class Settings:
         if not compartment.startswith("ocid1."):
             raise ConfigError("GATEWAY_COMPARTMENT_ID must be a compartment OCID (ocid1.compartment...)")
         inference = _url(env, "GATEWAY_OCI_ENDPOINT")
-        if auth is AuthMode.EMULATOR and inference is None:
-            raise ConfigError("GATEWAY_AUTH=emulator needs GATEWAY_OCI_ENDPOINT (the emulator URL)")
-        level = env.get("GATEWAY_LOG_LEVEL", "INFO").upper()
-        if level not in _LOG_LEVELS:
-            raise ConfigError(f"GATEWAY_LOG_LEVEL must be one of {sorted(_LOG_LEVELS)}")
         return cls(
             region=region,
             compartment_id=compartment,
@@ -110,35 +105,11 @@ class Settings:
             cors_origins=tuple(
                 o.strip() for o in env.get("GATEWAY_CORS_ORIGINS", "").split(",") if o.strip()
             ),
-            log_level=level,
+            log_level=parse_log_level(env),
             max_body_bytes=int(
                 _number(env, "GATEWAY_MAX_BODY_BYTES", 6 * 1024 * 1024, 1024, 64 * 1024 * 1024)
             ),
         )
-
-
-def parse_api_keys(raw: str) -> dict[str, str]:
-    """Parse `name:key,name2:key2` or a JSON object of name -> key; never echo a key in errors."""
-    raw = raw.strip()
-    if not raw:
-        return {}
-    if raw.startswith("{"):
-        try:
-            parsed = json.loads(raw)
-        except json.JSONDecodeError:
-            raise ConfigError("GATEWAY_API_KEYS is not valid JSON") from None
-        if not isinstance(parsed, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) and v for k, v in parsed.items()
-        ):
-            raise ConfigError("GATEWAY_API_KEYS must map key names to non-empty strings")
-        return dict(parsed)
-    keys: dict[str, str] = {}
-    for index, item in enumerate(raw.split(",")):
-        name, sep, key = item.strip().partition(":")
-        if not sep or not name or not key:
-            raise ConfigError(f"GATEWAY_API_KEYS entry #{index + 1} is not of the form name:key")
-        keys[name] = key
-    return keys
 
 
 def _aliases(raw: str) -> dict[str, Target]:

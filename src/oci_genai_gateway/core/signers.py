@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import pathlib
-import tempfile
 import threading
-import urllib.request
 from typing import Any, Protocol
 
 from oci_genai_gateway.core.errors import ConfigError
@@ -28,9 +25,10 @@ class Signer(Protocol):
 class RefreshingSigner:
     """Refresh session tokens before signing, and on demand after an OCI 401.
 
-    LiteLLM calls `do_request_sign` directly and never refreshes a resource- or instance-principal
-    token (FACTS.md); the SDK's signers only refresh through `get_security_token()` (resource
-    principal re-reads its token files near expiry) or their `__call__` (instance principal).
+    LiteLLM calls `do_request_sign` directly (litellm/llms/oci/common_utils.py) and never refreshes
+    a resource- or instance-principal token; the SDK's signers refresh only through
+    `get_security_token()` (resource principal re-reads its token files near expiry) or their
+    `__call__` (instance principal).
     """
 
     def __init__(self, inner: Any) -> None:
@@ -82,10 +80,8 @@ def build_signer(settings: Settings) -> RefreshingSigner:
             inner: Any = oci.auth.signers.get_resource_principals_signer()
         elif settings.auth is AuthMode.INSTANCE_PRINCIPAL:
             inner = oci.auth.signers.InstancePrincipalsSecurityTokenSigner()
-        elif settings.auth is AuthMode.CONFIG_FILE:
-            inner = _config_file_signer(settings)
         else:
-            inner = _emulator_signer(settings)
+            inner = _config_file_signer(settings)
     except ConfigError:
         raise
     except Exception as exc:
@@ -106,24 +102,3 @@ def _config_file_signer(settings: Settings) -> Any:
         key = oci.signer.load_private_key_from_file(config["key_file"], config.get("pass_phrase"))
         return oci.auth.signers.SecurityTokenSigner(token, key)
     return oci.signer.Signer.from_config(config)
-
-
-def _emulator_signer(settings: Settings) -> Any:
-    """A real resource-principal signer over credentials minted by the bundled emulator."""
-    import oci
-
-    assert settings.inference_endpoint is not None  # enforced by Settings.from_env
-    target = pathlib.Path(tempfile.mkdtemp(prefix="gateway-rp-"))
-    request = urllib.request.Request(  # noqa: S310 - the URL is the operator's own emulator
-        f"{settings.inference_endpoint}/_emulator/resource-principal",
-        data=json.dumps({"out_dir": str(target), "region": settings.region}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        env = json.loads(response.read())["env"]
-    return oci.auth.signers.EphemeralResourcePrincipalSigner(
-        session_token=env["OCI_RESOURCE_PRINCIPAL_RPST"],
-        private_key=env["OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM"],
-        region=env.get("OCI_RESOURCE_PRINCIPAL_REGION", settings.region),
-    )

@@ -9,21 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from oci_genai_devstack.localgw.app import LocalGateway
+from oci_genai_devstack.localgw.auth import Clock
+from oci_genai_devstack.localgw.functions import FunctionProcess, start_function
+from oci_genai_devstack.localgw.invoke import Invoker, request_id
+from oci_genai_devstack.localgw.server import ThreadedServer
+from oci_genai_emulator import DEFAULT_COMPARTMENT, DEFAULT_REGION, EmulatorClient
 from oci_genai_gateway import apigw_spec
-from oci_genai_gateway.localgw.app import LocalGateway
-from oci_genai_gateway.localgw.auth import Clock
-from oci_genai_gateway.localgw.functions import FunctionProcess, start_function
-from oci_genai_gateway.localgw.invoke import Invoker, request_id
-from oci_genai_gateway.localgw.server import ThreadedServer
 
 ROUTE_FUNCTIONS = ("chat", "embeddings", "models")
 AUTHORIZER = "authorizer"
-REGION = "us-chicago-1"
-# The emulator's default compartment (emulator.credentials.DEFAULT_COMPARTMENT), kept literal so
-# that this module does not import the emulator package.
-COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaaemulatoremulatoremulatoremulatorcompartment"
 
 
 def render_local_spec(*, cors_origins: Sequence[str] = (), rate_limit_rps: int = 10) -> dict[str, Any]:
@@ -40,23 +35,14 @@ def render_local_spec(*, cors_origins: Sequence[str] = (), rate_limit_rps: int =
     return apigw_spec.render(values)
 
 
-def mint_resource_principal(emulator_url: str, out_dir: Path, ttl_seconds: int = 3600) -> dict[str, str]:
-    """Resource-principal files minted by the emulator, as the platform hands them to a function."""
-    body = {"out_dir": str(out_dir), "ttl_seconds": ttl_seconds, "region": REGION}
-    response = httpx.post(f"{emulator_url}/_emulator/resource-principal", json=body, timeout=30)
-    response.raise_for_status()
-    env: dict[str, str] = response.json()["env"]
-    return env
-
-
 def route_function_env(emulator_url: str, rp_env: Mapping[str, str]) -> dict[str, str]:
     """Config of the chat/embeddings/models functions: resource principal, emulator as OCI, no keys."""
     return {
         **rp_env,
         "GATEWAY_AUTH": "resource_principal",
         "GATEWAY_OCI_ENDPOINT": emulator_url,
-        "GATEWAY_REGION": REGION,
-        "GATEWAY_COMPARTMENT_ID": COMPARTMENT,
+        "GATEWAY_REGION": DEFAULT_REGION,
+        "GATEWAY_COMPARTMENT_ID": DEFAULT_COMPARTMENT,
     }
 
 
@@ -97,6 +83,7 @@ def start_stack(
     emulator_url: str,
     workdir: Path,
     *,
+    functions_dir: Path,
     api_keys: str,
     spec: Mapping[str, Any] | None = None,
     route_env: Mapping[str, str] | None = None,
@@ -105,15 +92,15 @@ def start_stack(
     path_prefix: str = "/",
     port: int | None = 0,
 ) -> LocalStack:
-    """Start the four functions and a gateway on 127.0.0.1:`port` (None: the caller serves it)."""
-    rp_env = mint_resource_principal(emulator_url, workdir / "resource-principal")
+    """Start the four functions of `functions_dir` and a gateway on 127.0.0.1:`port` (None: caller serves)."""
+    rp_env = EmulatorClient(emulator_url).mint_resource_principal(workdir / "resource-principal")
     env = {**route_function_env(emulator_url, rp_env), **(route_env or {})}
     functions: dict[str, FunctionProcess] = {}
     try:
         for name in ROUTE_FUNCTIONS:
-            functions[name] = start_function(name, env)
+            functions[name] = start_function(name, env, functions_dir / name)
         functions[AUTHORIZER] = start_function(
-            AUTHORIZER, {"GATEWAY_API_KEYS": api_keys, **(authorizer_env or {})}
+            AUTHORIZER, {"GATEWAY_API_KEYS": api_keys, **(authorizer_env or {})}, functions_dir / AUTHORIZER
         )
         for function in functions.values():
             function.wait_listening()

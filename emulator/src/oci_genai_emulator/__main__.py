@@ -1,4 +1,4 @@
-"""`python -m oci_genai_gateway.emulator`: serve the emulator and announce its URL on stdout."""
+"""`python -m oci_genai_emulator`: serve the emulator and announce its URL on stdout."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from .app import create_app
+from .constants import DEFAULT_REGION
 from .state import EmulatorConfig
 
 
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--state-dir", type=Path, help="issuer key and minted credentials (default: a temp dir)"
     )
-    parser.add_argument("--region", default="us-chicago-1")
+    parser.add_argument("--region", default=DEFAULT_REGION)
     parser.add_argument("--page-size", type=int, default=100, help="models per page when no limit is asked")
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)

@@ -19,13 +19,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
-from oci_genai_gateway.emulator.auth import api_key_fingerprint
+from .auth import api_key_fingerprint
+from .constants import (
+    DEFAULT_COMPARTMENT,
+    DEFAULT_FUNCTION,
+    DEFAULT_INSTANCE,
+    DEFAULT_REGION,
+    DEFAULT_TENANCY,
+    DEFAULT_USER,
+)
 
-DEFAULT_TENANCY: Final = "ocid1.tenancy.oc1..aaaaaaaaemulatoremulatoremulatoremulatoremulatortenancy"
-DEFAULT_COMPARTMENT: Final = "ocid1.compartment.oc1..aaaaaaaaemulatoremulatoremulatoremulatorcompartment"
-DEFAULT_USER: Final = "ocid1.user.oc1..aaaaaaaaemulatoremulatoremulatoremulatoremulatoremulatoruser"
-DEFAULT_FUNCTION: Final = "ocid1.fnfunc.oc1.us-chicago-1.aaaaaaaaemulatoremulatoremulatoremulatorfunction"
-DEFAULT_INSTANCE: Final = "ocid1.instance.oc1.us-chicago-1.aaaaaaaaemulatoremulatoremulatoremulatorinstance"
 ISSUER: Final = "oci-genai-emulator"
 RPST_FILE: Final = "rpst"
 PRIVATE_PEM_FILE: Final = "private.pem"
@@ -109,7 +112,7 @@ class Issuer:
         self,
         out_dir: Path,
         *,
-        region: str = "us-chicago-1",
+        region: str = DEFAULT_REGION,
         tenancy: str = DEFAULT_TENANCY,
         compartment: str = DEFAULT_COMPARTMENT,
         ttl_seconds: int = 3600,

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from oci_genai_gateway.localgw.http import Headers, Response
-from oci_genai_gateway.localgw.invoke import FunctionTarget, FunctionTimeout, FunctionUnavailable, Invoker
-from oci_genai_gateway.localgw.spec import AuthPolicy, FailurePolicy
+from oci_genai_devstack.localgw.http import Headers, Response
+from oci_genai_devstack.localgw.invoke import FunctionTarget, FunctionTimeout, FunctionUnavailable, Invoker
+from oci_genai_devstack.localgw.spec import AuthPolicy, FailurePolicy
 
 Clock = Callable[[], float]
 # OCI caches an authorizer's answer until its expiresAt, but never for more than an hour.

@@ -26,7 +26,7 @@ from .state import EmulatorConfig, EmulatorState
 from .validation import parse_json, validate
 
 API = "/20231130"
-log = logging.getLogger("oci_genai_gateway.emulator")
+log = logging.getLogger("oci_genai_emulator")
 
 
 class StreamCut(Exception):
@@ -53,7 +53,7 @@ Handler = Callable[[Call], Awaitable[Response]]
 
 
 def create_app(config: EmulatorConfig) -> Starlette:
-    """The emulator as an ASGI app (what `python -m oci_genai_gateway.emulator` serves)."""
+    """The emulator as an ASGI app (what `python -m oci_genai_emulator` serves)."""
     state = EmulatorState.create(config)
     logging.getLogger("uvicorn.error").addFilter(_DropStreamCuts())
 

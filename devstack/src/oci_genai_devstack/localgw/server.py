@@ -8,7 +8,7 @@ from typing import Any
 
 import uvicorn
 
-from oci_genai_gateway.localgw.app import LocalGateway
+from oci_genai_devstack.localgw.app import LocalGateway
 
 LOCALHOST = "127.0.0.1"
 

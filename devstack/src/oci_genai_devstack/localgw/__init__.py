@@ -7,8 +7,8 @@ invoking each function through the real fdk server over its unix socket with the
 It serves plain HTTP on 127.0.0.1 only. See README.md beside this file for what it does not emulate.
 """
 
-from oci_genai_gateway.localgw.app import LocalGateway
-from oci_genai_gateway.localgw.invoke import FunctionTarget
-from oci_genai_gateway.localgw.server import ThreadedServer, serve
+from oci_genai_devstack.localgw.app import LocalGateway
+from oci_genai_devstack.localgw.invoke import FunctionTarget
+from oci_genai_devstack.localgw.server import ThreadedServer, serve
 
 __all__ = ["FunctionTarget", "LocalGateway", "ThreadedServer", "serve"]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .auth import Verifier
+from .constants import DEFAULT_REGION
 from .credentials import Issuer
 from .faults import FaultQueue, Holds
 
@@ -20,7 +21,7 @@ class EmulatorConfig:
     """Settings fixed at start-up."""
 
     state_dir: Path
-    region: str = "us-chicago-1"
+    region: str = DEFAULT_REGION
     max_skew_seconds: int = 300
     hold_timeout_seconds: float = 120.0
     page_size: int = 100  # OCI's default page; tests shrink it so consumers must follow pages

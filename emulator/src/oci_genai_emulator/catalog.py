@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from .constants import DEFAULT_REGION
+
 ApiFormat = Literal["GENERIC", "COHERE"]
-REGION = "us-chicago-1"
+REGION = DEFAULT_REGION
 
 
 def _ocid(kind: str, name: str) -> str:

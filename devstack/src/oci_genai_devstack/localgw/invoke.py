@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from oci_genai_gateway.localgw.http import Headers
+from oci_genai_devstack.localgw.http import Headers
 
 # Per-hop headers: they describe one connection, so neither OCI nor we pass them on.
 HOP_BY_HOP = frozenset(

@@ -9,10 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from oci_genai_gateway import apigw_spec
-from oci_genai_gateway.apigw_spec import SpecError
-from oci_genai_gateway.localgw import http
-from oci_genai_gateway.localgw.auth import (
+from oci_genai_devstack.localgw import http
+from oci_genai_devstack.localgw.auth import (
     Authenticator,
     AuthorizerFailed,
     Clock,
@@ -20,8 +18,8 @@ from oci_genai_gateway.localgw.auth import (
     RequestView,
     failure_response,
 )
-from oci_genai_gateway.localgw.http import BodyTooLarge, Headers, Receive, Response, Scope, Send
-from oci_genai_gateway.localgw.invoke import (
+from oci_genai_devstack.localgw.http import BodyTooLarge, Headers, Receive, Response, Scope, Send
+from oci_genai_devstack.localgw.invoke import (
     FunctionTarget,
     FunctionTimeout,
     FunctionUnavailable,
@@ -29,14 +27,16 @@ from oci_genai_gateway.localgw.invoke import (
     Invoker,
     request_id,
 )
-from oci_genai_gateway.localgw.policies import (
+from oci_genai_devstack.localgw.policies import (
     RateLimiter,
     add_cors_headers,
     is_preflight,
     preflight_response,
     too_many_requests,
 )
-from oci_genai_gateway.localgw.spec import FunctionBackend, Route, StockBackend, parse
+from oci_genai_devstack.localgw.spec import FunctionBackend, Route, StockBackend, parse
+from oci_genai_gateway import apigw_spec
+from oci_genai_gateway.apigw_spec import SpecError
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""`python -m oci_genai_gateway.localgw`: serve a rendered spec over running fdk function sockets."""
+"""`python -m oci_genai_devstack.localgw`: serve a rendered spec over running fdk function sockets."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import logging
 import sys
 from pathlib import Path
 
+from oci_genai_devstack.localgw.app import LocalGateway
+from oci_genai_devstack.localgw.invoke import FunctionTarget
+from oci_genai_devstack.localgw.server import serve
 from oci_genai_gateway.apigw_spec import SpecError
-from oci_genai_gateway.localgw.app import LocalGateway
-from oci_genai_gateway.localgw.invoke import FunctionTarget
-from oci_genai_gateway.localgw.server import serve
 
 
 def parse_functions(text: str, timeout: float) -> dict[str, FunctionTarget]:
@@ -28,7 +28,7 @@ def parse_functions(text: str, timeout: float) -> dict[str, FunctionTarget]:
 def main(argv: list[str] | None = None) -> int:
     """Load the spec, check every function has a socket, and serve on 127.0.0.1 until Ctrl-C."""
     parser = argparse.ArgumentParser(
-        prog="python -m oci_genai_gateway.localgw",
+        prog="python -m oci_genai_devstack.localgw",
         description="Local OCI API Gateway stand-in (development and tests only).",
     )
     parser.add_argument("--spec", type=Path, required=True, help="rendered deployment spec (JSON)")

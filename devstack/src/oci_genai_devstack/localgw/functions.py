@@ -13,10 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from oci_genai_gateway.localgw.invoke import FunctionTarget
+from oci_genai_devstack.localgw.invoke import FunctionTarget
 
-# src/oci_genai_gateway/localgw/ -> repository root: like apigw/, functions/ is read from a checkout.
-FUNCTIONS_DIR = Path(__file__).resolve().parents[3] / "functions"
 _FDK_MAIN = "from fdk.scripts.fdk import main; main()"
 # Variables the platform or the function's config own: never inherit them from the caller's shell.
 _SCRUBBED_PREFIXES = ("FN_", "GATEWAY_", "OCI_RESOURCE_PRINCIPAL_")
@@ -93,10 +91,10 @@ def func_timeout(func_dir: Path) -> float:
 
 
 def start_function(
-    name: str, env: Mapping[str, str], *, func_dir: Path | None = None, handler: str = "handler"
+    name: str, env: Mapping[str, str], func_dir: Path, *, handler: str = "handler"
 ) -> FunctionProcess:
-    """Start `functions/<name>/func.py` under fdk with `env` as its configuration (not yet listening)."""
-    source = func_dir or FUNCTIONS_DIR / name
+    """Start `func_dir/func.py` under fdk with `env` as its configuration (not yet listening)."""
+    source = func_dir.resolve()
     # An absolute path: FN_LISTENER parsing strips characters rather than a prefix.
     workdir = Path(
         tempfile.mkdtemp(prefix=f"fn-{name}-", dir=_SOCKET_ROOT if Path(_SOCKET_ROOT).is_dir() else None)

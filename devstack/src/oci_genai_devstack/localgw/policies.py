@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from oci_genai_gateway.localgw.http import Headers, Response, gateway_error
-from oci_genai_gateway.localgw.spec import CorsPolicy, RateLimit
+from oci_genai_devstack.localgw.http import Headers, Response, gateway_error
+from oci_genai_devstack.localgw.spec import CorsPolicy, RateLimit
 
 Clock = Callable[[], float]
 # Buckets that have refilled completely carry no state; drop them once there are this many.

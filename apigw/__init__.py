@@ -1,0 +1,1 @@
+"""The API Gateway deployment specification (deployment.json), shipped in the package as data."""
