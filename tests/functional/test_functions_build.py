@@ -18,6 +18,9 @@ from tests.fixtures.emulator import Emulator
 from tests.fixtures.fdk_server import start_fdk
 from tests.fixtures.functions import FUNCTIONS_DIR, function_env, plain_call
 
+# Builds wheels and resolves against the package index.
+pytestmark = pytest.mark.slow
+
 ROUTE_FUNCTIONS = ("chat", "embeddings", "models")
 ALL = (*ROUTE_FUNCTIONS, "authorizer")
 MEMORY_TIERS = (128, 256, 512, 1024, 2048, 3072)
@@ -95,9 +98,6 @@ spec = importlib.util.spec_from_file_location("func", {str(contexts / name / "fu
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 import oci_genai_gateway
-
-# Builds wheels and resolves against the package index.
-pytestmark = pytest.mark.slow
 print(json.dumps({{"package": oci_genai_gateway.__file__, "handler": callable(module.handler),
                   "litellm": "litellm" in sys.modules}}))
 """

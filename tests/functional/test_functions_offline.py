@@ -14,6 +14,9 @@ import pytest
 from tests.fixtures.emulator import Emulator
 from tests.fixtures.functions import PREFIX, function_env, gateway_call, start_function
 
+# Cold starts of every function with no network.
+pytestmark = pytest.mark.slow
+
 BLOCKED = "NETWORK BLOCKED"
 ACTIVE = "network guard active"
 # Loaded by every Python process with this directory on PYTHONPATH: refuse (and report on stderr,
@@ -21,9 +24,6 @@ ACTIVE = "network guard active"
 # local. A function on OCI may have no route to the internet at all.
 GUARD = f"""
 import socket, sys
-
-# Cold starts of every function with no network.
-pytestmark = pytest.mark.slow
 
 _LOCAL = {{"127.0.0.1", "::1", "localhost", None}}
 
