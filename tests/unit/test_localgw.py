@@ -118,7 +118,10 @@ def test_what_is_not_emulated_is_refused_loudly(change: Any) -> None:
         ("/v1/models/{model}", ["v1", "models", "a", "b"], None),
         ("/v1/models", ["v1", "models"], {}),
         ("/files/{rest*}", ["files", "a", "b"], {"rest": "a/b"}),
-        ("/files/{rest*}", ["files"], None),
+        # OCI: a wildcard parameter matches no segment, one, or several.
+        ("/files/{rest*}", ["files"], {"rest": ""}),
+        ("/{rest*}", [], {"rest": ""}),
+        ("/files/{rest*}", ["other"], None),
     ],
 )
 def test_path_templates(template: str, segments: list[str], expected: dict[str, str] | None) -> None:
@@ -127,8 +130,57 @@ def test_path_templates(template: str, segments: list[str], expected: dict[str, 
     assert route.match(segments) == expected
 
 
-def _stock() -> dict[str, Any]:
-    return {"type": "STOCK_RESPONSE_BACKEND", "status": 200}
+def _stock(status: int = 200) -> dict[str, Any]:
+    return {"type": "STOCK_RESPONSE_BACKEND", "status": status}
+
+
+def _routes(*routes: tuple[str, list[str]]) -> dict[str, Any]:
+    return {"routes": [{"path": p, "methods": m, "backend": _stock(200 + i)} for i, (p, m) in enumerate(routes)]}
+
+
+def _chosen(spec: dict[str, Any], method: str, path: str) -> str | int:
+    found = parse(spec).select(method, [s for s in path.split("/") if s])
+    return found if isinstance(found, int) else found[0].path
+
+
+# Catch-alls listed first on purpose: the most specific route must win whatever the order.
+OVERLAPPING = _routes(
+    ("/{path*}", ["GET", "POST"]),
+    ("/health/{path*}", ["GET", "POST"]),
+    ("/v1/models/{model}", ["GET"]),
+    ("/v1/models", ["GET"]),
+    ("/v1/models", ["POST"]),
+)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [
+        ("GET", "/v1/models", "/v1/models"),
+        ("POST", "/v1/models", "/v1/models"),
+        ("GET", "/v1/models/x", "/v1/models/{model}"),
+        ("POST", "/v1/models/x", "/{path*}"),  # the literal route lacks POST: the next match takes it
+        ("GET", "/v1/models/x/y", "/{path*}"),
+        ("GET", "/health/x", "/health/{path*}"),
+        ("GET", "/health", "/health/{path*}"),
+        ("GET", "/", "/{path*}"),
+        ("DELETE", "/v1/models", 405),
+    ],
+)
+def test_the_most_specific_route_wins_whatever_the_order(method: str, path: str, expected: str | int) -> None:
+    assert _chosen(OVERLAPPING, method, path) == expected
+
+
+def test_routing_without_catch_alls_and_ties() -> None:
+    spec = _routes(("/a/{x}", ["GET"]), ("/a/{y}", ["GET"]))
+    assert parse(spec).select("GET", ["a", "b"]) == (parse(spec).routes[0], {"x": "b"})  # the first of equals
+    assert _chosen(spec, "POST", "/a/b") == 405
+    assert _chosen(spec, "GET", "/b") == 404
+
+
+def test_a_wildcard_before_the_last_segment_is_refused() -> None:
+    with pytest.raises(SpecError, match="wildcard"):
+        parse(_routes(("/{rest*}/tail", ["GET"])))
 
 
 def test_token_bucket_bursts_to_the_rate_then_refills_over_time() -> None:

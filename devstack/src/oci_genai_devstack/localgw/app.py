@@ -146,18 +146,11 @@ class LocalGateway:
         return await self._invoke(route.backend, call)
 
     def _route(self, method: str, path: str) -> tuple[Route, dict[str, str]] | int:
-        """The matching route and its path parameters, or 404/405."""
+        """The most specific matching route and its path parameters, or 404/405."""
         trimmed = path.strip("/")
+        # Split the raw path before decoding, so that %2F stays inside one segment.
         segments = [unquote(s) for s in trimmed.split("/")] if trimmed else []
-        status = 404
-        for route in self.deployment.routes:
-            params = route.match(segments)
-            if params is None:
-                continue
-            if method in route.methods or "ANY" in route.methods:
-                return route, params
-            status = 405
-        return status
+        return self.deployment.select(method, segments)
 
     async def _authenticate(
         self, route: Route, headers: Headers, query: str, params: dict[str, str], rid: str
