@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import openai
@@ -160,3 +162,31 @@ def test_a_dead_function_is_a_502_from_the_gateway(
     server = extra_gateway(functions={"models": FunctionTarget(str(tmp_path / "gone.sock"))})
     response = httpx.get(f"{server.url}/v1/models", headers=AUTH, timeout=10)
     assert (response.status_code, response.json()) == (502, {"code": 502, "message": "Bad Gateway"})
+
+
+def test_a_trailing_space_in_a_header_value_is_not_a_502(localgw: LocalGw) -> None:
+    # The ASGI server answers 200 here; httpx refuses to send such a value, http.client does not.
+    url = urlsplit(localgw.url)
+    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=30)
+    try:
+        connection.putrequest("GET", "/v1/models")
+        connection.putheader("Authorization", f"Bearer {KEY} ")
+        connection.putheader("X-Client-Note", "trailing ")
+        connection.endheaders()
+        response = connection.getresponse()
+        status, body = response.status, response.read()
+    finally:
+        connection.close()
+    assert status == 200, body
+    assert json.loads(body)["object"] == "list"
+
+
+@pytest.mark.parametrize("path", ["/v1/chat/comp%0Aletions", "/v1/chat/completions%00", "/v1/%7F", "/v1/%1f"])
+def test_a_path_with_a_control_character_is_refused_before_any_function(localgw: LocalGw, path: str) -> None:
+    before = sum(localgw.gateway.invocations.values())
+    body = {"model": LLAMA, "messages": [{"role": "user", "content": "hi"}]}
+    response = httpx.post(f"{localgw.url}{path}", json=body, headers=AUTH, timeout=30)
+    assert response.status_code == 400
+    validate(response.json(), "ErrorResponse")
+    assert response.json()["error"]["code"] == "invalid_url"
+    assert sum(localgw.gateway.invocations.values()) == before

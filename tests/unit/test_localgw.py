@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from oci_genai_devstack.localgw import LocalGateway
 from oci_genai_devstack.localgw.__main__ import parse_functions
 from oci_genai_devstack.localgw.auth import (
     MAX_CACHE_SECONDS,
@@ -19,12 +21,13 @@ from oci_genai_devstack.localgw.auth import (
     RequestView,
     failure_response,
 )
-from oci_genai_devstack.localgw.http import Headers
+from oci_genai_devstack.localgw.http import Headers, request_headers
 from oci_genai_devstack.localgw.invoke import FunctionReply, FunctionTarget
 from oci_genai_devstack.localgw.policies import RateLimiter, client_key, preflight_response
 from oci_genai_devstack.localgw.spec import CorsPolicy, FailurePolicy, HeaderSet, RateLimit, parse
 from oci_genai_devstack.localgw.stack import render_local_spec
 from oci_genai_gateway.apigw_spec import SpecError
+from tests.openapi import validate as validate_openai
 
 SPEC = render_local_spec(cors_origins=["http://a.example"])
 
@@ -135,7 +138,9 @@ def _stock(status: int = 200) -> dict[str, Any]:
 
 
 def _routes(*routes: tuple[str, list[str]]) -> dict[str, Any]:
-    return {"routes": [{"path": p, "methods": m, "backend": _stock(200 + i)} for i, (p, m) in enumerate(routes)]}
+    return {
+        "routes": [{"path": p, "methods": m, "backend": _stock(200 + i)} for i, (p, m) in enumerate(routes)]
+    }
 
 
 def _chosen(spec: dict[str, Any], method: str, path: str) -> str | int:
@@ -291,3 +296,72 @@ def test_cli_function_list() -> None:
     }
     with pytest.raises(SpecError):
         parse_functions("chat=relative.sock", 30.0)
+
+
+async def asgi_call(
+    app: LocalGateway, method: str, raw_path: bytes, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> tuple[int, dict[str, str], bytes]:
+    """One request straight into the ASGI app (no server, so bytes no HTTP parser lets through)."""
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": raw_path.decode("latin-1"),
+        "raw_path": raw_path,
+        "query_string": b"",
+        "headers": list(headers),
+        "client": ("127.0.0.1", 50000),
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    start, body = sent
+    head = {n.decode(): v.decode() for n, v in start["headers"]}
+    return start["status"], head, body["body"]
+
+
+def unreachable_gateway() -> LocalGateway:
+    """The repository spec over sockets that do not exist: any invoke would be a 502."""
+    ids = ("chat", "embeddings", "models", "authorizer")
+    return LocalGateway(SPEC, {i: FunctionTarget(f"/nonexistent/{i}.sock") for i in ids})
+
+
+@pytest.mark.parametrize(
+    "raw_path",
+    [
+        b"/v1/chat/comp%0Aletions",
+        b"/v1/chat/comp%0aletions",
+        b"/v1/%00",
+        b"/v1/models/a%1Fb",
+        b"/v1/%7F",
+        b"/v1/a\x01b",
+    ],
+)
+async def test_control_characters_in_the_path_are_refused_in_openais_envelope(raw_path: bytes) -> None:
+    app = unreachable_gateway()
+    status, headers, body = await asgi_call(app, "POST", raw_path, [(b"authorization", b"Bearer k")])
+    assert status == 400
+    assert headers["content-type"] == "application/json"
+    error = json.loads(body)
+    validate_openai(error, "ErrorResponse")
+    assert error["error"]["code"] == "invalid_url"
+    assert app.authenticator is not None
+    assert (app.authenticator.calls, sum(app.invocations.values())) == (0, 0)
+
+
+async def test_a_control_character_in_a_header_value_is_a_bad_request() -> None:
+    app = unreachable_gateway()
+    headers = [(b"authorization", b"Bearer k"), (b"x-odd", b"a\x01b")]
+    status, _, body = await asgi_call(app, "GET", b"/v1/models", headers)
+    # The gateway's own 400, not a 502 from a function connection that refuses the value.
+    assert (status, json.loads(body)) == (400, {"code": 400, "message": "Bad Request"})
+
+
+def test_header_values_lose_their_optional_whitespace_only() -> None:
+    scope = {"headers": [(b"x-a", b" v \t"), (b"x-b", b"in\tside"), (b"x-c", b"")]}
+    assert list(request_headers(scope)) == [("x-a", "v"), ("x-b", "in\tside"), ("x-c", "")]

@@ -111,6 +111,13 @@ class LocalGateway:
         method = str(scope["method"]).upper()
         raw_path = bytes(scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         raw_path = raw_path.split("?", 1)[0]
+        if http.has_control_characters(raw_path):
+            # Routing sees `comp%0Aletions` decoded, a path no route has, while URL parsers that
+            # drop such bytes see `completions`; refuse it rather than let anyone guess.
+            return http.openai_error(400, "The request path contains a control character.", "invalid_url")
+        if http.has_bad_header_value(headers):
+            # A malformed request that a strict HTTP parser refuses before any policy runs.
+            return http.gateway_error(400)
         if raw_path != self.prefix and not raw_path.startswith(self.prefix + "/"):
             return http.gateway_error(404)
         client_ip = scope["client"][0] if scope.get("client") else "0.0.0.0"
