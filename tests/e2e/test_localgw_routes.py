@@ -102,11 +102,54 @@ def test_health_needs_no_key_and_is_a_stock_response(localgw: LocalGw) -> None:
     assert sum(localgw.gateway.invocations.values()) == before
 
 
-def test_unknown_route_and_method(localgw: LocalGw) -> None:
-    unknown = httpx.get(f"{localgw.url}/v1/files", headers=AUTH, timeout=10)
-    assert (unknown.status_code, unknown.json()) == (404, {"code": 404, "message": "Not Found"})
-    wrong_method = httpx.delete(f"{localgw.url}/v1/models", headers=AUTH, timeout=10)
-    assert wrong_method.status_code == 405
+def openai_error(response: httpx.Response, status: int) -> dict[str, Any]:
+    """The `error` object of an OpenAI error answer with this status."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body: dict[str, Any] = response.json()
+    validate(body, "ErrorResponse")
+    return body["error"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/v1/responses"), ("GET", "/v1/files"), ("GET", "/v1/models/a/b"), ("GET", "/"), ("PUT", "/x")],
+)
+def test_an_unknown_route_is_openais_404_from_the_spec(localgw: LocalGw, method: str, path: str) -> None:
+    before = sum(localgw.gateway.invocations.values())
+    response = httpx.request(method, f"{localgw.url}{path}", headers=AUTH, timeout=30)
+    assert openai_error(response, 404)["code"] == "unknown_url"
+    assert sum(localgw.gateway.invocations.values()) == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("GET", "/v1/chat/completions", "POST"),
+        ("DELETE", "/v1/embeddings", "POST"),
+        ("DELETE", "/v1/models", "GET"),
+        ("POST", "/v1/models/some-model", "GET"),
+    ],
+)
+def test_a_wrong_method_is_openais_405_with_allow(
+    localgw: LocalGw, method: str, path: str, allow: str
+) -> None:
+    response = httpx.request(method, f"{localgw.url}{path}", headers=AUTH, timeout=30)
+    assert openai_error(response, 405)["code"] == "method_not_allowed"
+    assert response.headers["allow"] == allow
+
+
+def test_the_sdk_sees_a_not_found_error_for_an_unrouted_api(localgw: LocalGw) -> None:
+    with localgw.client() as client, pytest.raises(openai.NotFoundError) as raised:
+        client.responses.create(model=LLAMA, input="hi")
+    assert raised.value.code == "unknown_url"
+
+
+def test_health_answers_its_own_404_and_405_without_a_key(localgw: LocalGw) -> None:
+    assert openai_error(httpx.get(f"{localgw.url}/health/liveness", timeout=10), 404)["code"] == "unknown_url"
+    wrong = httpx.post(f"{localgw.url}/health/readiness", timeout=10)
+    assert openai_error(wrong, 405)["code"] == "method_not_allowed"
+    assert wrong.headers["allow"] == "GET"
 
 
 def test_body_over_the_function_limit_is_413_before_any_invoke(localgw: LocalGw) -> None:

@@ -24,7 +24,14 @@ from oci_genai_devstack.localgw.auth import (
 from oci_genai_devstack.localgw.http import Headers, request_headers
 from oci_genai_devstack.localgw.invoke import FunctionReply, FunctionTarget
 from oci_genai_devstack.localgw.policies import RateLimiter, client_key, preflight_response
-from oci_genai_devstack.localgw.spec import CorsPolicy, FailurePolicy, HeaderSet, RateLimit, parse
+from oci_genai_devstack.localgw.spec import (
+    CorsPolicy,
+    FailurePolicy,
+    HeaderSet,
+    RateLimit,
+    StockBackend,
+    parse,
+)
 from oci_genai_devstack.localgw.stack import render_local_spec
 from oci_genai_gateway.apigw_spec import SpecError
 from tests.openapi import validate as validate_openai
@@ -67,14 +74,18 @@ def grant_until(stamp: float) -> dict[str, Any]:
 
 def test_the_repository_spec_is_read_completely() -> None:
     deployment = parse(SPEC)
-    assert [r.path for r in deployment.routes] == [
+    products = [
         "/v1/chat/completions",
         "/v1/embeddings",
         "/v1/models",
         "/v1/models/{model}",
         "/health/readiness",
     ]
-    assert [r.anonymous for r in deployment.routes] == [False, False, False, False, True]
+    # The product routes, a 405 for each of their paths, then the 404 catch-alls.
+    assert [r.path for r in deployment.routes] == [*products, *products, "/health/{path*}", "/{path*}"]
+    assert [r.anonymous for r in deployment.routes] == [False] * 4 + [True] + [False] * 4 + [True] * 2 + [
+        False
+    ]
     assert deployment.function_ids() == {"chat", "embeddings", "models", "authorizer"}
     assert deployment.auth is not None
     assert deployment.auth.cache_key == ("authorization",)
@@ -365,3 +376,31 @@ async def test_a_control_character_in_a_header_value_is_a_bad_request() -> None:
 def test_header_values_lose_their_optional_whitespace_only() -> None:
     scope = {"headers": [(b"x-a", b" v \t"), (b"x-b", b"in\tside"), (b"x-c", b"")]}
     assert list(request_headers(scope)) == [("x-a", "v"), ("x-b", "in\tside"), ("x-c", "")]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("POST", "/v1/responses", 404),
+        ("GET", "/v1/chat/completions", 405),
+        ("DELETE", "/v1/models", 405),
+        ("HEAD", "/v1/models/x", 405),
+        ("GET", "/v1/models/x/y", 404),
+        ("GET", "/", 404),
+        ("GET", "/health/liveness", 404),
+        ("POST", "/health/readiness", 405),
+    ],
+)
+def test_the_repository_spec_answers_other_paths_and_methods_itself(
+    method: str, path: str, status: int
+) -> None:
+    found = parse(SPEC).select(method, [s for s in path.split("/") if s])
+    assert not isinstance(found, int)
+    backend = found[0].backend
+    assert isinstance(backend, StockBackend)
+    assert backend.status == status
+
+
+def test_options_is_left_to_the_cors_policy() -> None:
+    # No route declares OPTIONS, so a preflight is the CORS policy's; anything else is the gateway's.
+    assert parse(SPEC).select("OPTIONS", ["v1", "anything"]) == 405
