@@ -14,10 +14,11 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-# C0 controls and DEL; HTAB is allowed inside a header value (RFC 9110 section 5.5).
+# C0 controls and DEL; HTAB is allowed inside a header value.
+# https://www.rfc-editor.org/rfc/rfc9110#section-5.5
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _VALUE_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-# Optional whitespace around a field value is not part of it (RFC 9110 section 5.5).
+# Optional whitespace around a field value is not part of it (RFC 9110 section 5.5, above).
 _OWS = " \t"
 
 REASONS = {

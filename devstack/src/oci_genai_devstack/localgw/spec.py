@@ -52,8 +52,9 @@ class Route:
         for index, part in enumerate(template):
             param = _PARAM.match(part)
             if param and param.group(2):
-                # `{rest*}` swallows the remaining segments, none included: OCI documents that a
-                # wildcard parameter matches no segment, one, or several.
+                # `{rest*}` swallows the remaining segments, none included: a wildcard parameter
+                # matches no segment, one, or several.
+                # https://docs.oracle.com/en-us/iaas/Content/APIGateway/Tasks/apigatewayaddingparamswildcards.htm
                 params[param.group(1)] = "/".join(segments[index:])
                 return params
             if index >= len(segments):
