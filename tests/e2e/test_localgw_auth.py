@@ -70,6 +70,18 @@ def test_refused_keys_get_openais_401_body_and_a_bearer_challenge(
     assert localgw.gateway.invocations["models"] == before  # the function never saw it
 
 
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/v1/responses"), ("GET", "/v1/chat/completions"), ("DELETE", "/v1/models")]
+)
+def test_unrouted_paths_and_methods_authenticate_first_like_the_asgi_server(
+    localgw: LocalGw, method: str, path: str
+) -> None:
+    # The catch-alls require the key: without one a client learns nothing about the routes.
+    response = httpx.request(method, f"{localgw.url}{path}", timeout=30)
+    assert (response.status_code, response.json()) == (401, OPENAI_401)
+    assert response.headers["www-authenticate"] == CHALLENGE
+
+
 def test_the_sdk_sees_an_authentication_error(localgw: LocalGw) -> None:
     with (
         localgw.client(key="sk-not-a-known-key-00000") as client,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import openai
@@ -100,11 +102,54 @@ def test_health_needs_no_key_and_is_a_stock_response(localgw: LocalGw) -> None:
     assert sum(localgw.gateway.invocations.values()) == before
 
 
-def test_unknown_route_and_method(localgw: LocalGw) -> None:
-    unknown = httpx.get(f"{localgw.url}/v1/files", headers=AUTH, timeout=10)
-    assert (unknown.status_code, unknown.json()) == (404, {"code": 404, "message": "Not Found"})
-    wrong_method = httpx.delete(f"{localgw.url}/v1/models", headers=AUTH, timeout=10)
-    assert wrong_method.status_code == 405
+def openai_error(response: httpx.Response, status: int) -> dict[str, Any]:
+    """The `error` object of an OpenAI error answer with this status."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body: dict[str, Any] = response.json()
+    validate(body, "ErrorResponse")
+    return body["error"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/v1/responses"), ("GET", "/v1/files"), ("GET", "/v1/models/a/b"), ("GET", "/"), ("PUT", "/x")],
+)
+def test_an_unknown_route_is_openais_404_from_the_spec(localgw: LocalGw, method: str, path: str) -> None:
+    before = sum(localgw.gateway.invocations.values())
+    response = httpx.request(method, f"{localgw.url}{path}", headers=AUTH, timeout=30)
+    assert openai_error(response, 404)["code"] == "unknown_url"
+    assert sum(localgw.gateway.invocations.values()) == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("GET", "/v1/chat/completions", "POST"),
+        ("DELETE", "/v1/embeddings", "POST"),
+        ("DELETE", "/v1/models", "GET"),
+        ("POST", "/v1/models/some-model", "GET"),
+    ],
+)
+def test_a_wrong_method_is_openais_405_with_allow(
+    localgw: LocalGw, method: str, path: str, allow: str
+) -> None:
+    response = httpx.request(method, f"{localgw.url}{path}", headers=AUTH, timeout=30)
+    assert openai_error(response, 405)["code"] == "method_not_allowed"
+    assert response.headers["allow"] == allow
+
+
+def test_the_sdk_sees_a_not_found_error_for_an_unrouted_api(localgw: LocalGw) -> None:
+    with localgw.client() as client, pytest.raises(openai.NotFoundError) as raised:
+        client.responses.create(model=LLAMA, input="hi")
+    assert raised.value.code == "unknown_url"
+
+
+def test_health_answers_its_own_404_and_405_without_a_key(localgw: LocalGw) -> None:
+    assert openai_error(httpx.get(f"{localgw.url}/health/liveness", timeout=10), 404)["code"] == "unknown_url"
+    wrong = httpx.post(f"{localgw.url}/health/readiness", timeout=10)
+    assert openai_error(wrong, 405)["code"] == "method_not_allowed"
+    assert wrong.headers["allow"] == "GET"
 
 
 def test_body_over_the_function_limit_is_413_before_any_invoke(localgw: LocalGw) -> None:
@@ -160,3 +205,31 @@ def test_a_dead_function_is_a_502_from_the_gateway(
     server = extra_gateway(functions={"models": FunctionTarget(str(tmp_path / "gone.sock"))})
     response = httpx.get(f"{server.url}/v1/models", headers=AUTH, timeout=10)
     assert (response.status_code, response.json()) == (502, {"code": 502, "message": "Bad Gateway"})
+
+
+def test_a_trailing_space_in_a_header_value_is_not_a_502(localgw: LocalGw) -> None:
+    # The ASGI server answers 200 here; httpx refuses to send such a value, http.client does not.
+    url = urlsplit(localgw.url)
+    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=30)
+    try:
+        connection.putrequest("GET", "/v1/models")
+        connection.putheader("Authorization", f"Bearer {KEY} ")
+        connection.putheader("X-Client-Note", "trailing ")
+        connection.endheaders()
+        response = connection.getresponse()
+        status, body = response.status, response.read()
+    finally:
+        connection.close()
+    assert status == 200, body
+    assert json.loads(body)["object"] == "list"
+
+
+@pytest.mark.parametrize("path", ["/v1/chat/comp%0Aletions", "/v1/chat/completions%00", "/v1/%7F", "/v1/%1f"])
+def test_a_path_with_a_control_character_is_refused_before_any_function(localgw: LocalGw, path: str) -> None:
+    before = sum(localgw.gateway.invocations.values())
+    body = {"model": LLAMA, "messages": [{"role": "user", "content": "hi"}]}
+    response = httpx.post(f"{localgw.url}{path}", json=body, headers=AUTH, timeout=30)
+    assert response.status_code == 400
+    validate(response.json(), "ErrorResponse")
+    assert response.json()["error"]["code"] == "invalid_url"
+    assert sum(localgw.gateway.invocations.values()) == before

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -93,3 +96,23 @@ def test_an_exception_in_the_function_is_a_bare_502(echo: str) -> None:
 def test_requests_outside_the_deployment_prefix_are_404(echo: str) -> None:
     outside = echo.removesuffix("/api") + "/echo/x"
     assert httpx.get(outside, timeout=30).status_code == 404
+
+
+def test_header_values_reach_the_function_without_surrounding_whitespace(echo: str) -> None:
+    # httpx refuses to send such values; http.client sends them as given, as curl does.
+    url = urlsplit(echo)
+    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=30)
+    try:
+        connection.putrequest("GET", f"{url.path}/echo/ws")
+        connection.putheader("X-Trailing", "value ")
+        connection.putheader("X-Tabs", "\tinner\tvalue\t")
+        connection.endheaders()
+        response = connection.getresponse()
+        status, body = response.status, response.read()
+    finally:
+        connection.close()
+    # Before the fix the trailing space reached the fdk connection, which refused it: a 502.
+    assert status == 200, body
+    seen = json.loads(body)["http_headers"]
+    assert seen["x-trailing"] == "value"
+    assert seen["x-tabs"] == "inner\tvalue"  # whitespace inside a value is kept

@@ -17,6 +17,8 @@ from oci_genai_gateway.apigw_spec import (
     render,
     validate,
 )
+from oci_genai_gateway.core.errors import MethodNotAllowed, NotFound
+from oci_genai_gateway.core.gateway import PUBLIC_PREFIXES
 from tests.openapi import validate as validate_openai
 
 FUNCTION_IDS = {
@@ -33,6 +35,9 @@ PRODUCT_ROUTES = {
     ("GET", "/v1/models/{model}"),
     ("GET", "/health/readiness"),
 }
+# Every method but OPTIONS, which CORS preflights need: what the catch-alls answer.
+ROUTED_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
+WILDCARDS = ["/health/{path*}", "/{path*}"]
 
 
 def values(**overrides: object) -> dict[str, object]:
@@ -44,10 +49,26 @@ def spec() -> dict[str, Any]:
     return render(values(CORS_ALLOWED_ORIGINS=ORIGINS, RATE_LIMIT_RPS=25))
 
 
-def route(spec: dict[str, Any], path: str) -> dict[str, Any]:
-    found: list[dict[str, Any]] = [r for r in spec["routes"] if r["path"] == path]
+def is_error(route: dict[str, Any]) -> bool:
+    """A catch-all: a stock response with an error status."""
+    backend = route["backend"]
+    return backend["type"] == "STOCK_RESPONSE_BACKEND" and backend["status"] >= 400
+
+
+def route(spec: dict[str, Any], path: str, *, error: bool = False) -> dict[str, Any]:
+    found: list[dict[str, Any]] = [r for r in spec["routes"] if r["path"] == path and is_error(r) == error]
     assert len(found) == 1
     return found[0]
+
+
+def stock_error(route: dict[str, Any], status: int) -> dict[str, Any]:
+    """The catch-all's OpenAI error body, checked: status, JSON content type, schema."""
+    backend = route["backend"]
+    assert (backend["type"], backend["status"]) == ("STOCK_RESPONSE_BACKEND", status)
+    assert {"name": "Content-Type", "value": "application/json"} in backend["headers"]
+    body: dict[str, Any] = json.loads(backend["body"])
+    validate_openai(body, "ErrorResponse")
+    return body["error"]
 
 
 # --- the rendered spec ---------------------------------------------------------------------------
@@ -63,8 +84,54 @@ def test_template_placeholders_are_the_function_ids_and_the_defaulted_settings()
 
 
 def test_routes_and_methods_are_exactly_the_products(spec: dict[str, Any]) -> None:
-    assert {(m, r["path"]) for r in spec["routes"] for m in r["methods"]} == PRODUCT_ROUTES
-    assert len(spec["routes"]) == len(PRODUCT_ROUTES)
+    products = [r for r in spec["routes"] if not is_error(r)]
+    assert {(m, r["path"]) for r in products for m in r["methods"]} == PRODUCT_ROUTES
+    assert len(products) == len(PRODUCT_ROUTES)
+
+
+def test_every_path_and_method_pair_is_routed_once(spec: dict[str, Any]) -> None:
+    pairs = [(m, r["path"]) for r in spec["routes"] for m in r["methods"]]
+    assert len(pairs) == len(set(pairs))
+    # OPTIONS stays with the CORS policy; ANY would take it too.
+    assert {m for r in spec["routes"] for m in r["methods"]} == ROUTED_METHODS
+
+
+def test_other_methods_on_a_product_path_get_openais_405(spec: dict[str, Any]) -> None:
+    for path in {p for _, p in PRODUCT_ROUTES}:
+        allowed = {m for m, p in PRODUCT_ROUTES if p == path}
+        catch_all = route(spec, path, error=True)
+        assert set(catch_all["methods"]) == ROUTED_METHODS - allowed
+        error = stock_error(catch_all, MethodNotAllowed.status)
+        assert (error["type"], error["code"]) == (MethodNotAllowed.error_type, MethodNotAllowed.default_code)
+        assert {"name": "Allow", "value": ", ".join(sorted(allowed))} in catch_all["backend"]["headers"]
+        # Who may see the 405 is who may call the route.
+        product = route(spec, path)
+        assert catch_all["requestPolicies"] == product["requestPolicies"]
+
+
+def test_any_other_path_gets_openais_404(spec: dict[str, Any]) -> None:
+    for path in WILDCARDS:
+        catch_all = route(spec, path, error=True)
+        assert set(catch_all["methods"]) == ROUTED_METHODS
+        error = stock_error(catch_all, NotFound.status)
+        assert (error["type"], error["code"]) == (NotFound.error_type, "unknown_url")
+
+
+def test_catch_alls_authenticate_where_the_asgi_server_does(spec: dict[str, Any]) -> None:
+    # The ASGI server checks the key before routing, except under its public prefixes: an unknown
+    # /v1 path without a key is a 401 there, an unknown /health/ path a 404.
+    for catch_all in filter(is_error, spec["routes"]):
+        public = catch_all["path"].startswith(PUBLIC_PREFIXES)
+        expected = "ANONYMOUS" if public else "AUTHENTICATION_ONLY"
+        assert catch_all["requestPolicies"]["authorization"] == {"type": expected}, catch_all["path"]
+
+
+def test_catch_alls_follow_the_routes_they_must_not_shadow(spec: dict[str, Any]) -> None:
+    # OCI documents no precedence between overlapping routes: listed after the routes they must not
+    # shadow, most specific first, the catch-alls lose under first-match and most-specific alike.
+    kinds = [is_error(r) for r in spec["routes"]]
+    assert kinds == sorted(kinds)
+    assert [r["path"] for r in spec["routes"][-len(WILDCARDS) :]] == WILDCARDS
 
 
 def test_each_v1_route_goes_to_its_function(spec: dict[str, Any]) -> None:
@@ -80,7 +147,7 @@ def test_each_v1_route_goes_to_its_function(spec: dict[str, Any]) -> None:
 
 def test_every_v1_route_requires_authentication(spec: dict[str, Any]) -> None:
     v1 = [r for r in spec["routes"] if r["path"].startswith("/v1/")]
-    assert len(v1) == 4
+    assert len(v1) == 8  # the four product routes and their 405s
     for r in v1:
         assert r["requestPolicies"]["authorization"] == {"type": "AUTHENTICATION_ONLY"}
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from oci_genai_devstack.localgw import LocalGateway
 from oci_genai_devstack.localgw.__main__ import parse_functions
 from oci_genai_devstack.localgw.auth import (
     MAX_CACHE_SECONDS,
@@ -19,12 +21,20 @@ from oci_genai_devstack.localgw.auth import (
     RequestView,
     failure_response,
 )
-from oci_genai_devstack.localgw.http import Headers
+from oci_genai_devstack.localgw.http import Headers, request_headers
 from oci_genai_devstack.localgw.invoke import FunctionReply, FunctionTarget
 from oci_genai_devstack.localgw.policies import RateLimiter, client_key, preflight_response
-from oci_genai_devstack.localgw.spec import CorsPolicy, FailurePolicy, HeaderSet, RateLimit, parse
+from oci_genai_devstack.localgw.spec import (
+    CorsPolicy,
+    FailurePolicy,
+    HeaderSet,
+    RateLimit,
+    StockBackend,
+    parse,
+)
 from oci_genai_devstack.localgw.stack import render_local_spec
 from oci_genai_gateway.apigw_spec import SpecError
+from tests.openapi import validate as validate_openai
 
 SPEC = render_local_spec(cors_origins=["http://a.example"])
 
@@ -64,14 +74,18 @@ def grant_until(stamp: float) -> dict[str, Any]:
 
 def test_the_repository_spec_is_read_completely() -> None:
     deployment = parse(SPEC)
-    assert [r.path for r in deployment.routes] == [
+    products = [
         "/v1/chat/completions",
         "/v1/embeddings",
         "/v1/models",
         "/v1/models/{model}",
         "/health/readiness",
     ]
-    assert [r.anonymous for r in deployment.routes] == [False, False, False, False, True]
+    # The product routes, a 405 for each of their paths, then the 404 catch-alls.
+    assert [r.path for r in deployment.routes] == [*products, *products, "/health/{path*}", "/{path*}"]
+    assert [r.anonymous for r in deployment.routes] == [False] * 4 + [True] + [False] * 4 + [True] * 2 + [
+        False
+    ]
     assert deployment.function_ids() == {"chat", "embeddings", "models", "authorizer"}
     assert deployment.auth is not None
     assert deployment.auth.cache_key == ("authorization",)
@@ -118,7 +132,10 @@ def test_what_is_not_emulated_is_refused_loudly(change: Any) -> None:
         ("/v1/models/{model}", ["v1", "models", "a", "b"], None),
         ("/v1/models", ["v1", "models"], {}),
         ("/files/{rest*}", ["files", "a", "b"], {"rest": "a/b"}),
-        ("/files/{rest*}", ["files"], None),
+        # OCI: a wildcard parameter matches no segment, one, or several.
+        ("/files/{rest*}", ["files"], {"rest": ""}),
+        ("/{rest*}", [], {"rest": ""}),
+        ("/files/{rest*}", ["other"], None),
     ],
 )
 def test_path_templates(template: str, segments: list[str], expected: dict[str, str] | None) -> None:
@@ -127,8 +144,59 @@ def test_path_templates(template: str, segments: list[str], expected: dict[str, 
     assert route.match(segments) == expected
 
 
-def _stock() -> dict[str, Any]:
-    return {"type": "STOCK_RESPONSE_BACKEND", "status": 200}
+def _stock(status: int = 200) -> dict[str, Any]:
+    return {"type": "STOCK_RESPONSE_BACKEND", "status": status}
+
+
+def _routes(*routes: tuple[str, list[str]]) -> dict[str, Any]:
+    return {
+        "routes": [{"path": p, "methods": m, "backend": _stock(200 + i)} for i, (p, m) in enumerate(routes)]
+    }
+
+
+def _chosen(spec: dict[str, Any], method: str, path: str) -> str | int:
+    found = parse(spec).select(method, [s for s in path.split("/") if s])
+    return found if isinstance(found, int) else found[0].path
+
+
+# Catch-alls listed first on purpose: the most specific route must win whatever the order.
+OVERLAPPING = _routes(
+    ("/{path*}", ["GET", "POST"]),
+    ("/health/{path*}", ["GET", "POST"]),
+    ("/v1/models/{model}", ["GET"]),
+    ("/v1/models", ["GET"]),
+    ("/v1/models", ["POST"]),
+)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [
+        ("GET", "/v1/models", "/v1/models"),
+        ("POST", "/v1/models", "/v1/models"),
+        ("GET", "/v1/models/x", "/v1/models/{model}"),
+        ("POST", "/v1/models/x", "/{path*}"),  # the literal route lacks POST: the next match takes it
+        ("GET", "/v1/models/x/y", "/{path*}"),
+        ("GET", "/health/x", "/health/{path*}"),
+        ("GET", "/health", "/health/{path*}"),
+        ("GET", "/", "/{path*}"),
+        ("DELETE", "/v1/models", 405),
+    ],
+)
+def test_the_most_specific_route_wins_whatever_the_order(method: str, path: str, expected: str | int) -> None:
+    assert _chosen(OVERLAPPING, method, path) == expected
+
+
+def test_routing_without_catch_alls_and_ties() -> None:
+    spec = _routes(("/a/{x}", ["GET"]), ("/a/{y}", ["GET"]))
+    assert parse(spec).select("GET", ["a", "b"]) == (parse(spec).routes[0], {"x": "b"})  # the first of equals
+    assert _chosen(spec, "POST", "/a/b") == 405
+    assert _chosen(spec, "GET", "/b") == 404
+
+
+def test_a_wildcard_before_the_last_segment_is_refused() -> None:
+    with pytest.raises(SpecError, match="wildcard"):
+        parse(_routes(("/{rest*}/tail", ["GET"])))
 
 
 def test_token_bucket_bursts_to_the_rate_then_refills_over_time() -> None:
@@ -239,3 +307,100 @@ def test_cli_function_list() -> None:
     }
     with pytest.raises(SpecError):
         parse_functions("chat=relative.sock", 30.0)
+
+
+async def asgi_call(
+    app: LocalGateway, method: str, raw_path: bytes, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> tuple[int, dict[str, str], bytes]:
+    """One request straight into the ASGI app (no server, so bytes no HTTP parser lets through)."""
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": raw_path.decode("latin-1"),
+        "raw_path": raw_path,
+        "query_string": b"",
+        "headers": list(headers),
+        "client": ("127.0.0.1", 50000),
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    start, body = sent
+    head = {n.decode(): v.decode() for n, v in start["headers"]}
+    return start["status"], head, body["body"]
+
+
+def unreachable_gateway() -> LocalGateway:
+    """The repository spec over sockets that do not exist: any invoke would be a 502."""
+    ids = ("chat", "embeddings", "models", "authorizer")
+    return LocalGateway(SPEC, {i: FunctionTarget(f"/nonexistent/{i}.sock") for i in ids})
+
+
+@pytest.mark.parametrize(
+    "raw_path",
+    [
+        b"/v1/chat/comp%0Aletions",
+        b"/v1/chat/comp%0aletions",
+        b"/v1/%00",
+        b"/v1/models/a%1Fb",
+        b"/v1/%7F",
+        b"/v1/a\x01b",
+    ],
+)
+async def test_control_characters_in_the_path_are_refused_in_openais_envelope(raw_path: bytes) -> None:
+    app = unreachable_gateway()
+    status, headers, body = await asgi_call(app, "POST", raw_path, [(b"authorization", b"Bearer k")])
+    assert status == 400
+    assert headers["content-type"] == "application/json"
+    error = json.loads(body)
+    validate_openai(error, "ErrorResponse")
+    assert error["error"]["code"] == "invalid_url"
+    assert app.authenticator is not None
+    assert (app.authenticator.calls, sum(app.invocations.values())) == (0, 0)
+
+
+async def test_a_control_character_in_a_header_value_is_a_bad_request() -> None:
+    app = unreachable_gateway()
+    headers = [(b"authorization", b"Bearer k"), (b"x-odd", b"a\x01b")]
+    status, _, body = await asgi_call(app, "GET", b"/v1/models", headers)
+    # The gateway's own 400, not a 502 from a function connection that refuses the value.
+    assert (status, json.loads(body)) == (400, {"code": 400, "message": "Bad Request"})
+
+
+def test_header_values_lose_their_optional_whitespace_only() -> None:
+    scope = {"headers": [(b"x-a", b" v \t"), (b"x-b", b"in\tside"), (b"x-c", b"")]}
+    assert list(request_headers(scope)) == [("x-a", "v"), ("x-b", "in\tside"), ("x-c", "")]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("POST", "/v1/responses", 404),
+        ("GET", "/v1/chat/completions", 405),
+        ("DELETE", "/v1/models", 405),
+        ("HEAD", "/v1/models/x", 405),
+        ("GET", "/v1/models/x/y", 404),
+        ("GET", "/", 404),
+        ("GET", "/health/liveness", 404),
+        ("POST", "/health/readiness", 405),
+    ],
+)
+def test_the_repository_spec_answers_other_paths_and_methods_itself(
+    method: str, path: str, status: int
+) -> None:
+    found = parse(SPEC).select(method, [s for s in path.split("/") if s])
+    assert not isinstance(found, int)
+    backend = found[0].backend
+    assert isinstance(backend, StockBackend)
+    assert backend.status == status
+
+
+def test_options_is_left_to_the_cors_policy() -> None:
+    # No route declares OPTIONS, so a preflight is the CORS policy's; anything else is the gateway's.
+    assert parse(SPEC).select("OPTIONS", ["v1", "anything"]) == 405

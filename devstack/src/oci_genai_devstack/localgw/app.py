@@ -111,6 +111,13 @@ class LocalGateway:
         method = str(scope["method"]).upper()
         raw_path = bytes(scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         raw_path = raw_path.split("?", 1)[0]
+        if http.has_control_characters(raw_path):
+            # Routing sees `comp%0Aletions` decoded, a path no route has, while URL parsers that
+            # drop such bytes see `completions`; refuse it rather than let anyone guess.
+            return http.openai_error(400, "The request path contains a control character.", "invalid_url")
+        if http.has_bad_header_value(headers):
+            # A malformed request that a strict HTTP parser refuses before any policy runs.
+            return http.gateway_error(400)
         if raw_path != self.prefix and not raw_path.startswith(self.prefix + "/"):
             return http.gateway_error(404)
         client_ip = scope["client"][0] if scope.get("client") else "0.0.0.0"
@@ -146,18 +153,11 @@ class LocalGateway:
         return await self._invoke(route.backend, call)
 
     def _route(self, method: str, path: str) -> tuple[Route, dict[str, str]] | int:
-        """The matching route and its path parameters, or 404/405."""
+        """The most specific matching route and its path parameters, or 404/405."""
         trimmed = path.strip("/")
+        # Split the raw path before decoding, so that %2F stays inside one segment.
         segments = [unquote(s) for s in trimmed.split("/")] if trimmed else []
-        status = 404
-        for route in self.deployment.routes:
-            params = route.match(segments)
-            if params is None:
-                continue
-            if method in route.methods or "ANY" in route.methods:
-                return route, params
-            status = 405
-        return status
+        return self.deployment.select(method, segments)
 
     async def _authenticate(
         self, route: Route, headers: Headers, query: str, params: dict[str, str], rid: str

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+# C0 controls and DEL; HTAB is allowed inside a header value.
+# https://www.rfc-editor.org/rfc/rfc9110#section-5.5
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_VALUE_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# Optional whitespace around a field value is not part of it (RFC 9110 section 5.5, above).
+_OWS = " \t"
+
 REASONS = {
+    400: "Bad Request",
     401: "Unauthorized",
     404: "Not Found",
     405: "Method Not Allowed",
@@ -84,9 +94,30 @@ def gateway_error(status: int, extra: Headers | None = None) -> Response:
     return Response(status, body, headers)
 
 
+def openai_error(status: int, message: str, code: str) -> Response:
+    """An error the deployed product answers itself, in OpenAI's `{"error": {...}}` envelope."""
+    error = {"message": message, "type": "invalid_request_error", "param": None, "code": code}
+    body = json.dumps({"error": error}, separators=(",", ":")).encode()
+    return Response(status, body, Headers([("content-type", "application/json")]))
+
+
 def request_headers(scope: Scope) -> Headers:
-    """The client's headers, decoded as latin-1 (what HTTP/1.1 carries)."""
-    return Headers((bytes(n).decode("latin-1"), bytes(v).decode("latin-1")) for n, v in scope["headers"])
+    """The client's headers, decoded as latin-1 (what HTTP/1.1 carries), values without their OWS."""
+    # A server may hand over trailing whitespace (httptools does), which the function's
+    # connection then refuses; HTTP parsing drops it from the value (RFC 9110 section 5.5).
+    return Headers(
+        (bytes(n).decode("latin-1"), bytes(v).decode("latin-1").strip(_OWS)) for n, v in scope["headers"]
+    )
+
+
+def has_control_characters(raw_path: str) -> bool:
+    """Whether a raw request path carries a control character, as sent or percent-encoded."""
+    return bool(_CONTROL.search(raw_path) or _CONTROL.search(unquote(raw_path)))
+
+
+def has_bad_header_value(headers: Headers) -> bool:
+    """Whether a header value holds a control character (one no HTTP/1.1 client may forward)."""
+    return any(_VALUE_CONTROL.search(value) for _, value in headers)
 
 
 async def read_body(receive: Receive, limit: int) -> bytes:

@@ -51,9 +51,12 @@ class Route:
         params: dict[str, str] = {}
         for index, part in enumerate(template):
             param = _PARAM.match(part)
-            if param and param.group(2):  # `{rest*}` swallows the remaining segments
+            if param and param.group(2):
+                # `{rest*}` swallows the remaining segments, none included: a wildcard parameter
+                # matches no segment, one, or several.
+                # https://docs.oracle.com/en-us/iaas/Content/APIGateway/Tasks/apigatewayaddingparamswildcards.htm
                 params[param.group(1)] = "/".join(segments[index:])
-                return params if index < len(segments) else None
+                return params
             if index >= len(segments):
                 return None
             if param:
@@ -61,6 +64,15 @@ class Route:
             elif part != segments[index]:
                 return None
         return params if len(segments) == len(template) else None
+
+    @property
+    def specificity(self) -> tuple[int, ...]:
+        """Sort key: per segment a literal beats `{name}`, which beats `{name*}`."""
+        ranks: list[int] = []
+        for part in (s for s in self.path.split("/") if s):
+            param = _PARAM.match(part)
+            ranks.append(0 if param and param.group(2) else 1 if param else 2)
+        return (*ranks, 3)  # a template that ends here is more specific than a wildcard in its place
 
 
 @dataclass(frozen=True)
@@ -125,6 +137,16 @@ class Deployment:
     cors: CorsPolicy | None
     rate_limit: RateLimit | None
 
+    def select(self, method: str, segments: list[str]) -> tuple[Route, dict[str, str]] | int:
+        """The most specific route for `method` and the decoded path `segments`, or 404/405."""
+        # OCI does not document how it chooses between overlapping routes, so the spec lists its
+        # catch-alls after the routes they must not shadow: most-specific and first-listed agree.
+        matches = [(route, params) for route in self.routes if (params := route.match(segments)) is not None]
+        allowed = [(r, p) for r, p in matches if method in r.methods or "ANY" in r.methods]
+        if not allowed:
+            return 405 if matches else 404
+        return max(allowed, key=lambda found: found[0].specificity)  # the first of equals wins
+
     def function_ids(self) -> set[str]:
         """Every function the spec invokes (route backends and the authorizer)."""
         ids = {r.backend.function_id for r in self.routes if isinstance(r.backend, FunctionBackend)}
@@ -165,6 +187,9 @@ def _route(node: Mapping[str, Any], index: int, auth: AuthPolicy | None) -> Rout
         raise SpecError(f"{where}: authorization {kind} is not emulated by the local gateway")
     if kind == "ANONYMOUS" and auth is not None and not auth.anonymous_allowed:
         raise SpecError(f"{where}: ANONYMOUS needs isAnonymousAccessAllowed on the authentication policy")
+    parts = [s for s in str(node["path"]).split("/") if s]
+    if any((param := _PARAM.match(part)) and param.group(2) for part in parts[:-1]):
+        raise SpecError(f"{where}.path: a {{name*}} wildcard before the last segment is not emulated")
     methods = frozenset(m.upper() for m in node.get("methods", ["ANY"]))
     return Route(node["path"], methods, _backend(node["backend"], where), kind == "ANONYMOUS" or auth is None)
 
