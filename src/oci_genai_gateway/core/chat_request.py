@@ -69,14 +69,19 @@ class ChatRequest:
     messages: list[dict[str, Any]] = field(default_factory=list)
 
 
-def parse(body: dict[str, Any], resolve: Callable[[str], Target]) -> ChatRequest:
-    """Validate `body` (an OpenAI CreateChatCompletionRequest); `resolve` maps model names."""
+def parse(
+    body: dict[str, Any], resolve: Callable[[str], Target], *, fetch_images: bool = False
+) -> ChatRequest:
+    """Validate `body` (an OpenAI CreateChatCompletionRequest); `resolve` maps model names.
+
+    With `fetch_images`, https image URLs pass too: `images.inline_images` fetches them afterwards.
+    """
     reject_unknown(body, _KNOWN)
     for name, why in _UNSUPPORTED.items():
         if body.get(name) is not None:
             raise InvalidRequest(f"Unsupported parameter '{name}': {why}.", param=name)
     model = required_str(body, "model")
-    messages = _messages(body.get("messages"))
+    messages = _messages(body.get("messages"), fetch_images)
     stream = bool(optional_bool(body, "stream"))
     options = optional_object(body, "stream_options")
     if options is not None and not stream:
@@ -208,15 +213,15 @@ def _response_format(fmt: Any) -> None:
             )
 
 
-def _messages(raw: Any) -> list[dict[str, Any]]:
+def _messages(raw: Any, fetch_images: bool) -> list[dict[str, Any]]:
     if raw is None:
         raise InvalidRequest("Missing required parameter: 'messages'.", param="messages")
     if not isinstance(raw, list) or not raw:
         raise InvalidRequest("Invalid 'messages': expected a non-empty array.", param="messages")
-    return [_message(i, m) for i, m in enumerate(raw)]
+    return [_message(i, m, fetch_images) for i, m in enumerate(raw)]
 
 
-def _message(i: int, message: Any) -> dict[str, Any]:
+def _message(i: int, message: Any, fetch_images: bool) -> dict[str, Any]:
     where = f"messages[{i}]"
     if not isinstance(message, dict):
         raise InvalidRequest(f"Invalid '{where}': expected an object.", param=where)
@@ -236,7 +241,7 @@ def _message(i: int, message: Any) -> dict[str, Any]:
     if content is None and role != "assistant":
         raise InvalidRequest(f"Missing '{where}.content'.", param=f"{where}.content")
     if isinstance(content, list):
-        out["content"] = _parts(where, content, out["role"])
+        out["content"] = _parts(where, content, out["role"], fetch_images)
     elif content is not None and not isinstance(content, str):
         raise InvalidRequest(
             f"Invalid '{where}.content': expected a string or an array of parts.", param=f"{where}.content"
@@ -244,7 +249,7 @@ def _message(i: int, message: Any) -> dict[str, Any]:
     return out
 
 
-def _parts(where: str, parts: list[Any], role: str) -> Any:
+def _parts(where: str, parts: list[Any], role: str, fetch_images: bool) -> Any:
     for j, part in enumerate(parts):
         at = f"{where}.content[{j}]"
         kind = part.get("type") if isinstance(part, dict) else None
@@ -253,13 +258,17 @@ def _parts(where: str, parts: list[Any], role: str) -> Any:
         if kind == "image_url" and role == "user":
             image = part.get("image_url")
             url = image.get("url") if isinstance(image, dict) else image
-            if not isinstance(url, str) or not url.startswith("data:image/"):
-                raise InvalidRequest(
-                    f"Invalid '{at}.image_url': send images as base64 data URLs (data:image/...); "
-                    "the gateway does not fetch remote URLs.",
-                    param=f"{at}.image_url",
-                )
-            continue
+            if isinstance(url, str) and (
+                url.startswith("data:image/") or (fetch_images and url[:8].lower() == "https://")
+            ):
+                continue  # an https URL is fetched, checked and inlined later by images.inline_images
+            raise InvalidRequest(
+                f"Invalid '{at}.image_url': send a base64 data URL (data:image/...) or an https:// URL."
+                if fetch_images
+                else f"Invalid '{at}.image_url': send images as base64 data URLs (data:image/...); "
+                "the gateway does not fetch remote URLs.",
+                param=f"{at}.image_url",
+            )
         raise InvalidRequest(f"Unsupported content part '{kind}' in '{at}'.", param=at)
     if role in ("system", "tool", "assistant"):
         # OCI takes plain text for these roles; join the text parts LiteLLM would otherwise reject.

@@ -56,6 +56,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
     max_body_bytes: int = 6 * 1024 * 1024
+    fetch_image_urls: bool = True
 
     def __repr__(self) -> str:
         # Keys are secrets: show their names only.
@@ -109,6 +110,7 @@ class Settings:
             max_body_bytes=int(
                 _number(env, "GATEWAY_MAX_BODY_BYTES", 6 * 1024 * 1024, 1024, 64 * 1024 * 1024)
             ),
+            fetch_image_urls=_bool(env, "GATEWAY_FETCH_IMAGE_URLS", True),
         )
 
 
@@ -156,6 +158,15 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
     if not raw.startswith(("http://", "https://")):
         raise ConfigError(f"{name} must be an http(s) URL")
     return raw
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"{name} must be true or false, not {env.get(name)!r}")
+    return raw in ("true", "1", "yes")
 
 
 def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
