@@ -147,7 +147,11 @@ def apply(ctx: Context, stack: Stack, planned: list[Change] | None = None) -> li
     state = State(stack.external)
     done = [execute(ctx, evaluate(ctx, res, state), state) for res in stack.resources]
     # Second pass for specs that depend on resources created later (the VM's dynamic group).
-    return [execute(ctx, _settle(ctx, change, state), state) for change in done]
+    out = []
+    for change in done:
+        settled = _settle(ctx, change, state)
+        out.append(change if settled is change else execute(ctx, settled, state))
+    return out
 
 
 def destroy(ctx: Context, stack: Stack, *, dry_run: bool = False) -> list[Change]:

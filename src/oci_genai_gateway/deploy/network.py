@@ -38,7 +38,8 @@ def _in_vcn(method: str, by_name: bool = True) -> Any:
         kwargs: dict[str, Any] = {"vcn_id": scope}
         if by_name:
             kwargs["display_name"] = name
-        return list_all(getattr(c, method), ctx.compartment_id, **kwargs)
+        # Keyword, not positional: list_network_security_groups takes no positional arguments.
+        return list_all(getattr(c, method), compartment_id=ctx.compartment_id, **kwargs)
 
     return lister
 
@@ -69,7 +70,7 @@ class NsgKind(SdkKind):
         out = super().diff(ctx, res, live, {k: v for k, v in spec.items() if k != "rules"})
         current = self._live_rules(ctx, self.ocid(live))
         if not matches(plain(spec["rules"]), plain(current)):
-            out["rules"] = (_describe(current), _describe(spec["rules"]))
+            out["rules"] = (describe_rules(current), describe_rules(spec["rules"]))
         return out
 
     def _sync(self, ctx: Context, nsg_id: str, wanted: list[Any], current: list[Any]) -> None:
@@ -94,12 +95,16 @@ class NsgKind(SdkKind):
             client.add_network_security_group_security_rules(nsg_id, details)
 
 
-def _describe(rules: list[Any]) -> list[str]:
+def describe_rules(rules: list[Any]) -> list[str]:
+    """Security rules as `INGRESS tcp/443 from 0.0.0.0/0`, sorted."""
     out = []
     for rule in rules:
         ports = getattr(getattr(rule, "tcp_options", None), "destination_port_range", None)
-        port = f":{ports.min}" if ports is not None else ""
-        out.append(f"{rule.direction} tcp{port} from {rule.source}")
+        port = f"/{ports.min}" if ports is not None else ""
+        name = {"6": "tcp", "17": "udp", "1": "icmp", "all": "all"}.get(
+            str(rule.protocol), str(rule.protocol)
+        )
+        out.append(f"{rule.direction} {name}{port} from {rule.source}")
     return sorted(out)
 
 

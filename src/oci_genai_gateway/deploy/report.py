@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any, TextIO
 
 from oci_genai_gateway.deploy.model import Action, Change, plain
+from oci_genai_gateway.deploy.network import describe_rules
 from oci_genai_gateway.deploy.stack import Stack
 from oci_genai_gateway.deploy.status import Check
 
@@ -38,8 +39,10 @@ class PrintReporter:
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, list) and value and all(hasattr(v, "direction") for v in value):
+        return "; ".join(describe_rules(value))
     text = json.dumps(plain(value), sort_keys=True, default=str)
-    return text if len(text) <= 100 else text[:97] + "..."
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def format_plan(changes: list[Change], stack: Stack, *, offline: bool) -> str:
