@@ -144,8 +144,13 @@ def apply(ctx: Context, stack: Stack, planned: list[Change] | None = None) -> li
     if conflicts:
         lines = "\n".join(f"  {c.resource.kind.label} {c.resource.name!r}: {c.note}" for c in conflicts)
         raise DeployError(f"nothing changed; resolve these first:\n{lines}")
+    # Start from what the plan found, so that every spec sees every existing resource (a spec may refer
+    # to one later in the list); what the plan did not find is looked up again before it is created.
     state = State(stack.external)
-    done = [execute(ctx, evaluate(ctx, res, state), state) for res in stack.resources]
+    for change in planned:
+        if change.live is not None:
+            state.put(change.resource.key, change.live, change.resource.kind.ocid(change.live))
+    done = [execute(ctx, evaluate(ctx, res, state, refind=False), state) for res in stack.resources]
     # Second pass for specs that depend on resources created later (the VM's dynamic group).
     out = []
     for change in done:

@@ -80,7 +80,9 @@ def format_plan(changes: list[Change], stack: Stack, *, offline: bool) -> str:
         lines.append(f"Dynamic group {dg.resource.name}: {dg.spec['matching_rule']}")
     counts = Counter(change.action for change in changes)
     summary = ", ".join(
-        f"{counts[a]} to {a.value}" for a in (Action.CREATE, Action.UPDATE, Action.REPLACE) if counts[a]
+        f"{counts[a]} to {a.value}"
+        for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.RESTORE)
+        if counts[a]
     )
     lines += ["", f"{summary or 'nothing to change'}; {counts[Action.NOOP]} unchanged."]
     if counts[Action.CONFLICT]:

@@ -24,6 +24,8 @@ m_core, m_fn, m_gw, m_log = oci.core.models, oci.functions.models, oci.apigatewa
 TENANCY = "ocid1.tenancy.oc1..tenancy"
 HOME = "us-ashburn-1"
 PAGE = 2  # small, so that every list call must follow pagination
+# Autospec of a large SDK client takes a while; each test re-arms a cached one (reset, new side effects).
+_AUTOSPECS: dict[str, Any] = {}
 
 
 def sdk_class(name: str) -> type:
@@ -188,7 +190,10 @@ class FakeTenancy:
         """The autospec'd client `name`, made on first use (autospec of a large client is slow)."""
         if name not in self.clients:
             cls = sdk_class(name)
-            mock = self._mocker.create_autospec(cls, instance=True)
+            if name not in _AUTOSPECS:
+                _AUTOSPECS[name] = self._mocker.create_autospec(cls, instance=True)
+            mock = _AUTOSPECS[name]
+            mock.reset_mock()
             for method, _ in inspect.getmembers(cls, inspect.isfunction):
                 if not method.startswith("_"):
                     getattr(mock, method).side_effect = self._wrap(name, cls, method)
