@@ -132,6 +132,8 @@ def _apply(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, tr
     print(report.format_plan(planned, stack, offline=False), file=out)
     if all(c.action is Action.NOOP for c in planned):
         print("\nEverything is up to date.", file=out)
+    elif any(c.action is Action.CONFLICT for c in planned):
+        pass  # engine.apply refuses with the list, before any change
     elif not _confirm("\nApply these changes?", args.yes, out):
         return 1
     else:

@@ -224,6 +224,14 @@ def test_iam_is_written_in_the_home_region(deployer: Deployer) -> None:
 # --- idempotence -----------------------------------------------------------------------------------
 
 
+def test_plan_changes_nothing(deployer: Deployer) -> None:
+    plan = deployer.plan(config())
+    assert {c.action for c in plan} == {Action.CREATE}
+    assert len(plan) == len(SERVERLESS_CREATES) + 4 - 1  # + the four images; the NSG's rules are one call
+    assert deployer.tenancy.mutations == []
+    assert deployer.builder.steps == []
+
+
 def test_second_apply_changes_nothing(deployer: Deployer) -> None:
     tenancy = applied(deployer)
     before = len(tenancy.mutations)
