@@ -78,6 +78,10 @@ def format_plan(changes: list[Change], stack: Stack, *, offline: bool) -> str:
     dg = next((c for c in changes if c.resource.key == "identity.dynamic-group"), None)
     if dg is not None:
         lines.append(f"Dynamic group {dg.resource.name}: {dg.spec['matching_rule']}")
+        if config.target == "compose" and "instance.id" not in dg.spec["matching_rule"]:
+            lines.append(
+                "    (narrowed by the same apply, once the VM exists, with instance.id = '<its OCID>')"
+            )
     counts = Counter(change.action for change in changes)
     summary = ", ".join(
         f"{counts[a]} to {a.value}"
