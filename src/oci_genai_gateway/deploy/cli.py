@@ -86,8 +86,9 @@ def main(
         return 2
     except DeployError as exc:
         print(f"oci-genai-gateway deploy: {exc}", file=sys.stderr)
-        _print_keys(reporter, stream)  # keys stored before the failure must not be lost
         return 1
+    finally:
+        _print_keys(reporter, stream)  # keys stored before any failure (or Ctrl-C) must not be lost
 
 
 def _clients(
@@ -140,8 +141,6 @@ def _apply(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, tr
         print("\nApplying:", file=out)
     done = engine.apply(ctx, stack, planned)
     _print_result(ctx, done, out)
-    if isinstance(ctx.reporter, report.PrintReporter):
-        _print_keys(ctx.reporter, out)
     return 0
 
 

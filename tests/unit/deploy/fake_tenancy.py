@@ -23,7 +23,7 @@ from tests.unit.deploy.sdk_checks import check_call
 m_core, m_fn, m_gw, m_log = oci.core.models, oci.functions.models, oci.apigateway.models, oci.logging.models
 TENANCY = "ocid1.tenancy.oc1..tenancy"
 HOME = "us-ashburn-1"
-PAGE = 2  # small, so that every list call must follow pagination
+PAGE = 1  # one item per page, so that every list call must follow pagination
 # Autospec of a large SDK client takes a while; each test re-arms a cached one (reset, new side effects).
 _AUTOSPECS: dict[str, Any] = {}
 
