@@ -12,7 +12,7 @@ from typing import Any, TextIO
 from oci_genai_gateway.deploy import engine, report, status
 from oci_genai_gateway.deploy.auth import ClientMaker, Clients, authenticate, sdk_maker
 from oci_genai_gateway.deploy.config import ConfigError, DeployConfig, load
-from oci_genai_gateway.deploy.errors import DeployError, genai_region_problem
+from oci_genai_gateway.deploy.errors import DeployError, explain, genai_region_problem
 from oci_genai_gateway.deploy.facts import gather
 from oci_genai_gateway.deploy.images import Builder, CliBuilder
 from oci_genai_gateway.deploy.keys import read_keys
@@ -68,12 +68,16 @@ def main(
     transport: Any = None,
 ) -> int:
     """Run one deploy command; clients, builder, environment and output are injectable for tests."""
+    import oci
+
     args = parser().parse_args(argv)
     stream = out or sys.stdout
     env = os.environ if env is None else env
     reporter = report.PrintReporter(stream)
+    compartment = "<compartment>"
     try:
         config = load(args.config)
+        compartment = config.compartment_id
         offline = bool(getattr(args, "offline", False))
         clients = _clients(config, offline, maker, env)
         ctx = Context(clients, config, reporter)
@@ -84,6 +88,16 @@ def main(
         hint = f" (copy deploy/gateway.example.toml to {DEFAULT_CONFIG})" if not args.config.exists() else ""
         print(f"oci-genai-gateway deploy: configuration error: {exc}{hint}", file=sys.stderr)
         return 2
+    except (oci.exceptions.InvalidConfig, oci.exceptions.InvalidPrivateKey, OSError) as exc:
+        print(f"oci-genai-gateway deploy: credentials: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    except (oci.exceptions.ServiceError, oci.exceptions.RequestException) as exc:
+        # Outside a resource step: the look-ups before the plan (domains, images, namespace).
+        what = "reading the tenancy before planning"
+        print(
+            f"oci-genai-gateway deploy: {explain(what, 'all-resources', compartment, exc)}", file=sys.stderr
+        )
+        return 1
     except DeployError as exc:
         print(f"oci-genai-gateway deploy: {exc}", file=sys.stderr)
         return 1

@@ -30,18 +30,17 @@ def _named(ctx: Context, res: Resource, doing: str) -> Iterator[None]:
     """Turn SDK failures into messages naming the resource and the fix."""
     import oci
 
+    what = f"{doing} {res.kind.label} {res.name!r}"
     try:
         yield
-    except oci.exceptions.ServiceError as exc:
-        what = f"{doing} {res.kind.label} {res.name!r}"
-        raise DeployError(explain(what, res.kind.family, ctx.compartment_id, exc)) from None
-    except (oci.exceptions.RequestException, oci.exceptions.ConnectTimeout) as exc:
-        what = f"{doing} {res.kind.label} {res.name!r}"
+    except (
+        oci.exceptions.ServiceError,
+        oci.exceptions.RequestException,
+        oci.exceptions.ConnectTimeout,
+    ) as exc:
         raise DeployError(explain(what, res.kind.family, ctx.compartment_id, exc)) from None
     except oci.exceptions.MaximumWaitTimeExceeded:
-        raise DeployError(
-            f"{doing} {res.kind.label} {res.name!r}: timed out waiting; apply again to resume"
-        ) from None
+        raise DeployError(f"{what}: timed out waiting; apply again to resume") from None
 
 
 def evaluate(ctx: Context, res: Resource, state: State, *, refind: bool = True) -> Change:

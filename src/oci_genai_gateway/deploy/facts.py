@@ -7,7 +7,7 @@ from typing import Any
 
 from oci_genai_gateway.deploy.auth import Clients
 from oci_genai_gateway.deploy.config import ConfigError, DeployConfig
-from oci_genai_gateway.deploy.kinds import list_all
+from oci_genai_gateway.deploy.kinds import DeployError, list_all
 from oci_genai_gateway.deploy.model import pending
 
 
@@ -50,9 +50,14 @@ def find_domain(config: DeployConfig, clients: Clients) -> Domain | None:
     try:
         domains = list_all(clients.identity.list_domains, clients.tenancy_id)
     except oci.exceptions.ServiceError as exc:
-        if exc.status != 404 or config.identity.mode == "domains":
-            raise
-        domains = []
+        # Not "no domains": a tenancy without identity domains lists none. Guessing legacy here would
+        # create the dynamic group in the wrong place.
+        if exc.status == 404:
+            raise DeployError(
+                "listing identity domains: OCI answered 404 NotAuthorizedOrNotFound; allow the deploying "
+                "user to `inspect domains in tenancy`, or set identity.mode to 'domains' or 'legacy'"
+            ) from None
+        raise
     active = [d for d in domains if d.lifecycle_state in (None, "ACTIVE")]
     if not active:
         if config.identity.mode == "domains":

@@ -154,3 +154,19 @@ def test_configuration_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtu
     code, _ = run(["plan", "--offline", "-c", str(bad)])
     assert code == 2
     assert "deployment.compartment_id is required" in capsys.readouterr().err
+
+
+def test_a_refused_domain_look_up_is_explained_not_guessed(
+    config_file: Path, tenancy: FakeTenancy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenancy.fail_next("list_domains", service_error(404, "NotAuthorizedOrNotFound"))
+    code, _ = run(["plan", "-c", str(config_file)], tenancy)
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "listing identity domains: OCI answered 404" in err
+    assert "inspect domains in tenancy" in err
+    assert "Traceback" not in err
+    tenancy.fail_next("get_namespace", service_error(503, "ServiceUnavailable"))
+    code, _ = run(["plan", "-c", str(config_file)], tenancy)
+    assert code == 1
+    assert "reading the tenancy before planning: OCI answered 503" in capsys.readouterr().err
