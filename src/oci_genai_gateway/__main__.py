@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="serve the OpenAI-compatible API over HTTP (ASGI, uvicorn)")
     serve.add_argument("--host", default=os.environ.get("GATEWAY_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8080")))
+    __import__("oci_genai_gateway.deploy").deploy.register(sub)  # `deploy ...` runs deploy.cli and exits
     args = parser.parse_args(argv)
 
     import uvicorn

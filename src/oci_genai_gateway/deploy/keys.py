@@ -1,0 +1,249 @@
+"""The bearer keys: a Vault secret `{"keys": {name: key}}` (base64), in a given or a new virtual vault."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from oci_genai_gateway.deploy.config import ConfigError, DeployConfig
+from oci_genai_gateway.deploy.kinds import DeployError, SdkKind, list_all
+from oci_genai_gateway.deploy.model import Changes, Context, Resource, Spec, State
+
+# The authorizer's rules (authorizer.validated_keys): names, and keys of at least 16 token characters.
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_TOKEN = re.compile(r"^[A-Za-z0-9._~+/-]{16,}=*$")
+
+
+def new_key(prefix: str) -> str:
+    """A fresh bearer key: `sk-<prefix>-` and 43 URL-safe characters (256 random bits)."""
+    return f"sk-{prefix}-{secrets.token_urlsafe(32)}"
+
+
+def encode(keys: Mapping[str, str]) -> str:
+    """The secret content the authorizer reads: base64 of `{"keys": {name: key}}`."""
+    return base64.b64encode(json.dumps({"keys": dict(keys)}).encode()).decode()
+
+
+def decode(content: str) -> dict[str, str]:
+    """The keys from a secret's base64 content."""
+    data = json.loads(base64.b64decode(content, validate=True))
+    keys = data.get("keys") if isinstance(data, dict) else None
+    if not isinstance(keys, dict):
+        raise ValueError('not {"keys": {name: key}}')
+    return {str(k): str(v) for k, v in keys.items()}
+
+
+def keys_from_env(raw: str, variable: str) -> dict[str, str]:
+    """`name:key,name2:key2` from the environment; errors give the entry number, never a key."""
+    out: dict[str, str] = {}
+    for index, item in enumerate(raw.split(","), start=1):
+        name, sep, key = item.strip().partition(":")
+        if not sep or not _NAME.match(name) or not _TOKEN.match(key):
+            raise ConfigError(
+                f"{variable} entry #{index} must be name:key with a key of 16+ token characters"
+            )
+        out[name] = key
+    if not out:
+        raise ConfigError(f"{variable} holds no keys")
+    return out
+
+
+def _later(days: int) -> datetime:
+    # OCI wants the deletion time inside a window of whole days from now; an hour of slack keeps it there.
+    return datetime.now(UTC) + timedelta(days=days, hours=1)
+
+
+def read_keys(ctx: Context, secret_id: str) -> dict[str, str]:
+    """The keys in the secret's current version (the deploying user reads it like the authorizer)."""
+    try:
+        bundle = ctx.clients.secrets.get_secret_bundle(secret_id).data
+        return decode(bundle.secret_bundle_content.content)
+    except ValueError as exc:
+        raise DeployError(
+            f"secret {secret_id}: content is not the keys JSON ({exc}); fix or delete it"
+        ) from None
+
+
+class SecretKind(SdkKind):
+    """The keys secret. Its `names` (or given `keys`) are compared with the current version's names."""
+
+    def _content(self, ctx: Context, spec: Spec, current: Mapping[str, str]) -> Any:
+        import oci
+
+        if spec.get("keys") is not None:
+            keys = dict(spec["keys"])
+        else:
+            keys = {}
+            for name in spec["names"]:
+                keys[name] = current.get(name) or new_key(ctx.config.prefix)
+                if name not in current:
+                    ctx.reporter.secret(name, keys[name])  # shown once, never logged
+        return oci.vault.models.Base64SecretContentDetails(
+            content_type="BASE64", content=encode(keys), stage="CURRENT"
+        )
+
+    def create(self, ctx: Context, res: Resource, scope: str | None, spec: Spec, tags: dict[str, str]) -> Any:
+        """Generate (or take) the keys and store them as the first version."""
+        fields = {k: v for k, v in spec.items() if k not in ("names", "keys")}
+        fields["secret_content"] = self._content(ctx, spec, {})
+        return super().create(ctx, res, scope, fields, tags)
+
+    def update(
+        self, ctx: Context, res: Resource, scope: str | None, live: Any, changed: Spec, tags: dict[str, str]
+    ) -> Any:
+        """A new secret version: kept keys stay, new names get new keys, removed names are dropped."""
+        fields = {k: v for k, v in changed.items() if k not in ("names", "keys")}
+        if "names" in changed or "keys" in changed:
+            current = read_keys(ctx, self.ocid(live))
+            fields["secret_content"] = self._content(ctx, changed, current)
+        return super().update(ctx, res, scope, live, fields, tags)
+
+    def diff(self, ctx: Context, res: Resource, live: Any, spec: Spec) -> Changes:
+        """Key names (never keys) that would be added or removed, plus ordinary fields."""
+        out = super().diff(ctx, res, live, {k: v for k, v in spec.items() if k not in ("names", "keys")})
+        current = read_keys(ctx, self.ocid(live))
+        if spec.get("keys") is not None:
+            if current != spec["keys"]:
+                out["keys"] = (sorted(current), f"{sorted(spec['keys'])} from the environment")
+        elif sorted(current) != sorted(spec["names"]):
+            out["names"] = (sorted(current), sorted(spec["names"]))
+        return out
+
+
+def _vault_kind() -> SdkKind:
+    import oci
+
+    m = oci.key_management.models
+    return SdkKind(
+        label="vault",
+        family="vaults",
+        client="kms_vault",
+        lister=lambda c, ctx, scope, name: list_all(c.list_vaults, ctx.compartment_id),
+        create_model=m.CreateVaultDetails,
+        create_call=lambda c, scope, d: c.create_vault(d),
+        get_call=lambda c, scope, i: c.get_vault(i),
+        update_model=m.UpdateVaultDetails,
+        update_call=lambda c, scope, i, d: c.update_vault(i, d),
+        delete_call=lambda c, scope, i: c.schedule_vault_deletion(
+            i, m.ScheduleVaultDeletionDetails(time_of_deletion=_later(7))
+        ),
+        restore_call=lambda c, scope, i: c.cancel_vault_deletion(i),
+        scheduled_delete=True,
+        ready=("ACTIVE",),
+        deleted=("DELETED",),
+        deleting=("DELETING",),
+        immutable=frozenset({"vault_type"}),
+    )
+
+
+def _key_kind() -> SdkKind:
+    import oci
+
+    m = oci.key_management.models
+    return SdkKind(
+        label="master encryption key",
+        family="keys",
+        client="kms_management",
+        endpoint_from_scope=True,
+        lister=lambda c, ctx, scope, name: list_all(c.list_keys, ctx.compartment_id),
+        create_model=m.CreateKeyDetails,
+        create_call=lambda c, scope, d: c.create_key(d),
+        get_call=lambda c, scope, i: c.get_key(i),
+        update_model=m.UpdateKeyDetails,
+        update_call=lambda c, scope, i, d: c.update_key(i, d),
+        delete_call=lambda c, scope, i: c.schedule_key_deletion(
+            i, m.ScheduleKeyDeletionDetails(time_of_deletion=_later(7))
+        ),
+        restore_call=lambda c, scope, i: c.cancel_key_deletion(i),
+        scheduled_delete=True,
+        ready=("ENABLED",),
+        deleted=("DELETED",),
+        deleting=("DELETING",),
+        immutable=frozenset({"key_shape", "protection_mode"}),
+    )
+
+
+def _secret_kind() -> SecretKind:
+    import oci
+
+    m = oci.vault.models
+    return SecretKind(
+        label="secret",
+        family="secret-family",
+        client="vaults",
+        lister=lambda c, ctx, scope, name: list_all(
+            c.list_secrets, ctx.compartment_id, name=name, vault_id=scope
+        ),
+        create_model=m.CreateSecretDetails,
+        create_call=lambda c, scope, d: c.create_secret(d),
+        get_call=lambda c, scope, i: c.get_secret(i),
+        update_model=m.UpdateSecretDetails,
+        update_call=lambda c, scope, i, d: c.update_secret(i, d),
+        delete_call=lambda c, scope, i: c.schedule_secret_deletion(
+            i, m.ScheduleSecretDeletionDetails(time_of_deletion=_later(1))
+        ),
+        restore_call=lambda c, scope, i: c.cancel_secret_deletion(i),
+        scheduled_delete=True,
+        name_field="secret_name",
+        scope_field="vault_id",
+        ready=("ACTIVE",),
+        deleted=("DELETED",),
+        deleting=("DELETING",),
+        immutable=frozenset({"key_id"}),
+    )
+
+
+def resources(config: DeployConfig, env: Mapping[str, str]) -> tuple[list[Resource], dict[str, str]]:
+    """The vault and key (unless given) and the secret; and the OCIDs of the given ones."""
+    import oci
+
+    p = config.prefix
+    keys_cfg = config.keys
+    given: dict[str, str] = {}
+    out: list[Resource] = []
+    if keys_cfg.vault_id is not None and keys_cfg.key_id is not None:
+        given = {"keys.vault": keys_cfg.vault_id, "keys.key": keys_cfg.key_id}
+    else:
+        shape = oci.key_management.models.KeyShape(algorithm="AES", length=32)
+        out.append(Resource("keys.vault", _vault_kind(), f"{p}-vault", lambda s: {"vault_type": "DEFAULT"}))
+        out.append(
+            Resource(
+                "keys.key",
+                _key_kind(),
+                f"{p}-keys-key",
+                # Software protection: free, and enough for a secret of bearer keys.
+                lambda s: {"key_shape": shape, "protection_mode": "SOFTWARE"},
+                depends_on=("keys.vault",),
+                scope=lambda s: s.attr("keys.vault", "management_endpoint"),
+            )
+        )
+    chosen: Mapping[str, str] | None = None
+    if keys_cfg.source == "env":
+        raw = env.get(keys_cfg.env_var, "")
+        if not raw:
+            raise ConfigError(f"keys.source = 'env': set {keys_cfg.env_var} to name:key[,name2:key2]")
+        chosen = keys_from_env(raw, keys_cfg.env_var)
+
+    def spec(s: State) -> Spec:
+        return {
+            "key_id": s.ocid("keys.key"),
+            "description": f"oci-genai-gateway {p}: bearer keys for the authorizer",
+            "names": list(keys_cfg.names),
+            "keys": chosen,
+        }
+
+    secret = Resource(
+        "keys.secret",
+        _secret_kind(),
+        f"{p}-api-keys",
+        spec,
+        depends_on=tuple(r.key for r in out),
+        scope=lambda s: s.ocid("keys.vault"),
+        show=("names",),
+    )
+    return [*out, secret], given

@@ -1,0 +1,234 @@
+"""A Kind for the common OCI shape (list by name, create/update/delete details, lifecycle states)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from oci_genai_gateway.deploy.model import (
+    DIGEST_TAG,
+    OWNER_TAG,
+    Changes,
+    Context,
+    Kind,
+    Resource,
+    Spec,
+    digest,
+    matches,
+    plain,
+)
+
+WORK_REQUEST_DONE = ("SUCCEEDED", "FAILED", "CANCELED")
+
+
+class DeployError(RuntimeError):
+    """A step failed; the message names the resource and the fix."""
+
+
+def list_all(method: Callable[..., Any], *args: Any, **kwargs: Any) -> list[Any]:
+    """Every page of a list call (the SDK's own paginator)."""
+    import oci
+
+    return list(oci.pagination.list_call_get_all_results(method, *args, **kwargs).data)
+
+
+def wait_for_state(
+    ctx: Context,
+    client: Any,
+    what: str,
+    fetch: Callable[[], Any],
+    ready: tuple[str, ...],
+    *,
+    failed: tuple[str, ...] = ("FAILED",),
+    gone_ok: bool = False,
+) -> Any:
+    """Poll with the SDK's waiter until the lifecycle state is ready; None if gone and gone_ok."""
+    import oci
+
+    try:
+        first = fetch()
+    except oci.exceptions.ServiceError as exc:
+        if gone_ok and exc.status == 404:
+            return None
+        raise
+    result = oci.wait_until(
+        client,
+        first,
+        evaluate_response=lambda r: r.data.lifecycle_state in ready + failed,
+        fetch_func=lambda response=None: fetch(),
+        max_wait_seconds=ctx.max_wait_seconds,
+        succeed_on_not_found=gone_ok,
+    )
+    if result is oci.util.WAIT_RESOURCE_NOT_FOUND:
+        return None
+    state = result.data.lifecycle_state
+    if state in failed:
+        details = getattr(result.data, "lifecycle_details", None) or "no details"
+        raise DeployError(f"{what} is {state} ({details}); fix the cause and apply again")
+    return result.data
+
+
+def wait_for_work_request(ctx: Context, client: Any, what: str, work_request_id: str) -> None:
+    """Wait on a work request (`get_work_request` of the same client) and fail unless it succeeded."""
+    import oci
+
+    result = oci.wait_until(
+        client,
+        client.get_work_request(work_request_id),
+        evaluate_response=lambda r: r.data.status in WORK_REQUEST_DONE,
+        fetch_func=lambda response=None: client.get_work_request(work_request_id),
+        max_wait_seconds=ctx.max_wait_seconds,
+    )
+    if result.data.status != "SUCCEEDED":
+        raise DeployError(
+            f"{what}: work request {work_request_id} {result.data.status}; apply again to retry"
+        )
+
+
+def field_diff(res: Resource, live: Any, spec: Spec, tags: Any) -> Changes:
+    """Fields of `spec` that `live` does not match; digest fields by the digest tag."""
+    out: Changes = {}
+    for name, desired in spec.items():
+        if name in res.digest_fields:
+            continue
+        current = getattr(live, name, None)
+        if not matches(plain(desired), plain(current)):
+            out[name] = (plain(current), plain(desired))
+    if res.digest_fields:
+        want = digest(spec, res.digest_fields)
+        have = tags.get(DIGEST_TAG)
+        if have != want:
+            for name in sorted(res.digest_fields):
+                out[name] = (f"digest {have}", f"digest {want}")
+    return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class SdkKind(Kind):
+    """Declarative kind: the client, its calls (as lambdas over the SDK client) and models."""
+
+    label: str
+    family: str
+    client: str
+    lister: Callable[[Any, Context, str | None, str], list[Any]]
+    create_model: Any
+    create_call: Callable[[Any, str | None, Any], Any]
+    get_call: Callable[[Any, str | None, str], Any]
+    update_model: Any | None
+    update_call: Callable[[Any, str | None, str, Any], Any] | None
+    delete_call: Callable[[Any, str | None, str], Any]
+    name_field: str = "display_name"
+    scope_field: str | None = None
+    in_tenancy: bool = False
+    ready: tuple[str, ...] = ("AVAILABLE",)
+    deleted: tuple[str, ...] = ("TERMINATED", "DELETED")
+    deleting: tuple[str, ...] = ("TERMINATING", "DELETING")
+    work_requests: bool = False
+    immutable: frozenset[str] = frozenset()
+    replaceable: bool = False
+    restore_call: Callable[[Any, str | None, str], Any] | None = None
+    # Vault objects are not deleted but scheduled for deletion (and can be restored until then).
+    scheduled_delete: bool = False
+    # Per-vault clients (KmsManagementClient) take the scope as their service endpoint.
+    endpoint_from_scope: bool = False
+
+    def sdk(self, ctx: Context, scope: str | None = None) -> Any:
+        """The SDK client this kind uses."""
+        if self.client == "identity_home":
+            return ctx.clients.identity_home
+        return ctx.clients.get(self.client, endpoint=scope if self.endpoint_from_scope else None)
+
+    def compartment(self, ctx: Context) -> str:
+        """Where the resource lives (IAM objects: the tenancy)."""
+        return ctx.clients.tenancy_id if self.in_tenancy else ctx.compartment_id
+
+    def find(self, ctx: Context, res: Resource, scope: str | None) -> list[Any]:
+        """Same-named, not deleted."""
+        items = self.lister(self.sdk(ctx, scope), ctx, scope, res.name)
+        return [
+            item
+            for item in items
+            if getattr(item, self.name_field, None) == res.name
+            and getattr(item, "lifecycle_state", None) not in self.deleted + self.deleting
+        ]
+
+    def load(self, ctx: Context, res: Resource, scope: str | None, found: Any) -> Any:
+        """The full object (list calls return summaries without config and the like)."""
+        return self.get_call(self.sdk(ctx, scope), scope, self.ocid(found)).data
+
+    def create(self, ctx: Context, res: Resource, scope: str | None, spec: Spec, tags: dict[str, str]) -> Any:
+        """Create from the model and wait until ready."""
+        fields: dict[str, Any] = {self.name_field: res.name, **spec, "freeform_tags": tags}
+        if "compartment_id" in self.create_model().swagger_types:
+            fields.setdefault("compartment_id", self.compartment(ctx))
+        if self.scope_field is not None:
+            fields[self.scope_field] = scope
+        client = self.sdk(ctx, scope)
+        response = self.create_call(client, scope, self.create_model(**fields))
+        if self.work_requests:
+            wait_for_work_request(
+                ctx, client, f"{self.label} {res.name}", response.headers["opc-work-request-id"]
+            )
+            owner = tags.get(OWNER_TAG)
+            found = [i for i in self.find(ctx, res, scope) if self.tags(i).get(OWNER_TAG) == owner]
+            if not found:
+                raise DeployError(f"{self.label} {res.name}: created, but not found afterwards; apply again")
+            return self.load(ctx, res, scope, found[0])
+        return self._wait_ready(ctx, res, scope, self.ocid(response.data))
+
+    def update(
+        self, ctx: Context, res: Resource, scope: str | None, live: Any, changed: Spec, tags: dict[str, str]
+    ) -> Any:
+        """Send only the changed fields (and the tags) and wait."""
+        if self.update_model is None or self.update_call is None:
+            raise DeployError(f"{self.label} {res.name} cannot be updated in place; destroy and apply")
+        client = self.sdk(ctx, scope)
+        response = self.update_call(
+            client, scope, self.ocid(live), self.update_model(**changed, freeform_tags=tags)
+        )
+        if self.work_requests:
+            wait_for_work_request(
+                ctx, client, f"{self.label} {res.name}", response.headers["opc-work-request-id"]
+            )
+        return self._wait_ready(ctx, res, scope, self.ocid(live))
+
+    def delete(self, ctx: Context, res: Resource, scope: str | None, live: Any) -> None:
+        """Delete and wait until it is gone."""
+        client = self.sdk(ctx, scope)
+        response = self.delete_call(client, scope, self.ocid(live))
+        if self.scheduled_delete:
+            return
+        if self.work_requests:
+            wait_for_work_request(
+                ctx, client, f"{self.label} {res.name}", response.headers["opc-work-request-id"]
+            )
+            return
+        wait_for_state(
+            ctx,
+            client,
+            f"{self.label} {res.name}",
+            lambda: self.get_call(client, scope, self.ocid(live)),
+            self.deleted,
+            gone_ok=True,
+        )
+
+    def diff(self, ctx: Context, res: Resource, live: Any, spec: Spec) -> Changes:
+        """Desired fields against the live object."""
+        return field_diff(res, live, spec, self.tags(live))
+
+    def pending_deletion(self, live: Any) -> bool:
+        """Vault objects wait 1-30 days before deletion; until then they can be restored."""
+        return self.restore_call is not None and getattr(live, "lifecycle_state", None) == "PENDING_DELETION"
+
+    def restore(self, ctx: Context, res: Resource, scope: str | None, live: Any) -> Any:
+        """Cancel the scheduled deletion and wait until usable."""
+        assert self.restore_call is not None
+        self.restore_call(self.sdk(ctx, scope), scope, self.ocid(live))
+        return self._wait_ready(ctx, res, scope, self.ocid(live))
+
+    def _wait_ready(self, ctx: Context, res: Resource, scope: str | None, ocid: str) -> Any:
+        client = self.sdk(ctx, scope)
+        return wait_for_state(
+            ctx, client, f"{self.label} {res.name}", lambda: self.get_call(client, scope, ocid), self.ready
+        )

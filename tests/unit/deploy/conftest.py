@@ -1,0 +1,106 @@
+"""Fixtures for the deploy tests: a fake tenancy, configs, and one-call plan/apply/destroy."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from oci_genai_gateway.deploy import engine
+from oci_genai_gateway.deploy.auth import Clients
+from oci_genai_gateway.deploy.config import DeployConfig, parse
+from oci_genai_gateway.deploy.facts import gather
+from oci_genai_gateway.deploy.model import Change, Context
+from oci_genai_gateway.deploy.stack import Stack, build
+from tests.unit.deploy.fake_tenancy import TENANCY, FakeBuilder, FakeTenancy
+
+COMPARTMENT = "ocid1.compartment.oc1..comp"
+BASE: dict[str, Any] = {
+    "deployment": {
+        "region": "us-chicago-1",
+        "compartment_id": COMPARTMENT,
+        "prefix": "genai",
+        "target": "serverless",
+        "tenancy_id": TENANCY,
+    }
+}
+COMPOSE: dict[str, Any] = {
+    "deployment": {"target": "compose"},
+    "compose": {"site_address": "gateway.example.com", "repo_url": "https://git.example.com/org/gw.git"},
+}
+
+
+def merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge TOML-like tables."""
+    out = copy.deepcopy(dict(base))
+    for key, value in extra.items():
+        out[key] = (
+            merge(out[key], value) if isinstance(value, Mapping) and key in out else copy.deepcopy(value)
+        )
+    return out
+
+
+def config(*extra: Mapping[str, Any]) -> DeployConfig:
+    """The base config with tables merged in."""
+    data: dict[str, Any] = dict(BASE)
+    for table in extra:
+        data = merge(data, table)
+    return parse(data)
+
+
+@dataclass
+class Collector:
+    """A Reporter that keeps everything."""
+
+    lines: list[str] = field(default_factory=list)
+    keys: dict[str, str] = field(default_factory=dict)
+
+    def progress(self, message: str) -> None:
+        self.lines.append(message)
+
+    def secret(self, name: str, value: str) -> None:
+        assert name not in self.keys, "a key was shown twice"
+        self.keys[name] = value
+
+
+@dataclass
+class Deployer:
+    """Runs the engine against the fake tenancy, the way the CLI does."""
+
+    tenancy: FakeTenancy
+    builder: FakeBuilder
+    reporter: Collector = field(default_factory=Collector)
+    env: dict[str, str] = field(default_factory=dict)
+
+    def stack(self, cfg: DeployConfig) -> tuple[Context, Stack]:
+        clients = Clients(self.tenancy.maker, cfg.region, TENANCY)
+        ctx = Context(clients, cfg, self.reporter)
+        return ctx, build(cfg, gather(cfg, clients), self.builder, self.env)
+
+    def plan(self, cfg: DeployConfig) -> list[Change]:
+        return engine.plan(*self.stack(cfg))
+
+    def apply(self, cfg: DeployConfig) -> list[Change]:
+        return engine.apply(*self.stack(cfg))
+
+    def destroy(self, cfg: DeployConfig) -> list[Change]:
+        return engine.destroy(*self.stack(cfg))
+
+
+@pytest.fixture(autouse=True)
+def _no_waiting(mocker: Any) -> None:
+    """The fake tenancy is ready at once: a waiter that sleeps is a bug in the test or the code."""
+    mocker.patch("oci.waiter.time.sleep", side_effect=AssertionError("waited on the fake tenancy"))
+
+
+@pytest.fixture
+def tenancy(mocker: Any) -> FakeTenancy:
+    return FakeTenancy(mocker)
+
+
+@pytest.fixture
+def deployer(tenancy: FakeTenancy) -> Deployer:
+    return Deployer(tenancy, FakeBuilder(tenancy))
