@@ -17,10 +17,12 @@ import yaml
 from tests.fixtures.emulator import Emulator
 from tests.fixtures.fdk_server import start_fdk
 from tests.fixtures.functions import FUNCTIONS_DIR, function_env, plain_call
+from tests.paths import REPO
 
 # Builds wheels and resolves against the package index.
 pytestmark = pytest.mark.slow
 
+SRC = REPO / "src" / "oci_genai_gateway"
 ROUTE_FUNCTIONS = ("chat", "embeddings", "models")
 ALL = (*ROUTE_FUNCTIONS, "authorizer")
 MEMORY_TIERS = (128, 256, 512, 1024, 2048, 3072)
@@ -188,5 +190,7 @@ def test_a_function_build_context_holds_the_product_only(
     assert [m for m in members if any(word in m for word in tooling)] == []
     # The deployment spec template ships as package data, so `deploy` works from the wheel.
     assert "oci_genai_gateway/apigw/deployment.json" in members
+    sources = {f"oci_genai_gateway/{p.relative_to(SRC).as_posix()}" for p in SRC.rglob("*.py")}
+    assert sources - set(members) == set(), "every module of the package is in the wheel"
     names = {p.name for p in installed[name].iterdir()}
     assert not names & {"oci_genai_emulator", "oci_genai_devstack"}
