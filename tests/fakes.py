@@ -1,31 +1,16 @@
-"""Scripted stand-ins for in-process tests: enqueue what OCI (through LiteLLM) answers, then check what
-the gateway asked for. Replies are LiteLLM's own response types, as the real `litellm` returns them."""
+"""A scripted OCI for in-process tests: enqueue what OCI answers (JSON, SSE events, errors, silence),
+then check what the gateway sent. It is an httpx transport, so everything above HTTP is the real code."""
 
 from __future__ import annotations
 
 import asyncio
-import os
+import json
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-os.environ.setdefault("LITELLM_MODE", "PRODUCTION")
-
-import litellm
-from litellm.types.utils import (
-    ChatCompletionDeltaToolCall,
-    ChatCompletionMessageToolCall,
-    Choices,
-    Delta,
-    EmbeddingResponse,
-    Function,
-    Message,
-    ModelResponse,
-    ModelResponseStream,
-    StreamingChoices,
-    Usage,
-)
+import httpx
 
 from oci_genai_gateway.core.gateway import Gateway, Reply, Request
 from oci_genai_gateway.core.settings import Settings
@@ -35,74 +20,89 @@ BASE_ENV = {"GATEWAY_REGION": "us-chicago-1", "GATEWAY_COMPARTMENT_ID": "ocid1.c
 
 
 class Hang:
-    """A scripted reply that never comes (the upstream stops answering)."""
+    """OCI never answers (or, after a stream's events, never sends another byte)."""
 
 
-class ScriptedStream:
-    """A stream as LiteLLM returns it: chunks, then the end, a failure, or silence."""
+@dataclass
+class Json:
+    """A JSON answer."""
 
-    def __init__(
-        self,
-        chunks: Iterable[ModelResponseStream],
-        *,
-        oci_usage: Mapping[str, int] | None = None,
-        then: BaseException | Hang | None = None,
-    ) -> None:
-        self._chunks = deque(chunks)
-        self._usage = dict(oci_usage) if oci_usage is not None else None
-        self._then = then
+    body: dict[str, Any]
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Events:
+    """A 200 event stream: `data:` lines, then the end, `data: [DONE]`, a dropped connection or silence."""
+
+    events: list[dict[str, Any]]
+    done: bool = False
+    then: Hang | BaseException | None = None
+    separator: bytes = b"\n\n"
+
+
+@dataclass
+class Sent:
+    """One request the gateway sent to OCI."""
+
+    url: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+class _Body(httpx.AsyncByteStream):
+    def __init__(self, script: Events) -> None:
+        self._script = script
         self.closed = False
 
-    def __aiter__(self) -> ScriptedStream:
-        return self
-
-    async def __anext__(self) -> ModelResponseStream:
-        if self._chunks:
-            return self._chunks.popleft()
-        if self._usage is not None:
-            # core/llm.py's patch records OCI's usage event on the stream object when it arrives.
-            self.gateway_oci_usage = self._usage
-        if isinstance(self._then, BaseException):
-            raise self._then
-        if isinstance(self._then, Hang):
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for event in self._script.events:
+            yield b"data: " + json.dumps(event).encode() + self._script.separator
+        if self._script.done:
+            yield b"data: [DONE]" + self._script.separator
+        if isinstance(self._script.then, Hang):
             await asyncio.Event().wait()
-        raise StopAsyncIteration
+        if isinstance(self._script.then, BaseException):
+            raise self._script.then
 
     async def aclose(self) -> None:
         self.closed = True
 
 
-class ScriptedLLM:
-    """Answers `acompletion`/`aembedding` from a queue and records every call's arguments."""
+class ScriptedOci:
+    """OCI Generative AI as a queue of answers; `sent` records each request it received."""
 
     def __init__(self) -> None:
-        self.calls: list[dict[str, Any]] = []
-        self._replies: deque[Any] = deque()
+        self.sent: list[Sent] = []
+        self.bodies: list[_Body] = []
+        self._replies: deque[Json | Events | Hang | BaseException] = deque()
+        self.transport = httpx.MockTransport(self._answer)
 
-    def enqueue(self, *replies: Any) -> ScriptedLLM:
-        """Replies in order: a response, a ScriptedStream, an exception to raise, or Hang()."""
+    def enqueue(self, *replies: Json | Events | Hang | BaseException) -> ScriptedOci:
+        """Answers in order."""
         self._replies.extend(replies)
         return self
 
-    async def acompletion(self, **kwargs: Any) -> Any:
-        return await self._answer(kwargs)
-
-    async def aembedding(self, **kwargs: Any) -> Any:
-        return await self._answer(kwargs)
-
-    async def _answer(self, kwargs: dict[str, Any]) -> Any:
-        self.calls.append(kwargs)
-        assert self._replies, f"unscripted call: {kwargs.get('model')}"
+    async def _answer(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content) if request.content else {}
+        self.sent.append(Sent(str(request.url), dict(request.headers), body))
+        assert self._replies, f"unscripted call to {request.url}"
         reply = self._replies.popleft()
         if isinstance(reply, BaseException):
             raise reply
         if isinstance(reply, Hang):
             await asyncio.Event().wait()
-        return reply
+        if isinstance(reply, Json):
+            return httpx.Response(reply.status, json=reply.body, headers=reply.headers)
+        assert isinstance(reply, Events)
+        stream = _Body(reply)
+        self.bodies.append(stream)
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=stream)
 
 
 class FakeSessionSigner:
-    """A session-token signer: counts signatures and forced refreshes (the SDK's signer interface)."""
+    """A session-token signer: signs (an Authorization header), counts signatures and refreshes."""
 
     def __init__(self) -> None:
         self.signed = 0
@@ -110,6 +110,7 @@ class FakeSessionSigner:
 
     def __call__(self, request: Any, enforce_content_headers: bool = True) -> Any:
         self.signed += 1
+        request.headers["authorization"] = f'Signature keyId="ST$fake",signature="{self.signed}"'
         return request
 
     def get_security_token(self) -> str:
@@ -119,12 +120,13 @@ class FakeSessionSigner:
         self.refreshed += 1
 
 
-def gateway(llm: ScriptedLLM, **env: str) -> tuple[Gateway, FakeSessionSigner]:
-    """A gateway over the scripted LLM, settings from BASE_ENV plus `env`."""
+def gateway(oci: ScriptedOci, **env: str) -> tuple[Gateway, FakeSessionSigner]:
+    """A gateway whose OCI is `oci`, settings from BASE_ENV plus `env`."""
     signer = FakeSessionSigner()
     settings = Settings.from_env({**BASE_ENV, "GATEWAY_UPSTREAM_RETRIES": "0", **env})
     authenticate = bool(settings.api_keys)  # as the HTTP server does; functions leave keys to API Gateway
-    return Gateway.build(settings, RefreshingSigner(signer), llm, authenticate=authenticate), signer
+    gw = Gateway.build(settings, RefreshingSigner(signer), transport=oci.transport, authenticate=authenticate)
+    return gw, signer
 
 
 async def send(
@@ -145,50 +147,67 @@ async def read_stream(reply: Reply) -> bytes:
     return b"".join([piece async for piece in reply.stream])
 
 
-def reply_to(
+def sse_payloads(raw: bytes) -> list[Any]:
+    """The SSE data payloads of a reply, `[DONE]` as the string."""
+    out = []
+    for block in raw.decode().split("\n\n"):
+        if block.startswith("data: "):
+            data = block[len("data: ") :]
+            out.append(data if data == "[DONE]" else json.loads(data))
+    return out
+
+
+def generic_answer(
     text: str | None = "Hello",
     *,
     finish: str = "stop",
-    prompt: int = 3,
-    completion: int = 2,
-    tool_calls: Iterable[tuple[str, str, str]] = (),
-    response_id: str = "chatcmpl-upstream",
-) -> ModelResponse:
-    """A non-streamed chat answer; tool calls as (id, name, arguments)."""
-    calls = [
-        ChatCompletionMessageToolCall(id=cid, type="function", function=Function(name=name, arguments=args))
-        for cid, name, args in tool_calls
-    ]
-    message = Message(content=text, role="assistant", tool_calls=calls or None)
-    usage = Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
-    choice = Choices(index=0, finish_reason=finish, message=message)
-    return ModelResponse(id=response_id, choices=[choice], usage=usage)
+    usage: Mapping[str, Any] | None = None,
+    tool_calls: Iterable[Mapping[str, Any]] = (),
+    reasoning: str | None = None,
+) -> Json:
+    """A GENERIC chat answer, as OCI sends it."""
+    message: dict[str, Any] = {"role": "ASSISTANT"}
+    if text is not None:
+        message["content"] = [{"type": "TEXT", "text": text}]
+    if tool_calls:
+        message["toolCalls"] = [{"type": "FUNCTION", **call} for call in tool_calls]
+    if reasoning is not None:
+        message["reasoningContent"] = reasoning
+    choice = {"index": 0, "message": message, "finishReason": finish, "logprobs": {}}
+    used = dict(usage or {"promptTokens": 3, "completionTokens": 2, "totalTokens": 5})
+    chat = {
+        "apiFormat": "GENERIC",
+        "timeCreated": "2026-11-30T00:00:00.000Z",
+        "choices": [choice],
+        "usage": used,
+    }
+    return Json({"modelId": "m", "modelVersion": "1.0", "chatResponse": chat})
 
 
-def chunk(
-    content: str | None = None,
-    *,
-    finish: str | None = None,
-    tool: tuple[str | None, str | None, str] | None = None,
-    index: int = 0,
-) -> ModelResponseStream:
-    """One streamed chunk; a tool fragment as (id, name, arguments)."""
-    calls = None
-    if tool is not None:
-        cid, name, args = tool
-        function = Function(name=name, arguments=args)
-        calls = [ChatCompletionDeltaToolCall(id=cid, type="function", function=function, index=0)]
-    delta = Delta(content=content, tool_calls=calls)
-    return ModelResponseStream(choices=[StreamingChoices(index=index, delta=delta, finish_reason=finish)])
+def cohere_answer(text: str = "Hello", *, finish: str = "COMPLETE", tool_calls: Iterable[Any] = ()) -> Json:
+    """A COHERE chat answer."""
+    chat: dict[str, Any] = {"apiFormat": "COHERE", "text": text, "finishReason": finish}
+    chat["usage"] = {"promptTokens": 4, "completionTokens": 3, "totalTokens": 7}
+    if tool_calls:
+        chat["toolCalls"] = list(tool_calls)
+    return Json({"modelId": "cohere.command-a-03-2025", "modelVersion": "1", "chatResponse": chat})
 
 
-def embedding(vectors: list[list[float]], tokens: int = 4) -> EmbeddingResponse:
+def text_event(text: str, **extra: Any) -> dict[str, Any]:
+    """A GENERIC stream event carrying text."""
+    return {
+        "index": 0,
+        "message": {"role": "ASSISTANT", "content": [{"type": "TEXT", "text": text}]},
+        **extra,
+    }
+
+
+def oci_error(status: int, message: str, code: str | None = None, **headers: str) -> Json:
+    """An OCI error answer `{"code", "message"}`."""
+    return Json({"code": code or str(status), "message": message}, status, headers)
+
+
+def embedding_answer(vectors: list[list[float]], tokens: int = 4) -> Json:
     """An embedText answer."""
-    data = [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)]
-    return EmbeddingResponse(data=data, usage=Usage(prompt_tokens=tokens, total_tokens=tokens))
-
-
-def oci_error(kind: str, message: str = "OCI said no", **extra: Any) -> Exception:
-    """One of LiteLLM's exception classes, as its OCI provider raises them."""
-    error: Exception = getattr(litellm, kind)(message, llm_provider="oci", model="oci/m", **extra)
-    return error
+    usage = {"promptTokens": tokens, "totalTokens": tokens}
+    return Json({"id": "e", "embeddings": vectors, "modelId": "m", "modelVersion": "1", "usage": usage})

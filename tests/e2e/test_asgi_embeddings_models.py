@@ -153,3 +153,27 @@ def test_model_discovery_follows_every_page(tmp_path: Any, emulator: Emulator) -
         assert {"xai.grok-4", "cohere.embed-v4.0", "meta.llama-3.3-70b-instruct", "fast"} <= ids
     finally:
         stop(proc.process)
+
+
+def test_an_api_key_profile_lists_models_and_chats(
+    tmp_path: Any, emulator: Emulator, api_key_config: dict[str, str]
+) -> None:
+    """GATEWAY_AUTH=config_file with an API-key profile, as a developer runs it against a tenancy."""
+    from tests.fixtures.gateway import start_gateway, stop
+
+    profile = "[DEV]\n" + "".join(f"{name}={value}\n" for name, value in api_key_config.items())
+    (tmp_path / "oci-config").write_text(profile)
+    env = {"GATEWAY_AUTH": "config_file", "GATEWAY_OCI_CONFIG_FILE": str(tmp_path / "oci-config")}
+    proc = start_gateway(emulator, tmp_path, GATEWAY_OCI_PROFILE="DEV", **env)
+    try:
+        emulator.reset()
+        with proc.client() as sdk:
+            assert "xai.grok-4" in {m.id for m in sdk.models.list()}
+            reply = sdk.chat.completions.create(
+                model="xai.grok-4", messages=[{"role": "user", "content": "hi"}]
+            )
+        assert reply.choices[0].message.content
+        principals = {r["principal"]["kind"] for r in emulator.requests()}
+        assert principals == {"api_key"}, "every OCI call was signed with the profile's API key"
+    finally:
+        stop(proc.process)

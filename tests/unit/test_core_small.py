@@ -1,4 +1,4 @@
-"""Small core pieces: key matching, error rendering, finish reasons, SSE framing, route paths."""
+"""Small core pieces: key matching, error rendering, SSE framing, route paths."""
 
 import json
 from collections.abc import AsyncIterator
@@ -15,9 +15,7 @@ from oci_genai_gateway.core.errors import (
 )
 from oci_genai_gateway.core.gateway import route_path
 from oci_genai_gateway.core.keys import Credential, match_key, read_bearer
-from oci_genai_gateway.core.llm import normalize_finish_reason
 from oci_genai_gateway.core.sse import DONE, frame
-from oci_genai_gateway.core.upstream import oci_message
 from tests.openapi import validate
 
 
@@ -59,30 +57,6 @@ def test_rate_limit_keeps_retry_after_and_unauthorized_asks_for_bearer() -> None
     assert RateLimited("x", retry_after="7").headers == {"Retry-After": "7"}
     assert RateLimited("x").headers == {}
     assert Unauthorized().headers["WWW-Authenticate"].startswith("Bearer")
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("stop", "stop"),
-        ("length", "length"),
-        ("tool_calls", "tool_calls"),
-        ("COMPLETE", "stop"),
-        ("MAX_TOKENS", "length"),
-        ("TOOL_CALL", "tool_calls"),
-        ("content_filter", "content_filter"),
-        ("ERROR", "stop"),
-        (None, None),
-    ],
-)
-def test_finish_reasons_of_both_formats(raw: str | None, expected: str | None) -> None:
-    assert normalize_finish_reason(raw) == expected
-
-
-def test_oci_message_is_extracted_from_litellm_text() -> None:
-    text = 'litellm.BadRequestError: OciException - {"code": "InvalidParameter", "message": "bad field"}'
-    assert oci_message(text) == "bad field"
-    assert oci_message("litellm.BadRequestError: OciException - plain words") == "plain words"
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from oci_genai_gateway.core.errors import InvalidRequest
+from oci_genai_gateway.core.errors import InvalidRequest, UpstreamError
+from oci_genai_gateway.core.oci_http import OciHttp
 from oci_genai_gateway.core.settings import Target
-from oci_genai_gateway.core.upstream import Upstream
 from oci_genai_gateway.core.validate import optional_choice, optional_int, reject_unknown, required_str
 
 OCI_BATCH_LIMIT = 96  # OCI embedText rejects more inputs per call
@@ -75,20 +75,22 @@ def _inputs(raw: Any) -> list[str]:
     return items
 
 
-async def create(request: EmbeddingRequest, upstream: Upstream) -> dict[str, Any]:
+async def create(request: EmbeddingRequest, oci: OciHttp) -> dict[str, Any]:
     """Embed every input; responses keep the order of `input`."""
     gate = asyncio.Semaphore(_MAX_CONCURRENT_BATCHES)
     inputs = request.inputs
     batches = [inputs[i : i + OCI_BATCH_LIMIT] for i in range(0, len(inputs), OCI_BATCH_LIMIT)]
-    results = await asyncio.gather(*(_embed(request, upstream, batch, gate) for batch in batches))
+    results = await asyncio.gather(*(_embed(request, oci, batch, gate) for batch in batches))
     data: list[dict[str, Any]] = []
     tokens = 0
-    for response in results:
-        for item in response.data:
-            vector = item["embedding"] if isinstance(item, dict) else item.embedding
+    for batch, response in zip(batches, results, strict=True):
+        vectors = response.get("embeddings")
+        if not isinstance(vectors, list) or len(vectors) != len(batch):
+            raise UpstreamError("OCI Generative AI answered with the wrong number of embeddings.")
+        for vector in vectors:
             encoded: Any = _base64(vector) if request.base64 else [float(x) for x in vector]
             data.append({"object": "embedding", "index": len(data), "embedding": encoded})
-        tokens += int(getattr(getattr(response, "usage", None), "prompt_tokens", 0) or 0)
+        tokens += _tokens(response)
     return {
         "object": "list",
         "data": data,
@@ -97,11 +99,44 @@ async def create(request: EmbeddingRequest, upstream: Upstream) -> dict[str, Any
     }
 
 
+def embed_body(request: EmbeddingRequest, compartment_id: str, batch: list[str]) -> dict[str, Any]:
+    """OCI's EmbedTextDetails for one batch (the oci SDK's model names every field)."""
+    target = request.target
+    serving: dict[str, str] = (
+        {"servingType": "DEDICATED", "endpointId": target.endpoint_id}
+        if target.endpoint_id
+        else {"servingType": "ON_DEMAND", "modelId": target.model}
+    )
+    # OCI's default truncation is NONE (an over-long input fails); OpenAI's models cut at the end.
+    body: dict[str, Any] = {
+        "inputs": batch,
+        "servingMode": serving,
+        "compartmentId": compartment_id,
+        "truncate": request.params.get("truncate", "END"),
+    }
+    if "input_type" in request.params:
+        body["inputType"] = request.params["input_type"]
+    if "dimensions" in request.params:
+        body["outputDimensions"] = request.params["dimensions"]
+    return body
+
+
 async def _embed(
-    request: EmbeddingRequest, upstream: Upstream, batch: list[str], gate: asyncio.Semaphore
-) -> Any:
+    request: EmbeddingRequest, oci: OciHttp, batch: list[str], gate: asyncio.Semaphore
+) -> dict[str, Any]:
     async with gate:
-        return await upstream.embed(request.model, request.target, {**request.params, "input": batch})
+        return await oci.post_json(
+            "embedText", embed_body(request, oci.settings.compartment_id, batch), request.model
+        )
+
+
+def _tokens(response: dict[str, Any]) -> int:
+    """Input tokens: `usage.promptTokens` (current API) or the older per-input counts."""
+    usage = response.get("usage")
+    if isinstance(usage, dict) and isinstance(usage.get("promptTokens"), int):
+        return int(usage["promptTokens"])
+    counts = response.get("inputTextTokenCounts")
+    return sum(c for c in counts if isinstance(c, int)) if isinstance(counts, list) else 0
 
 
 def _base64(vector: list[float]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 import urllib.parse
@@ -11,7 +12,9 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, M
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from oci_genai_gateway.core import chat, chat_request, embeddings
+import httpx
+
+from oci_genai_gateway.core import chat, chat_request, embeddings, images
 from oci_genai_gateway.core.errors import (
     GatewayError,
     InternalError,
@@ -22,12 +25,11 @@ from oci_genai_gateway.core.errors import (
     UpstreamTimeout,
 )
 from oci_genai_gateway.core.keys import match_key, read_bearer
-from oci_genai_gateway.core.llm import LLM
 from oci_genai_gateway.core.models import ModelCatalog, oci_fetcher
+from oci_genai_gateway.core.oci_http import OciHttp
 from oci_genai_gateway.core.settings import Settings
 from oci_genai_gateway.core.signers import RefreshingSigner
 from oci_genai_gateway.core.sse import frame
-from oci_genai_gateway.core.upstream import Upstream
 from oci_genai_gateway.core.validate import parse_json_object
 
 log = logging.getLogger(__name__)
@@ -82,20 +84,27 @@ Handler = Callable[["Gateway", str, bytes], Awaitable[Reply]]
 
 
 async def _chat(gateway: Gateway, _param: str, body: bytes) -> Reply:
-    request = chat_request.parse(parse_json_object(body), gateway.settings.resolve)
+    settings = gateway.settings
+    request = chat_request.parse(
+        parse_json_object(body), settings.resolve, fetch_images=settings.fetch_image_urls
+    )
+    messages = await images.inline_images(request.messages, gateway.image_fetcher)
+    if messages is not request.messages:
+        request = dataclasses.replace(request, messages=messages)
     if request.stream:
-        chunks = await chat.stream(request, gateway.upstream)
+        chunks = await chat.stream(request, gateway.oci)
         return Reply(200, stream=frame(chunks), headers=dict(SSE_HEADERS))
-    return Reply(200, await chat.create(request, gateway.upstream), headers=dict(JSON_HEADERS))
+    return Reply(200, await chat.create(request, gateway.oci), headers=dict(JSON_HEADERS))
 
 
 async def _embeddings(gateway: Gateway, _param: str, body: bytes) -> Reply:
     request = embeddings.parse(parse_json_object(body), gateway.settings.resolve)
-    return Reply(200, await embeddings.create(request, gateway.upstream), headers=dict(JSON_HEADERS))
+    return Reply(200, await embeddings.create(request, gateway.oci), headers=dict(JSON_HEADERS))
 
 
 async def _list_models(gateway: Gateway, _param: str, _body: bytes) -> Reply:
-    entries = await gateway.catalog.entries()
+    refused = gateway.oci.quirks.not_on_demand  # listed by OCI, but it answered 404 when called
+    entries = [e for e in await gateway.catalog.entries() if e.id not in refused]
     return Reply(200, {"object": "list", "data": [e.to_dict() for e in entries]}, headers=dict(JSON_HEADERS))
 
 
@@ -139,16 +148,17 @@ class Gateway:
     def __init__(
         self,
         settings: Settings,
-        upstream: Upstream,
+        oci: OciHttp,
         catalog: ModelCatalog,
         *,
         serves: str | None = None,
         authenticate: bool = False,
     ) -> None:
         self.settings = settings
-        self.upstream = upstream
+        self.oci = oci
         self.catalog = catalog
         self.serves = serves  # a function serves one route family; API Gateway sends it nothing else
+        self.image_fetcher = images.ImageFetcher()  # no network until a request names a remote image
         # The HTTP server checks bearer keys itself; on Functions the API Gateway authorizer does.
         self.authenticate = authenticate
 
@@ -157,15 +167,15 @@ class Gateway:
         cls,
         settings: Settings,
         signer: RefreshingSigner,
-        llm: LLM | None,
         *,
+        transport: httpx.AsyncBaseTransport | None = None,
         serves: str | None = None,
         authenticate: bool = False,
     ) -> Gateway:
-        """Wire the gateway from explicit parts (entry points build the parts)."""
+        """Wire the gateway from explicit parts (entry points build them; tests pass a transport)."""
         catalog = ModelCatalog(settings, oci_fetcher(settings, signer))
-        upstream = Upstream(settings, signer, llm)
-        return cls(settings, upstream, catalog, serves=serves, authenticate=authenticate)
+        oci = OciHttp(settings, signer, transport)
+        return cls(settings, oci, catalog, serves=serves, authenticate=authenticate)
 
     async def handle(self, request: Request) -> Reply:
         """Serve one request; every failure becomes an OpenAI error reply, never an exception."""

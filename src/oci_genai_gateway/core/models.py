@@ -47,7 +47,9 @@ def oci_fetcher(settings: Settings, signer: RefreshingSigner) -> Fetch:
             kwargs: dict[str, Any] = {"signer": signer.inner}  # the SDK only accepts its own signers
             if settings.management_endpoint:
                 kwargs["service_endpoint"] = settings.management_endpoint
-            client = oci.generative_ai.GenerativeAiClient({"region": settings.region}, **kwargs)
+            client = oci.generative_ai.GenerativeAiClient(
+                {**signer.sdk_config, "region": settings.region}, **kwargs
+            )
         for attempt in (1, 2):
             signer.ensure_fresh()
             try:

@@ -31,8 +31,11 @@ class RefreshingSigner:
     `__call__` (instance principal).
     """
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, sdk_config: dict[str, Any] | None = None) -> None:
         self._inner = inner
+        # The config an oci SDK client needs beside this signer: an API-key signer is validated
+        # against its profile (user, fingerprint, key_file, tenancy); session signers need none.
+        self.sdk_config: dict[str, Any] = dict(sdk_config or {})
         self._lock = threading.Lock()
         self.refreshes = 0
 
@@ -75,30 +78,33 @@ def build_signer(settings: Settings) -> RefreshingSigner:
     """Build the signer for `settings.auth`; raises ConfigError with one clear line."""
     import oci  # deferred: only entry points pay for it
 
+    config: dict[str, Any] = {}
     try:
         if settings.auth is AuthMode.RESOURCE_PRINCIPAL:
             inner: Any = oci.auth.signers.get_resource_principals_signer()
         elif settings.auth is AuthMode.INSTANCE_PRINCIPAL:
             inner = oci.auth.signers.InstancePrincipalsSecurityTokenSigner()
         else:
-            inner = _config_file_signer(settings)
+            inner, config = _config_file_signer(settings)
     except ConfigError:
         raise
     except Exception as exc:
         raise ConfigError(
             f"cannot build the {settings.auth.value} signer: {type(exc).__name__}: {exc}"
         ) from exc
-    return RefreshingSigner(inner)
+    return RefreshingSigner(inner, {**config, "region": settings.region})
 
 
-def _config_file_signer(settings: Settings) -> Any:
+def _config_file_signer(settings: Settings) -> tuple[Any, dict[str, Any]]:
     """API key or session token from an OCI CLI config profile (local use against a real tenancy)."""
     import oci
 
-    config = oci.config.from_file(os.path.expanduser(settings.oci_config_file), settings.oci_profile)
+    config: dict[str, Any] = oci.config.from_file(
+        os.path.expanduser(settings.oci_config_file), settings.oci_profile
+    )
     token_file = config.get("security_token_file")
     if token_file:
         token = pathlib.Path(os.path.expanduser(token_file)).read_text().strip()
         key = oci.signer.load_private_key_from_file(config["key_file"], config.get("pass_phrase"))
-        return oci.auth.signers.SecurityTokenSigner(token, key)
-    return oci.signer.Signer.from_config(config)
+        return oci.auth.signers.SecurityTokenSigner(token, key), config
+    return oci.signer.Signer.from_config(config), config

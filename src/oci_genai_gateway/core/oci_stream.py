@@ -1,0 +1,147 @@
+"""OCI chat stream events (GENERIC and COHERE, every vendor's style) as OpenAI chunk deltas.
+
+Styles seen live (recordings quoted in emulator/README.md): xAI sends each tool call whole in one
+event; Meta Llama sends id and name, then argument pieces mixed with empty `"arguments": ""`
+events, and ends with `data: [DONE]`; Gemini sends calls without an id; gpt-oss sends id, name and
+`""`, then pieces. COHERE streams tokens as `text`, restates the whole text (and its tool calls)
+on the final event, and puts usage on it; GENERIC sends usage as one event after the finish event.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from oci_genai_gateway.core.oci_chat import finish_reason, new_call_id, text_of, usage
+
+Delta = tuple[int, dict[str, Any]]
+
+
+@dataclass
+class _Choice:
+    """One generation's progress: role sent, tool calls by position, text so far, finish."""
+
+    started: bool = False
+    call_ids: list[str] = field(default_factory=list)
+    kept: list[bool] = field(default_factory=list)
+    text: str = ""
+    cohere_calls: set[str] = field(default_factory=set)
+    finish: str | None = None
+
+
+class StreamTranslator:
+    """Feed it OCI events in order; it returns the OpenAI deltas each one adds."""
+
+    def __init__(self, *, single_tool_call: bool = False) -> None:
+        self._single = single_tool_call
+        self._choices: dict[int, _Choice] = {}
+        self.usage: dict[str, Any] | None = None
+
+    @property
+    def finished(self) -> bool:
+        """Every generation seen so far has finished."""
+        return bool(self._choices) and all(c.finish is not None for c in self._choices.values())
+
+    def finishes(self) -> list[tuple[int, str]]:
+        """Each generation's OpenAI finish reason (tool_calls when it called a tool)."""
+        return [
+            (index, finish_reason(choice.finish, any(choice.kept)))
+            for index, choice in sorted(self._choices.items())
+        ]
+
+    def feed(self, event: Mapping[str, Any]) -> list[Delta]:
+        """The deltas of one event (none for usage-only or empty events)."""
+        if "usage" in event:
+            self.usage = usage(event["usage"]) or self.usage
+        index = event.get("index")
+        choice = self._choices.setdefault(index if isinstance(index, int) else 0, _Choice())
+        position = index if isinstance(index, int) else 0
+        if event.get("apiFormat") == "COHERE":
+            delta = self._cohere(choice, event)
+        else:
+            delta = self._generic(choice, event.get("message"))
+        if event.get("finishReason"):
+            choice.finish = str(event["finishReason"])
+        if not delta:
+            return []
+        if not choice.started:
+            choice.started = True
+            delta = {"role": "assistant", **delta}
+        return [(position, delta)]
+
+    def _generic(self, choice: _Choice, message: object) -> dict[str, Any]:
+        if not isinstance(message, Mapping):
+            return {}
+        delta: dict[str, Any] = {}
+        reasoning = message.get("reasoningContent")
+        if isinstance(reasoning, str) and reasoning:
+            delta["reasoning_content"] = reasoning
+        text = text_of(message.get("content"))
+        if text:
+            delta["content"] = text
+        calls = [
+            self._generic_call(choice, c) for c in message.get("toolCalls") or [] if isinstance(c, Mapping)
+        ]
+        if any(calls):
+            delta["tool_calls"] = [c for c in calls if c]
+        return delta
+
+    def _generic_call(self, choice: _Choice, raw: Mapping[str, Any]) -> dict[str, Any] | None:
+        call_id, name, arguments = raw.get("id"), raw.get("name"), raw.get("arguments")
+        pieces = arguments if isinstance(arguments, str) else ""
+        if isinstance(call_id, str) and call_id in choice.call_ids:
+            return self._piece(choice, choice.call_ids.index(call_id), pieces)
+        if isinstance(name, str) and name:
+            return self._open(
+                choice, call_id if isinstance(call_id, str) and call_id else new_call_id(), name, pieces
+            )
+        if choice.call_ids:
+            return self._piece(choice, len(choice.call_ids) - 1, pieces)
+        return None  # an argument piece before any call: nothing to attach it to
+
+    def _open(self, choice: _Choice, call_id: str, name: str, arguments: str) -> dict[str, Any] | None:
+        keep = not (self._single and any(choice.kept))  # parallel_tool_calls=false keeps the first
+        choice.call_ids.append(call_id)
+        choice.kept.append(keep)
+        if not keep:
+            return None
+        position = sum(choice.kept) - 1
+        function = {"name": name, "arguments": arguments}
+        return {"index": position, "id": call_id, "type": "function", "function": function}
+
+    def _piece(self, choice: _Choice, call: int, arguments: str) -> dict[str, Any] | None:
+        if not arguments or not choice.kept[call]:
+            return None  # Llama's empty `"arguments": ""` events carry nothing
+        return {"index": sum(choice.kept[: call + 1]) - 1, "function": {"arguments": arguments}}
+
+    def _cohere(self, choice: _Choice, event: Mapping[str, Any]) -> dict[str, Any]:
+        delta: dict[str, Any] = {}
+        text = event.get("text")
+        restating = bool(event.get("finishReason") or event.get("toolCalls"))
+        if isinstance(text, str) and text:
+            if not restating:
+                new = text
+            elif text.startswith(choice.text):
+                new = text[len(choice.text) :]  # the final event restates the whole text
+            else:
+                new = ""
+            if new:
+                choice.text += new
+                delta["content"] = new
+        calls = []
+        for raw in event.get("toolCalls") or []:
+            if not isinstance(raw, Mapping):
+                continue
+            arguments = json.dumps(raw.get("parameters") or {})
+            signature = f"{raw.get('name')}\x00{arguments}"
+            if signature in choice.cohere_calls:
+                continue  # restated on the final event
+            choice.cohere_calls.add(signature)
+            opened = self._open(choice, new_call_id(), str(raw.get("name", "")), arguments)
+            if opened:
+                calls.append(opened)
+        if calls:
+            delta["tool_calls"] = calls
+        return delta
