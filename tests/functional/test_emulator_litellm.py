@@ -234,3 +234,15 @@ async def test_async_embeddings_with_dimensions(oci_kwargs: dict[str, Any], emu:
     )
     assert len(response.data[0]["embedding"]) == 512
     assert emu.requests("/actions/embedText")[-1]["body"]["outputDimensions"] == 512
+
+
+def test_litellm_streams_fail_when_zstd_is_offered(oci_kwargs: dict[str, Any], emu: Emulator) -> None:
+    # LiteLLM's httpx offers zstd once zstandard is installed; OCI then sends one zstd frame per
+    # event, and httpx's decoder fails on the second frame (https://github.com/oracle/ai-optimizer
+    # issue 592). The delay makes every event arrive in a read of its own, as over a real network.
+    offered = {**oci_kwargs, "extra_headers": {"x-emulator-fault": "token-delay=20"}}
+    stream = litellm.completion(model=MODELS[0], messages=user("Hi"), stream=True, **offered)
+    with pytest.raises(Exception, match="cannot use a decompressobj multiple times"):
+        for _ in stream:
+            pass
+    assert emu.requests("/actions/chat")[-1]["status"] == 200
