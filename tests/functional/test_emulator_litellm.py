@@ -49,11 +49,24 @@ def oci_kwargs(emu: Emulator, rp_signer: Any) -> dict[str, Any]:
         "oci_region": REGION,
         "oci_compartment_id": COMPARTMENT,
         "oci_signer": rp_signer,
+        # With zstandard installed httpx offers zstd, and cannot decode OCI's one zstd frame per
+        # event (test_litellm_streams_fail_when_zstd_is_offered): ask for the identity encoding.
+        "extra_headers": {"accept-encoding": "identity"},
     }
 
 
 def user(text: str) -> list[dict[str, Any]]:
     return [{"role": "user", "content": text}]
+
+
+def until_finish(stream: Any) -> list[Any]:
+    """LiteLLM stream chunks up to the finish chunk: only Llama streams close, the others stay open."""
+    chunks = []
+    for chunk in stream:
+        chunks.append(chunk)
+        if chunk.choices[0].finish_reason:
+            break
+    return chunks
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -72,7 +85,9 @@ def test_completion(model: str, oci_kwargs: dict[str, Any], emu: Emulator) -> No
 
 @pytest.mark.parametrize("model", MODELS)
 def test_streaming_completion(model: str, oci_kwargs: dict[str, Any]) -> None:
-    chunks = list(litellm.completion(model=model, messages=user("Say hi to Bob"), stream=True, **oci_kwargs))
+    chunks = until_finish(
+        litellm.completion(model=model, messages=user("Say hi to Bob"), stream=True, **oci_kwargs)
+    )
 
     text = "".join(c.choices[0].delta.content or "" for c in chunks)
     assert "Say hi to Bob" in text
@@ -87,7 +102,11 @@ async def test_async_completion_and_stream(oci_kwargs: dict[str, Any]) -> None:
     stream = await litellm.acompletion(
         model="oci/google.gemini-2.5-flash", messages=user("Hi there"), stream=True, **oci_kwargs
     )
-    text = "".join([c.choices[0].delta.content or "" async for c in stream])
+    text = ""
+    async for chunk in stream:  # a Gemini stream stays open after its finish event
+        text += chunk.choices[0].delta.content or ""
+        if chunk.choices[0].finish_reason:
+            break
     assert "google.gemini-2.5-flash" in text
 
 
@@ -136,7 +155,7 @@ def test_tool_choice_forces_a_call(oci_kwargs: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("model", MODELS)
 def test_streamed_tool_call(model: str, oci_kwargs: dict[str, Any]) -> None:
-    chunks = list(
+    chunks = until_finish(
         litellm.completion(
             model=model, messages=user("Use get_weather for Oslo"), tools=[WEATHER], stream=True, **oci_kwargs
         )
@@ -215,3 +234,15 @@ async def test_async_embeddings_with_dimensions(oci_kwargs: dict[str, Any], emu:
     )
     assert len(response.data[0]["embedding"]) == 512
     assert emu.requests("/actions/embedText")[-1]["body"]["outputDimensions"] == 512
+
+
+def test_litellm_streams_fail_when_zstd_is_offered(oci_kwargs: dict[str, Any], emu: Emulator) -> None:
+    # LiteLLM's httpx offers zstd once zstandard is installed; OCI then sends one zstd frame per
+    # event, and httpx's decoder fails on the second frame (https://github.com/oracle/ai-optimizer
+    # issue 592). The delay makes every event arrive in a read of its own, as over a real network.
+    offered = {**oci_kwargs, "extra_headers": {"x-emulator-fault": "token-delay=20"}}
+    stream = litellm.completion(model=MODELS[0], messages=user("Hi"), stream=True, **offered)
+    with pytest.raises(Exception, match="cannot use a decompressobj multiple times"):
+        for _ in stream:
+            pass
+    assert emu.requests("/actions/chat")[-1]["status"] == 200

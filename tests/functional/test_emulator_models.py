@@ -37,7 +37,10 @@ def test_list_models_pages_with_opc_next_page(models_client: Any) -> None:
     assert names.count(LLAMA) == 2  # one entry per version: consumers must de-duplicate
     created = [i.time_created for i in everything]
     assert created == sorted(created, reverse=True)  # OCI's default: newest first
-    assert all(i.lifecycle_state == "ACTIVE" and i.compartment_id == COMPARTMENT for i in everything)
+    assert all(i.lifecycle_state == "ACTIVE" for i in everything)
+    # Base models belong to no compartment; fine-tuned ones live in the caller's.
+    assert {i.compartment_id for i in everything if i.type == "BASE"} == {None}
+    assert {i.compartment_id for i in everything if i.type == "CUSTOM"} == {COMPARTMENT}
 
 
 def test_list_models_carries_deprecation_retirement_and_custom_models(models_client: Any) -> None:
@@ -64,6 +67,9 @@ def test_list_models_filters(models_client: Any) -> None:
     }
     xai = models_client.list_models(COMPARTMENT, vendor="xai").data.items
     assert {i.display_name for i in xai} == {"xai.grok-4", "xai.grok-3-mini"}
+    generation = models_client.list_models(COMPARTMENT, capability=["TEXT_GENERATION"]).data.items
+    assert "cohere.command-a-03-2025" in {i.display_name for i in generation}
+    assert all("CHAT" not in i.capabilities for i in generation)
     named = models_client.list_models(
         COMPARTMENT, display_name=LLAMA, sort_by="timeCreated", sort_order="ASC"
     )

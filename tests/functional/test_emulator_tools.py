@@ -92,7 +92,10 @@ def test_answer_after_a_tool_message_refers_to_the_result(client: Any) -> None:
 
 def test_streamed_tool_call_fragments(client: Any) -> None:
     request = generic(ask("Use get_weather for Berlin"), tools=[WEATHER], is_stream=True)
-    events = [json.loads(e.data) for e in client.chat(request).data.events()]
+    # A Meta Llama stream: ends with [DONE] and closes.
+    *events, done = [e.data for e in client.chat(request).data.events()]
+    assert done == "[DONE]"
+    events = [json.loads(e) for e in events]
 
     calls = [e["message"]["toolCalls"][0] for e in events if "toolCalls" in e.get("message", {})]
     head, *pieces, closing = calls
@@ -121,7 +124,13 @@ def test_cohere_tool_calls(client: Any) -> None:
     assert chat.chat_history[-1].tool_calls[0].name == "get_weather"
 
     request.chat_request.is_stream = True
-    events = [json.loads(e.data) for e in client.chat(request).data.events()]
+    response = client.chat(request).data
+    events = []
+    for event in response.events():  # a COHERE stream stays open after its final event
+        events.append(json.loads(event.data))
+        if "finishReason" in events[-1]:
+            break
+    response.close()
     tool_event, final = events[-2:]
     assert tool_event["toolCalls"] == [{"name": "get_weather", "parameters": {"city": "Lyon"}}]
     assert tool_event["text"] == final["text"]

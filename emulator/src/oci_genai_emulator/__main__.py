@@ -42,6 +42,7 @@ class _Server(uvicorn.Server):
         # Held streams would otherwise keep the graceful shutdown waiting.
         app = self.config.app
         app.state.emulator.holds.release()  # type: ignore[union-attr]
+        app.state.emulator.lingering.release()  # type: ignore[union-attr]
         await super().shutdown(sockets=sockets)
 
 
@@ -62,11 +63,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--region", default=DEFAULT_REGION)
     parser.add_argument("--page-size", type=int, default=100, help="models per page when no limit is asked")
+    parser.add_argument(
+        "--stream-linger",
+        type=float,
+        default=120.0,
+        help="seconds a stream without [DONE] stays open after its last event, as on OCI",
+    )
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
     state_dir: Path = (args.state_dir or Path(tempfile.mkdtemp(prefix="oci-genai-emulator-"))).resolve()
     _raise_fd_limit()
-    app = create_app(EmulatorConfig(state_dir=state_dir, region=args.region, page_size=args.page_size))
+    app = create_app(
+        EmulatorConfig(
+            state_dir=state_dir,
+            region=args.region,
+            page_size=args.page_size,
+            stream_linger_seconds=args.stream_linger,
+        )
+    )
     config = uvicorn.Config(
         app,
         host=args.host,

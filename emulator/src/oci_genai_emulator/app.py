@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,11 +16,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from . import catalog, chat, control, embed, listing
+from . import catalog, chat, control, embed, encoding, listing
 from .auth import AuthError
 from .catalog import Model
 from .chat_input import read_turn
-from .errors import OciError, invalid, not_authenticated, not_found
+from .checks import check_chat
+from .errors import OciError, inference_error, invalid, not_authenticated, not_found
 from .faults import HEADER, Fault
 from .state import EmulatorConfig, EmulatorState
 from .validation import parse_json, validate
@@ -133,6 +134,8 @@ async def _oci_call(request: Request, state: EmulatorState, handler: Handler) ->
         response = _error(OciError(500, "InternalServerError", "Internal error occurred."), request_id)
     entry["status"] = response.status_code
     response.headers["opc-request-id"] = request_id
+    if encoding.offers_zstd(request.headers.get("accept-encoding")):
+        response = encoding.compress(response)
     return response
 
 
@@ -167,9 +170,12 @@ def _serving_model(details: Any, *, capability: str) -> Model:
         if model is None:
             raise not_found(f"Endpoint {mode.endpoint_id} not found or not authorized")
         return model
-    model = catalog.resolve_on_demand(mode.model_id or "")
+    model = catalog.resolve_on_demand(mode.model_id or "", capability)
     if model is None:
         raise not_found(f"Entity with key {mode.model_id} not found")
+    if not model.on_demand:
+        # Listed ACTIVE with the capability, but nothing serves it on demand.
+        raise inference_error(404, f"Entity with key {model.id} not found")
     if model.type == "CUSTOM":
         raise invalid(f"Model {mode.model_id} is a fine-tuned model; call it through its dedicated endpoint")
     if model.retired_on_demand(datetime.now(UTC)):
@@ -190,39 +196,48 @@ async def _chat(call: Call) -> Response:
         )
     if turn.images and not model.vision:
         raise invalid(f"Model {model.display_name} does not support image input")
+    check_chat(model, turn)
     choices = chat.answer(turn, model)
     if turn.stream:
-        events = (
-            chat.generic_events(turn, choices)
-            if model.api_format == "GENERIC"
-            else chat.cohere_events(turn, choices[0])
-        )
-        return _sse(events, call)
+        return _sse(chat.stream(model, turn, choices), call)
     if model.api_format == "COHERE":
         return JSONResponse(chat.cohere_result(model, turn, choices[0]))
     return JSONResponse(chat.generic_result(model, turn, choices))
 
 
-def _sse(events: Iterable[dict[str, Any]], call: Call) -> StreamingResponse:
+def _sse(answer: chat.Stream, call: Call) -> StreamingResponse:
     # No charset suffix: the oci SDK only treats an exact "text/event-stream" as a stream.
+    frames = [f"data: {json.dumps(e, separators=(',', ':'))}{answer.separator}" for e in answer.events]
+    if answer.ends_with_done:
+        frames.append(f"data: [DONE]{answer.separator}")
     return StreamingResponse(
-        _stream(list(events), call.fault, call.state), headers={"content-type": "text/event-stream"}
+        _stream(frames, call.fault, call.state, linger=not answer.ends_with_done),
+        headers={"content-type": "text/event-stream"},
     )
 
 
-async def _stream(events: list[dict[str, Any]], fault: Fault, state: EmulatorState) -> AsyncIterator[bytes]:
-    for sent, event in enumerate(events):
+async def _stream(
+    frames: Sequence[str], fault: Fault, state: EmulatorState, *, linger: bool
+) -> AsyncIterator[bytes]:
+    """Send the frames one by one (faults count frames, `[DONE]` included), then end as OCI does."""
+    for sent, frame in enumerate(frames):
         if fault.cut_after is not None and sent >= fault.cut_after:
             raise StreamCut
         if fault.hold_after is not None and sent == fault.hold_after:
             await state.holds.wait()
         if fault.token_delay_ms:
             await asyncio.sleep(fault.token_delay_ms / 1000)
-        yield f"data: {json.dumps(event, separators=(',', ':'))}\n\n".encode()
-    if fault.hold_after is not None and fault.hold_after >= len(events):
-        await state.holds.wait()  # like OCI, keep the connection open after the last event
-    if fault.cut_after is not None and fault.cut_after >= len(events):
+        yield frame.encode()
+    if fault.hold_after is not None and fault.hold_after >= len(frames):
+        await state.holds.wait()
+    if fault.cut_after is not None and fault.cut_after >= len(frames):
         raise StreamCut
+    if linger:
+        # Without [DONE], OCI leaves the connection open after the last event: a client must stop
+        # at the finish (or usage) event, not wait for EOF. Ends when the client leaves (Starlette
+        # cancels the stream on disconnect), on a reset, or after the linger time.
+        seconds = None if fault.linger_ms is None else fault.linger_ms / 1000
+        await state.lingering.wait(seconds)
 
 
 async def _embed(call: Call) -> Response:

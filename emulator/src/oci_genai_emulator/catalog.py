@@ -42,7 +42,12 @@ class Model:
     base_model: str | None = None
     time_deprecated: datetime | None = None
     time_on_demand_retired: datetime | None = None
-    is_long_term_supported: bool = False
+    is_long_term_supported: bool | None = None
+    reasoning: bool = False  # thinks before answering and reports reasoning tokens
+    on_demand: bool = True  # False: listed ACTIVE with CHAT, yet on-demand calls answer 404
+    accepts_stream_options: bool = True
+    only_default_temperature: bool = False  # OpenAI reasoning models: temperature must be 1
+    rejects_max_tokens: bool = False  # OpenAI reasoning models: maxCompletionTokens only
     id: str = field(default="")
 
     def __post_init__(self) -> None:
@@ -80,6 +85,10 @@ def _chat(
     deprecated: str | None = None,
     retired: str | None = None,
     base_model: str | None = None,
+    reasoning: bool = False,
+    on_demand: bool = True,
+    accepts_stream_options: bool = True,
+    openai_reasoning: bool = False,
 ) -> Model:
     return Model(
         name,
@@ -94,6 +103,11 @@ def _chat(
         base_model=base_model,
         time_deprecated=_at(deprecated) if deprecated else None,
         time_on_demand_retired=_at(retired) if retired else None,
+        reasoning=reasoning or openai_reasoning,
+        on_demand=on_demand,
+        accepts_stream_options=accepts_stream_options,
+        only_default_temperature=openai_reasoning,
+        rejects_max_tokens=openai_reasoning,
     )
 
 
@@ -113,8 +127,15 @@ def _embed(name: str, version: str, dims: int, created: str, *, dimensions: tupl
 
 _TUNABLE = ("CHAT", "FINE_TUNE")
 _LLAMA_33 = _chat("meta.llama-3.3-70b-instruct", "meta", "1.0.0", "2024-12-10", capabilities=_TUNABLE)
+# The fine-tuned model behind CUSTOM_ENDPOINT_ID refuses `streamOptions` (emulated: no recording of a
+# model that does, see the README).
 CUSTOM_MODEL = _FINE_TUNED = _chat(
-    "ft-llama-3.3-support-assistant", "meta", "1", "2025-11-03", base_model=_LLAMA_33.id
+    "ft-llama-3.3-support-assistant",
+    "meta",
+    "1",
+    "2025-11-03",
+    base_model=_LLAMA_33.id,
+    accepts_stream_options=False,
 )
 _COMMAND_R = _chat(
     "cohere.command-r-08-2024",
@@ -124,6 +145,12 @@ _COMMAND_R = _chat(
     capabilities=_TUNABLE,
     deprecated="2025-10-01",  # deprecated: still served, retirement announced for later
     retired="2035-01-01",
+)
+# Listed ACTIVE with CHAT, but not served on demand: chat answers 404 "Entity with key <OCID> not
+# found" (consumers of ListModels meet such models: https://github.com/oracle/langchain-oracle
+# libs/js/oci/src/tests/chatoci_genai.int.test.ts).
+NOT_ON_DEMAND = _chat(
+    "meta.llama-3.2-90b-vision-instruct", "meta", "1.0.0", "2024-11-14", vision=True, on_demand=False
 )
 
 MODELS: tuple[Model, ...] = (
@@ -138,13 +165,36 @@ MODELS: tuple[Model, ...] = (
         vision=True,
         max_output_tokens=8000,
     ),
-    _chat("xai.grok-4", "xai", "1.0", "2025-07-23", vision=True, max_output_tokens=128000),
-    _chat("xai.grok-3-mini", "xai", "1.0", "2025-05-20", max_output_tokens=32000),
-    _chat("google.gemini-2.5-flash", "google", "1.0", "2025-08-12", vision=True, max_output_tokens=65536),
-    _chat("openai.gpt-oss-120b", "openai", "1.0", "2025-09-02", max_output_tokens=32000),
+    NOT_ON_DEMAND,
+    _chat("xai.grok-4", "xai", "1.0", "2025-07-23", vision=True, max_output_tokens=128000, reasoning=True),
+    _chat("xai.grok-3-mini", "xai", "1.0", "2025-05-20", max_output_tokens=32000, reasoning=True),
+    _chat(
+        "google.gemini-2.5-flash",
+        "google",
+        "1.0",
+        "2025-08-12",
+        vision=True,
+        max_output_tokens=65536,
+        reasoning=True,
+    ),
+    _chat("openai.gpt-oss-120b", "openai", "1.0", "2025-09-02", max_output_tokens=32000, reasoning=True),
+    _chat("openai.gpt-5", "openai", "1.0", "2025-10-20", max_output_tokens=128000, openai_reasoning=True),
     _chat("cohere.command-a-03-2025", "cohere", "1.0", "2025-04-01", max_output_tokens=8000),
+    # The same display name again with other capabilities and another version, as OCI lists
+    # cohere.command four times (CLI list-models output in an Oracle engineer's article,
+    # https://qiita.com/shukawam). On-demand chat resolves to the CHAT entry.
+    Model(
+        "cohere.command-a-03-2025",
+        "cohere",
+        "0.9",
+        ("TEXT_GENERATION",),
+        _at("2025-03-13"),
+        api_format="COHERE",
+        max_output_tokens=8000,
+    ),
     _COMMAND_R,
-    # Retired for on-demand serving: still listed, but chat calls are refused.
+    # Retired for on-demand serving (timeOnDemandRetired in the past) yet listed ACTIVE: chat calls
+    # are refused.
     _chat(
         "meta.llama-3.1-405b-instruct",
         "meta",
@@ -152,6 +202,23 @@ MODELS: tuple[Model, ...] = (
         "2024-07-23",
         deprecated="2025-03-01",
         retired="2025-09-01",
+    ),
+    _chat(
+        "meta.llama-3.1-70b-instruct",
+        "meta",
+        "1.0.0",
+        "2024-07-23",
+        capabilities=_TUNABLE,
+        deprecated="2025-01-15",
+        retired="2025-07-15",
+    ),
+    _chat(
+        "cohere.command-r-plus-08-2024",
+        "cohere",
+        "1.6",
+        "2024-09-10",
+        deprecated="2025-04-01",
+        retired="2025-10-01",
     ),
     _embed("cohere.embed-english-v3.0", "3.0", 1024, "2024-02-07"),
     _embed("cohere.embed-multilingual-v3.0", "3.0", 1024, "2024-02-07"),
@@ -171,10 +238,15 @@ def by_id(model_id: str) -> Model | None:
     return _BY_ID.get(model_id)
 
 
-def by_name(display_name: str) -> Model | None:
-    """The newest version of a base model by display name (what on-demand `modelId` names)."""
+def by_name(display_name: str, capability: str | None = None) -> Model | None:
+    """The newest version of a base model by display name (what on-demand `modelId` names).
+
+    A display name may be listed several times with different capabilities: with `capability`, the
+    newest entry that has it wins (else the newest entry, so the caller can refuse it).
+    """
     matches = [m for m in MODELS if m.display_name == display_name and m.type == "BASE"]
-    return max(matches, key=lambda m: m.time_created) if matches else None
+    capable = [m for m in matches if capability in m.capabilities]
+    return max(capable or matches, key=lambda m: m.time_created) if matches else None
 
 
 def by_endpoint(endpoint_id: str) -> Model | None:
@@ -182,6 +254,6 @@ def by_endpoint(endpoint_id: str) -> Model | None:
     return ENDPOINTS.get(endpoint_id)
 
 
-def resolve_on_demand(model_ref: str) -> Model | None:
+def resolve_on_demand(model_ref: str, capability: str | None = None) -> Model | None:
     """An on-demand `modelId`: a display name or a model OCID."""
-    return by_name(model_ref) or by_id(model_ref)
+    return by_name(model_ref, capability) or by_id(model_ref)

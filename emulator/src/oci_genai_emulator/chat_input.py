@@ -21,6 +21,7 @@ class Turn:
     api_format: str
     prompt: str
     prompt_tokens: int
+    cached_tokens: int = 0  # the prompt's prefix before its last message (what a cache would hold)
     images: int = 0
     tool_result: tuple[str, str] | None = None
     tools: tuple[Tool, ...] = ()
@@ -34,6 +35,10 @@ class Turn:
     generations: int = 1
     stream: bool = False
     include_usage: bool = False
+    stream_options: bool = False  # the request carried streamOptions at all
+    temperature: float | None = None
+    max_tokens_field: str | None = None  # which field set the limit: maxTokens or maxCompletionTokens
+    first_role: str | None = None  # role of the first non-SYSTEM message (GENERIC)
     history: tuple[Mapping[str, Any], ...] = field(default=())
 
 
@@ -47,10 +52,14 @@ def read_turn(request: Mapping[str, Any]) -> Turn:
 
 
 def _common(request: Mapping[str, Any]) -> dict[str, Any]:
-    options = request.get("streamOptions") or {}
+    options = request.get("streamOptions")
+    limit_field = next((f for f in ("maxTokens", "maxCompletionTokens") if request.get(f) is not None), None)
     return {
         "stream": bool(request.get("isStream")),
-        "include_usage": bool(options.get("isIncludeUsage")),
+        "include_usage": bool((options or {}).get("isIncludeUsage")),
+        "stream_options": options is not None,
+        "temperature": request.get("temperature"),
+        "max_tokens_field": limit_field,
     }
 
 
@@ -73,6 +82,8 @@ def _generic_turn(request: Mapping[str, Any]) -> Turn:
         api_format="GENERIC",
         prompt=_text_of(last_user.get("content")),
         prompt_tokens=sum(_generic_message_tokens(m) for m in messages),
+        cached_tokens=sum(_generic_message_tokens(m) for m in messages[:-1]),
+        first_role=next((m["role"] for m in messages if m["role"] != "SYSTEM"), None),
         images=sum(1 for part in last_user.get("content") or () if part.get("type") == "IMAGE"),
         tool_result=_generic_tool_result(messages),
         tools=tuple(Tool(t["name"], t.get("parameters") or {}) for t in request.get("tools") or ()),

@@ -74,6 +74,11 @@ class EmulatorClient:
         held: int = self.control("GET", "/holds")["held"]
         return held
 
+    def lingering(self) -> int:
+        """How many streams are past their last event with the connection still open."""
+        lingering: int = self.control("GET", "/holds")["lingering"]
+        return lingering
+
     def wait_held(self, count: int, timeout: float = 20.0) -> None:
         """Block until at least `count` requests are parked by a hold fault."""
         deadline = time.monotonic() + timeout

@@ -98,7 +98,7 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         return {"released": state.holds.release()}
 
     async def holds(request: Request) -> dict[str, Any]:
-        return {"held": state.holds.held}
+        return {"held": state.holds.held, "lingering": state.lingering.held}
 
     async def requests(request: Request) -> dict[str, Any]:
         return {"requests": state.log.entries()}

@@ -10,6 +10,8 @@
 #     retry-after=S     Retry-After header on a 429/503 (default 1 for 429)
 #     cut=N             drop the connection after N stream events (no final event)
 #     hold=N            after N stream events (before the body of a JSON answer), wait for a release
+#     linger=MS         keep a stream's connection open MS after its last event (default: the
+#                       emulator's --stream-linger; Meta Llama streams end with [DONE] and close)
 
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ _KEYS = {
     "retry-after": "retry_after",
     "cut": "cut_after",
     "hold": "hold_after",
+    "linger": "linger_ms",
 }
 
 
@@ -50,6 +53,7 @@ class Fault:
     retry_after: int | None = None
     cut_after: int | None = None
     hold_after: int | None = None
+    linger_ms: int | None = None
 
     @classmethod
     def parse(cls, text: str) -> Fault:
@@ -82,7 +86,7 @@ class Fault:
 
     def describe(self) -> dict[str, int]:
         """The non-default settings, for the request log."""
-        return {f.name: v for f in fields(self) if (v := getattr(self, f.name)) not in (None, 0)}
+        return {f.name: v for f in fields(self) if (v := getattr(self, f.name)) != f.default}
 
 
 @dataclass
@@ -145,12 +149,12 @@ class Holds:
         """How many requests are waiting right now."""
         return self._held
 
-    async def wait(self) -> None:
-        """Park until the next release."""
+    async def wait(self, seconds: float | None = None) -> None:
+        """Park until the next release, or `seconds` (default: the timeout given at creation)."""
         gate = self._gate
         self._held += 1
         try:
-            await asyncio.wait_for(gate.wait(), self._timeout)
+            await asyncio.wait_for(gate.wait(), self._timeout if seconds is None else seconds)
         except TimeoutError:
             pass  # never strand a client forever if a test forgets to release
         finally:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 Finish = Literal["stop", "length"]
 _WORD = re.compile(r"\s*\S+")
 _CAPITALIZED = re.compile(r"\b[A-Z][\w-]*")
+_ARGUMENT_TOKEN = re.compile(r"\s+|\w+|[^\w\s]+")
 _MAX_DEPTH = 8
 
 
@@ -108,10 +109,54 @@ def tool_arguments(tool: Tool, prompt: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def tool_call_id(vendor: str, *parts: str) -> str:
-    """A tool-call id in the style the vendor's serving stack uses (vLLM for Meta, call_ for others)."""
+def tool_call_id(style: str, *parts: str) -> str | None:
+    """A tool-call id in the style of the vendor's serving stack (None: the vendor sends no id).
+
+    vLLM (Meta Llama): `chatcmpl-tool-<hex>`; xAI: `call_` + 8 digits; OpenAI: `call_<uuid>`.
+    """
     h = digest(*parts)
-    return f"chatcmpl-tool-{h[:16]}" if vendor == "meta" else f"call_{h[:24]}"
+    if style == "vllm":
+        return f"chatcmpl-tool-{h[:16]}"
+    if style == "xai":
+        return f"call_{int(h[:12], 16) % 10**8:08d}"
+    if style == "openai":
+        return f"call_{uuid.UUID(h[:32])}"
+    return None
+
+
+def argument_tokens(arguments: str) -> list[str]:
+    """Token-sized pieces of a JSON arguments string (how OpenAI models stream them)."""
+    return _ARGUMENT_TOKEN.findall(arguments)
+
+
+def argument_fields(arguments: Mapping[str, Any]) -> list[str]:
+    """Arguments JSON in the pieces vLLM streams for Llama: each key up to its value, then the value.
+
+    `{"arg1": "778", "arg0": "556"}` streams as `{"arg1": "`, `778"`, `, "arg0": "`, `556"}`
+    (as recorded in langchain4j-community GenericStreamingTest.java, see vendors.py).
+    """
+    if not arguments:
+        return ["{}"]
+    pieces: list[str] = []
+    items = list(arguments.items())
+    for i, (key, value) in enumerate(items):
+        opener = "{" if i == 0 else ", "
+        encoded = json.dumps(value)
+        quote = '"' if isinstance(value, str) else ""
+        pieces.append(f"{opener}{json.dumps(key)}: {quote}")
+        pieces.append(encoded[len(quote) :] + ("}" if i == len(items) - 1 else ""))
+    return pieces
+
+
+def reasoning_tokens(model: str, prompt: str, choice: int = 0) -> int:
+    """How many tokens a reasoning model "thought": 64-511, fixed by model and prompt."""
+    return 64 + int(digest("reasoning", model, prompt, str(choice))[:4], 16) % 448
+
+
+def reasoning_text(model: str, prompt: str) -> str:
+    """The reasoning summary a model returns as reasoningContent."""
+    said = f'"{_excerpt(prompt, 8)}"' if prompt.strip() else "nothing"
+    return f"The user said {said}. As {model} I should greet them and repeat it."
 
 
 def instance(

@@ -94,10 +94,15 @@ def _time(value: Any) -> str:
 
 
 def summary(model: Model, compartment: str) -> dict[str, Any]:
-    """A ModelSummary as OCI serialises it (absent optional fields are omitted)."""
+    """A ModelSummary as OCI serialises it (absent optional fields are omitted).
+
+    Base models belong to no compartment and carry `compartmentId` and `isLongTermSupported` as
+    null (recorded in CLI output: https://qiita.com/shukawam, see catalog.py); fine-tuned models are
+    in the caller's compartment.
+    """
     item: dict[str, Any] = {
         "id": model.id,
-        "compartmentId": compartment,
+        "compartmentId": compartment if model.type == "CUSTOM" else None,
         "capabilities": list(model.capabilities),
         "lifecycleState": "ACTIVE",
         "displayName": model.display_name,
@@ -105,7 +110,7 @@ def summary(model: Model, compartment: str) -> dict[str, Any]:
         "version": model.version,
         "timeCreated": _time(model.time_created),
         "type": model.type,
-        "isLongTermSupported": model.is_long_term_supported,
+        "isLongTermSupported": model.is_long_term_supported,  # None: null, as OCI lists base models
         "freeformTags": {},
         "definedTags": {},
         "systemTags": {},

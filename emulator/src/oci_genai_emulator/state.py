@@ -24,6 +24,9 @@ class EmulatorConfig:
     region: str = DEFAULT_REGION
     max_skew_seconds: int = 300
     hold_timeout_seconds: float = 120.0
+    # How long a stream that does not end with [DONE] stays open after its last event, as OCI keeps
+    # it; a client that reads to EOF waits this long. The client leaving or a reset ends it sooner.
+    stream_linger_seconds: float = 120.0
     page_size: int = 100  # OCI's default page; tests shrink it so consumers must follow pages
 
 
@@ -59,9 +62,11 @@ class EmulatorState:
     faults: FaultQueue = field(default_factory=FaultQueue)
     log: RequestLog = field(default_factory=RequestLog)
     holds: Holds = field(init=False)
+    lingering: Holds = field(init=False)  # streams past their last event, kept open
 
     def __post_init__(self) -> None:
         self.holds = Holds(self.config.hold_timeout_seconds)
+        self.lingering = Holds(self.config.stream_linger_seconds)
 
     @classmethod
     def create(cls, config: EmulatorConfig) -> EmulatorState:
@@ -72,7 +77,8 @@ class EmulatorState:
         return cls(config, issuer, verifier)
 
     def reset(self) -> int:
-        """Clear faults and the log and release held requests (registered API keys stay)."""
+        """Clear faults and the log, release held requests and close lingering streams (API keys stay)."""
         self.faults.clear()
         self.log.clear()
+        self.lingering.release()
         return self.holds.release()
