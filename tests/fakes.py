@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import oci
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from oci_genai_gateway.core.gateway import Gateway, Reply, Request
 from oci_genai_gateway.core.settings import Settings
@@ -102,16 +105,22 @@ class ScriptedOci:
 
 
 class FakeSessionSigner:
-    """A session-token signer: signs (an Authorization header), counts signatures and refreshes."""
+    """A session-token signer: signs with a real oci API-key signer, counts signatures and refreshes."""
 
     def __init__(self) -> None:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        self._real = oci.signer.Signer(
+            "ocid1.tenancy.oc1..t", "ocid1.user.oc1..u", "aa:bb", None, private_key_content=pem.decode()
+        )
         self.signed = 0
         self.refreshed = 0
 
     def __call__(self, request: Any, enforce_content_headers: bool = True) -> Any:
         self.signed += 1
-        request.headers["authorization"] = f'Signature keyId="ST$fake",signature="{self.signed}"'
-        return request
+        return self._real(request, enforce_content_headers=enforce_content_headers)
 
     def get_security_token(self) -> str:
         return "token"

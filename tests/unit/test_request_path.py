@@ -49,6 +49,10 @@ async def test_a_completion_is_openai_shaped_and_the_outgoing_call_is_a_signed_o
     (sent,) = oci.sent
     assert sent.url == "https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/20231130/actions/chat"
     assert sent.headers["authorization"].startswith("Signature ")
+    assert (
+        'headers="date (request-target) host content-length content-type x-content-sha256"'
+        in (sent.headers["authorization"])
+    )
     assert "zstd" not in sent.headers["accept-encoding"]
     assert sent.body["compartmentId"] == "ocid1.compartment.oc1..fake"
     assert sent.body["servingMode"] == {"servingType": "ON_DEMAND", "modelId": "xai.grok-4"}

@@ -152,7 +152,8 @@ class OciHttp:
     def _signed(self, action: str, body: dict[str, Any]) -> httpx.Request:
         url = f"{self.base_url}/actions/{action}"
         data = json.dumps(body, separators=(",", ":")).encode()
-        request = SignableRequest("POST", url, {"content-type": "application/json"}, data)
+        headers = {"content-type": "application/json", "content-length": str(len(data))}
+        request = SignableRequest("POST", url, headers, data)
         self.signer.do_request_sign(request, enforce_content_headers=True)
         headers = {**request.headers, "accept-encoding": _ACCEPT_ENCODING}
         return self._client.build_request("POST", url, headers=headers, content=data)
