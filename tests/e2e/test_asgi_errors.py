@@ -60,8 +60,7 @@ def test_both_rotation_keys_work_and_logs_name_keys_never_values(gateway: Gatewa
             httpx.get(f"{gateway.base_url}/models", headers={"Authorization": f"Bearer {key}"}).status_code
             == 200
         )
-    log = gateway.log_path.read_text()
-    assert '"key_name": "rotated"' in log
+    log = gateway.wait_for_log('"key_name": "rotated"')
     assert KEY not in log
     assert ROTATED_KEY not in log
 

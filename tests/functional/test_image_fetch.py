@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime
 import ipaddress
+import json
 import logging
 import socket
 import ssl
@@ -491,3 +492,22 @@ async def test_with_the_setting_off_remote_urls_keep_the_400(server: ImageServer
         parse(body, settings.resolve, fetch_images=settings.fetch_image_urls)
     assert info.value.param == PARAM
     assert server.seen == []
+
+
+async def test_the_gateway_sends_oci_the_fetched_image_as_a_data_url(tls: Tls, server: ImageServer) -> None:
+    from tests.fakes import ScriptedOci, gateway, generic_answer, send
+
+    oci = ScriptedOci().enqueue(generic_answer("a cat"))
+    gw, _ = gateway(oci)
+    gw.image_fetcher = fetcher(tls, Setup(Dns({"images.test": ["127.0.0.1"]})))
+    image = {"type": "image_url", "image_url": {"url": f"https://images.test:{server.port}/cat.png"}}
+    content = [{"type": "text", "text": "what is this?"}, image]
+    body = {
+        "model": "meta.llama-4-maverick-17b-128e-instruct-fp8",
+        "messages": [{"role": "user", "content": content}],
+    }
+    reply = await send(gw, "POST", "/v1/chat/completions", json.dumps(body).encode())
+    assert reply.status == 200
+    parts = oci.sent[0].body["chatRequest"]["messages"][0]["content"]
+    urls = [p["imageUrl"]["url"] for p in parts if p["type"] == "IMAGE"]
+    assert urls == [f"data:image/png;base64,{base64.b64encode(PNG).decode()}"]
