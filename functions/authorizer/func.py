@@ -6,6 +6,7 @@ import os
 
 from fdk import context, response
 
+from oci_genai_gateway.adapters.fdk_clock import keep_fdk_clock
 from oci_genai_gateway.authorizer import Authorizer, from_environment, respond
 
 
@@ -17,6 +18,7 @@ def _authorizer() -> Authorizer:
 
 def handler(ctx: context.InvokeContext, data: io.BytesIO | None = None) -> response.Response:
     """Answer one authorizer call; `respond` never raises, so no exception text reaches the gateway."""
+    keep_fdk_clock()  # without it an idle fdk process spins a core (adapters/fdk_clock.py)
     status, body = respond(_authorizer, data.getvalue() if data is not None else b"")
     return response.Response(
         ctx, response_data=body, headers={"Content-Type": "application/json"}, status_code=status

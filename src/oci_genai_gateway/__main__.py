@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from oci_genai_gateway.adapters.asgi import create_app
+    from oci_genai_gateway.adapters.server import server_config
     from oci_genai_gateway.bootstrap import build_gateway
 
     try:
@@ -40,13 +41,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"oci-genai-gateway: configuration error: {exc}", file=sys.stderr)
         return 2
     raise_open_file_limit()
-    config = uvicorn.Config(
-        create_app(gateway),
-        host=args.host,
-        port=args.port,
-        log_config=None,  # our JSON logging is already configured
-        access_log=False,  # the app logs one structured line per request
-        timeout_graceful_shutdown=10,
+    timeout = gateway.settings.client_timeout
+    config = server_config(
+        create_app(gateway), args.host, args.port, head_timeout=timeout, timeout_graceful_shutdown=10
     )
     server = uvicorn.Server(config)
     server.run()

@@ -55,6 +55,30 @@ class Output:
         pytest.fail(f"no line matching {pattern!r}:\n{''.join(self.lines)[-4000:]}")
 
 
+def child_processes(pid: int) -> list[int]:
+    """The direct children of `pid`, from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def cmdline(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+
+
+def zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return False
+
+
 @pytest.fixture
 def run_dev() -> Iterator[Starter]:
     """Start `python -m oci_genai_devstack.run ...` processes; any left running are stopped after."""
@@ -79,7 +103,7 @@ def run_dev() -> Iterator[Starter]:
             stop(process)
 
 
-def test_make_run_serves_the_serverless_stack_and_cleans_up_on_ctrl_c(run_dev: Starter) -> None:
+def test_make_run_serves_the_serverless_stack_and_cleans_up_on_sigterm(run_dev: Starter) -> None:
     port = free_port()
     process = run_dev("--port", str(port))
     output = Output(process)
@@ -98,11 +122,18 @@ def test_make_run_serves_the_serverless_stack_and_cleans_up_on_ctrl_c(run_dev: S
             client.with_options(api_key="sk-wrong-key-000000000").models.list()
     assert httpx.get(f"http://127.0.0.1:{port}/health/readiness", timeout=10).status_code == 200
 
-    process.send_signal(signal.SIGINT)
+    children = child_processes(process.pid)
+    assert len(children) == 5, "the emulator and four functions"
+    key_dirs = [Path(arg) for pid in children for arg in cmdline(pid) if "oci-genai-devstack-" in arg]
+    assert key_dirs, "the emulator's state dir (issuer key, minted keys) is the runner's temp dir"
+    process.send_signal(signal.SIGTERM)  # as a service manager or `kill` stops it
     assert process.wait(timeout=60) == 0
-    # Every function's socket directory is gone with its process.
+    # Every child is gone, every function's socket directory and every key file with them.
+    assert [pid for pid in children if Path(f"/proc/{pid}").exists() and not zombie(pid)] == []
     for log in logs:
         assert not log.parent.exists(), log.parent
+    for directory in key_dirs:
+        assert not directory.exists(), directory
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{port}/health/readiness", timeout=2)
 

@@ -28,6 +28,9 @@ class Scenario:
     path: str
     body: Any = None
     fault: str | None = None
+    # A stream that fails after it began: the ASGI server has sent bytes, so the error is its last
+    # event; a function buffers the body, so it answers with the error's own status instead.
+    failed_stream_status: int | None = None
 
     def content(self) -> bytes:
         """The request body bytes (a str body is sent verbatim, to allow broken JSON)."""
@@ -62,6 +65,7 @@ SCENARIOS = [
         "/v1/chat/completions",
         {"model": LLAMA, "messages": HELLO, "stream": True},
         "cut=2",
+        failed_stream_status=502,
     ),
     Scenario(
         "embeddings", "POST", "/v1/embeddings", {"model": "cohere.embed-english-v3.0", "input": ["a", "b"]}
@@ -164,8 +168,13 @@ def test_same_answer_from_both_adapters(
     if scenario.fault:
         emu.inject_fault(scenario.fault, path=_oci_path(scenario.path))
     fn = through_functions(functions, scenario)
-    assert fn == asgi
     assert asgi.status != 500, "a scenario that breaks the gateway proves nothing"
+    if scenario.failed_stream_status is None:
+        assert fn == asgi
+        return
+    assert (asgi.status, asgi.body[-1]) == (200, "[DONE]")
+    assert (fn.status, fn.content_type) == (scenario.failed_stream_status, "application/json")
+    assert fn.body == asgi.body[-2], "the same error, as a status instead of a last event"
 
 
 def _oci_path(path: str) -> str:

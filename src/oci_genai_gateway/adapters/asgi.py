@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -26,6 +27,14 @@ class ClientClosed(GatewayError):
     default_code = "client_closed_request"
 
 
+class RequestTimeout(GatewayError):
+    """The client stopped sending its body (408)."""
+
+    status = 408
+    error_type = "invalid_request_error"
+    default_code = "request_timeout"
+
+
 class GatewayApp:
     """One ASGI callable in front of `Gateway.handle`."""
 
@@ -45,7 +54,10 @@ class GatewayApp:
         token = request_id_var.set(rid)
         reply = Reply(500)
         try:
-            request = Request(http.method, http.url.path, headers, _body(http))
+            # The raw path, as sent: Starlette's parsed one has some control characters dropped.
+            raw_path = scope.get("raw_path") or http.url.path.encode()
+            body = _body(http, self.gateway.settings.client_timeout)
+            request = Request(http.method, raw_path.decode("latin-1"), headers, body)
             reply = await self.gateway.handle(request)
             response = _to_response(reply)
             response.headers["X-Request-Id"] = rid
@@ -55,13 +67,21 @@ class GatewayApp:
             request_id_var.reset(token)
 
 
-async def _body(request: HttpRequest) -> AsyncIterator[bytes]:
-    """The body as it arrives; a client that leaves mid-body ends the request as a 499."""
+async def _body(request: HttpRequest, idle: float) -> AsyncIterator[bytes]:
+    """The body as it arrives, each piece within `idle` seconds; a client that leaves is a 499."""
+    pieces = request.stream()
     try:
-        async for chunk in request.stream():
+        while True:
+            # A slow body is a slow client, not a slow model: bound the wait for each piece.
+            async with asyncio.timeout(idle):
+                chunk = await anext(pieces, None)
+            if chunk is None:
+                return
             yield chunk
     except ClientDisconnect:
         raise ClientClosed("The client closed the connection.") from None
+    except TimeoutError:
+        raise RequestTimeout(f"The request body stalled for {idle:g} s.") from None
 
 
 def _to_response(reply: Reply) -> Response:

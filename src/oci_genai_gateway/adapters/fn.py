@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
+from oci_genai_gateway.adapters.fdk_clock import keep_fdk_clock, set_fdk_clock
 from oci_genai_gateway.adapters.http import log_request, lower_headers, reply_bytes, request_id
 from oci_genai_gateway.core.errors import ConfigError, GatewayError, InternalError, InvalidRequest
 from oci_genai_gateway.core.gateway import Gateway, Reply, Request, error_reply
@@ -112,6 +113,7 @@ class FunctionRuntime:
     async def handle(self, ctx: Any, data: io.BytesIO | None = None) -> Any:
         """The fdk handler; answers every invoke (the FDK would turn an exception into a 502)."""
         started = time.perf_counter()
+        keep_fdk_clock()
         headers = lower_headers(ctx.Headers())
         kind = self._kinds[headers.get("fn-intent") == "httprequest"]
         invoke = kind.read(ctx, headers, data.getvalue() if data is not None else b"", self._route)
@@ -171,6 +173,8 @@ def fdk_handler(route: str, method: str) -> Callable[[Any, io.BytesIO | None], A
     """The fdk handler of the function serving `method route` (and, for models, `route/{id}`)."""
     # Only chat builds requests with LiteLLM: the other functions skip its ~2 s, ~175 MB import.
     with_llm = route == CHAT_ROUTE
+
+    set_fdk_clock()  # before the first connection: its timers read this clock too
 
     def build() -> Gateway:
         from oci_genai_gateway.bootstrap import build_gateway

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import re
 import time
 import urllib.parse
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
@@ -18,6 +19,7 @@ from oci_genai_gateway.core import chat, chat_request, embeddings, images
 from oci_genai_gateway.core.errors import (
     GatewayError,
     InternalError,
+    InvalidRequest,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
@@ -29,7 +31,7 @@ from oci_genai_gateway.core.models import ModelCatalog, oci_fetcher
 from oci_genai_gateway.core.oci_http import OciHttp
 from oci_genai_gateway.core.settings import Settings
 from oci_genai_gateway.core.signers import RefreshingSigner
-from oci_genai_gateway.core.sse import frame
+from oci_genai_gateway.core.sse import SseStream, frame
 from oci_genai_gateway.core.validate import parse_json_object
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 # Routes under these prefixes answer without a key (load balancers and container health checks).
 PUBLIC_PREFIXES = ("/health/",)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,11 @@ def error_reply(exc: GatewayError) -> Reply:
 
 
 def route_path(path: str) -> str:
-    """The OpenAI route inside a URL path (API Gateway prefixes it with the deployment path)."""
+    """The OpenAI route inside a raw URL path (API Gateway prefixes it with the deployment path)."""
     path = urllib.parse.unquote(path.split("?", 1)[0])
+    if _CONTROL.search(path):
+        # ASGI servers drop some of these while parsing; refuse them rather than route around them.
+        raise InvalidRequest("The URL path contains control characters.", code="invalid_url")
     for marker in ("/v1/", "/health/"):
         at = path.find(marker)
         if at >= 0:
@@ -138,7 +144,10 @@ def match(method: str, path: str) -> tuple[Handler, str]:
         raise NotFound(f"Unknown route: {path}", code="unknown_url")
     handler = by_method.get(method)
     if handler is None:
-        raise MethodNotAllowed(f"Method {method} is not allowed on {path}; use {', '.join(by_method)}.")
+        allowed = ", ".join(by_method)
+        raise MethodNotAllowed(
+            f"Method {method} is not allowed on {path}; use {allowed}.", headers={"Allow": allowed}
+        )
     return handler, param
 
 
@@ -179,10 +188,11 @@ class Gateway:
 
     async def handle(self, request: Request) -> Reply:
         """Serve one request; every failure becomes an OpenAI error reply, never an exception."""
-        path = route_path(request.path)
+        path = ""
         principal: str | None = None
         try:
             async with asyncio.timeout(_remaining(request.deadline)):
+                path = route_path(request.path)
                 principal = self._authenticate(path, request.headers)
                 if self.serves and path != self.serves and not path.startswith(self.serves + "/"):
                     raise NotFound(f"Unknown route: {path}", code="unknown_url")
@@ -237,11 +247,18 @@ class Gateway:
 
 
 async def _buffer(reply: Reply) -> Reply:
-    """Functions cannot stream: collect the whole SSE body (every chunk, usage, [DONE])."""
-    assert reply.stream is not None
-    # aclosing: on the deadline the generator is closed at once, releasing the upstream connection.
-    async with contextlib.aclosing(reply.stream) as chunks:  # type: ignore[type-var]
-        content = b"".join([chunk async for chunk in chunks])
+    """Functions cannot stream: collect the whole SSE body (every chunk, usage, [DONE]).
+
+    A failure after the stream began is answered with its own status and error body: nothing was
+    sent yet, so the client gets a 502 or 504, not a 200 with an error event inside.
+    """
+    stream = reply.stream
+    assert isinstance(stream, SseStream)
+    # aclosing: on the deadline the stream is closed at once, releasing the upstream connection.
+    async with contextlib.aclosing(stream):
+        content = b"".join([chunk async for chunk in stream])
+    if stream.failure is not None:
+        return error_reply(stream.failure)
     return replace(reply, stream=None, content=content)
 
 

@@ -56,6 +56,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
     max_body_bytes: int = 6 * 1024 * 1024
+    client_timeout: float = 10.0
     fetch_image_urls: bool = True
 
     def __repr__(self) -> str:
@@ -107,6 +108,7 @@ class Settings:
                 o.strip() for o in env.get("GATEWAY_CORS_ORIGINS", "").split(",") if o.strip()
             ),
             log_level=parse_log_level(env),
+            client_timeout=_number(env, "GATEWAY_CLIENT_TIMEOUT", 10.0, 0.1, 300.0),
             max_body_bytes=int(
                 _number(env, "GATEWAY_MAX_BODY_BYTES", 6 * 1024 * 1024, 1024, 64 * 1024 * 1024)
             ),

@@ -9,22 +9,15 @@ from typing import Any
 import uvicorn
 
 from oci_genai_devstack.localgw.app import LocalGateway
+from oci_genai_gateway.adapters.server import server_config
 
 LOCALHOST = "127.0.0.1"
 
 
 def _config(app: LocalGateway, port: int) -> uvicorn.Config:
-    # 127.0.0.1 only: this is a development tool, never an internet-facing server.
-    return uvicorn.Config(
-        app,
-        host=LOCALHOST,
-        port=port,
-        lifespan="on",
-        log_config=None,
-        access_log=False,  # the app logs one line per request itself
-        timeout_graceful_shutdown=5,
-        server_header=False,
-    )
+    # 127.0.0.1 only: this is a development tool, never an internet-facing server. The product's
+    # server settings (head size and time limits, keep-alive, JSON answers to bad HTTP) apply too.
+    return server_config(app, LOCALHOST, port, lifespan="on", timeout_graceful_shutdown=5)
 
 
 def serve(app: LocalGateway, port: int) -> None:
