@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import copy
+import time
+import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import oci
 import pytest
 
 from oci_genai_gateway.deploy import engine
@@ -93,7 +96,14 @@ class Deployer:
 @pytest.fixture(autouse=True)
 def _no_waiting(mocker: Any) -> None:
     """The fake tenancy is ready at once: a waiter that sleeps is a bug in the test or the code."""
-    mocker.patch("oci.waiter.time.sleep", side_effect=AssertionError("waited on the fake tenancy"))
+
+    def refuse(_seconds: float) -> None:
+        raise AssertionError("waited on the fake tenancy")
+
+    # The waiter's own view of the time module only: patching time.sleep itself would reach every
+    # library in the process (subprocess's waits included).
+    clock = types.SimpleNamespace(time=time.time, monotonic=time.monotonic, sleep=refuse)
+    mocker.patch.object(oci.waiter, "time", clock)
 
 
 @pytest.fixture

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from oci_genai_gateway.deploy.config import ConfigError, load, parse
+from tests.paths import REPO
 from tests.unit.deploy.conftest import BASE, COMPOSE, config, merge
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "deploy" / "gateway.example.toml"
+EXAMPLE = REPO / "deploy" / "gateway.example.toml"
 
 
 def test_the_example_config_parses_with_the_documented_defaults() -> None:
