@@ -1,4 +1,4 @@
-"""Server-sent events framing of chat chunks, shared by the streaming and buffered adapters."""
+"""Server-sent events: chat chunks and named events, shared by the streaming and buffered adapters."""
 
 from __future__ import annotations
 
@@ -17,6 +17,11 @@ DONE = b"data: [DONE]\n\n"
 def event(payload: Any) -> bytes:
     """One `data:` event."""
     return b"data: " + json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode() + b"\n\n"
+
+
+def named_event(kind: str, payload: Any) -> bytes:
+    """One `event: <kind>` event: the Responses and Anthropic Messages streams name every event."""
+    return f"event: {kind}\n".encode() + event(payload)
 
 
 async def frame(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
