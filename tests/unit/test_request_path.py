@@ -269,7 +269,7 @@ async def test_bodies_over_the_limit_are_refused_declared_or_streamed() -> None:
 
 @pytest.mark.parametrize(
     ("method", "path", "status"),
-    [("GET", CHAT, 405), ("POST", "/v1/responses", 404), ("GET", "/deploy/v1/nothing", 404)],
+    [("GET", CHAT, 405), ("POST", "/v1/assistants", 404), ("GET", "/deploy/v1/nothing", 404)],
 )
 async def test_unknown_routes_and_methods(method: str, path: str, status: int) -> None:
     gw, _ = gateway(ScriptedOci())
