@@ -41,8 +41,9 @@ def read_bearer(header: str | None) -> Credential:
 def read_key(authorization: str | None, api_key: str | None) -> Credential:
     """The key of a request: `Authorization: Bearer <key>`, or else `x-api-key: <key>`.
 
-    Anthropic's SDKs send `x-api-key` (https://docs.anthropic.com/en/api/overview); one key works in
-    either header, and an Authorization header, when sent, is the one that counts.
+    Anthropic's API takes its key as `x-api-key` (https://docs.anthropic.com/en/api/getting-started),
+    and so do its older SDKs and many clients; one key works in either header, and an Authorization
+    header, when sent, is the one that counts.
     """
     credential = read_bearer(authorization)
     if credential.problem != "missing" or not api_key or not api_key.strip():

@@ -34,7 +34,7 @@ from oci_genai_gateway.core.sse import named_event
 
 log = logging.getLogger(__name__)
 
-# Anthropic's error types by status (https://docs.anthropic.com/en/api/errors); 502 and 504 are
+# Anthropic's error types by status (https://docs.claude.com/en/api/errors); 502 and 504 are
 # the gateway's own statuses for OCI failing or timing out.
 _ERROR_TYPES = {
     400: "invalid_request_error",
