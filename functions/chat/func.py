@@ -1,4 +1,4 @@
-"""OCI Function: POST /v1/chat/completions through the shared core."""
+"""OCI Function: POST /v1/chat/completions, /v1/responses and /v1/messages through the shared core."""
 
 from oci_genai_gateway.adapters.fn import fdk_handler
 

@@ -1,4 +1,4 @@
-"""API Gateway authorizer: bearer keys from OCI Vault (or function config).
+"""API Gateway authorizer: API keys (bearer or x-api-key) from OCI Vault (or function config).
 
 The multi-argument authorizer contract: https://docs.oracle.com/en-us/iaas/Content/APIGateway/Tasks/apigatewayaddingauthorizerfunction.htm
 """
@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.core.keys import match_key, parse_api_keys, read_bearer, validate_keys
+from oci_genai_gateway.core.keys import match_key, parse_api_keys, read_key, validate_keys
 from oci_genai_gateway.core.settings import env_int
 
 log = logging.getLogger(__name__)
@@ -202,13 +202,16 @@ class Authorizer:
         return cls(source, grant_seconds=settings.grant_seconds, clock=clock)
 
     def decide(self, event: object) -> dict[str, Any]:
-        """The authorizer response for `{"type": "USER_DEFINED", "data": {"authorization": ...}}`."""
+        """The response to `{"type": "USER_DEFINED", "data": {"authorization": ..., "x-api-key": ...}}`."""
         if not isinstance(event, dict) or event.get("type") != "USER_DEFINED":
             # The deployment is wired wrong (e.g. single-argument mode): refuse to guess.
             raise CannotDecide("not a multi-argument authorizer call")
         data = event.get("data")
-        header = data.get("authorization") if isinstance(data, dict) else None
-        credential = read_bearer(header if isinstance(header, str) else None)
+        data = data if isinstance(data, dict) else {}
+        header, api_key = data.get("authorization"), data.get("x-api-key")
+        credential = read_key(
+            header if isinstance(header, str) else None, api_key if isinstance(api_key, str) else None
+        )
         if credential.token is None:
             malformed = credential.problem == "malformed"
             return _deny(credential.problem or "missing", INVALID_TOKEN_CHALLENGE if malformed else CHALLENGE)

@@ -13,12 +13,16 @@ from oci_genai_gateway.core.signers import build_signer
 
 
 def build_gateway(
-    env: Mapping[str, str], *, with_llm: bool = True, serves: str | None = None, authenticate: bool = False
+    env: Mapping[str, str],
+    *,
+    with_llm: bool = True,
+    serves: str | tuple[str, ...] | None = None,
+    authenticate: bool = False,
 ) -> Gateway:
     """Build the gateway from `env`; raises ConfigError (one clear line) on bad settings.
 
     `with_llm` imports LiteLLM now (~2 s, ~175 MB) rather than on the first chat; only chat needs it.
-    `serves` restricts a function to its own route family; `authenticate` makes it check keys itself.
+    `serves` restricts a function to its own route families; `authenticate` makes it check keys itself.
     """
     settings = Settings.from_env(env)
     if authenticate and not settings.api_keys:

@@ -23,6 +23,21 @@ ROOTS = (
     "ListModelsResponse",
     "Model",
     "ErrorResponse",
+    # /v1/responses: the Response object and every stream event the gateway emits (by `type`).
+    "Response",
+    "ResponseCreatedEvent",
+    "ResponseInProgressEvent",
+    "ResponseOutputItemAddedEvent",
+    "ResponseContentPartAddedEvent",
+    "ResponseTextDeltaEvent",
+    "ResponseTextDoneEvent",
+    "ResponseContentPartDoneEvent",
+    "ResponseOutputItemDoneEvent",
+    "ResponseFunctionCallArgumentsDeltaEvent",
+    "ResponseFunctionCallArgumentsDoneEvent",
+    "ResponseCompletedEvent",
+    "ResponseIncompleteEvent",
+    "ResponseErrorEvent",
 )
 HERE = pathlib.Path(__file__).resolve().parent
 PREFIX = "#/components/schemas/"

@@ -71,7 +71,8 @@ def test_refused_keys_get_openais_401_body_and_a_bearer_challenge(
 
 
 @pytest.mark.parametrize(
-    ("method", "path"), [("POST", "/v1/responses"), ("GET", "/v1/chat/completions"), ("DELETE", "/v1/models")]
+    ("method", "path"),
+    [("POST", "/v1/assistants"), ("GET", "/v1/chat/completions"), ("DELETE", "/v1/models")],
 )
 def test_unrouted_paths_and_methods_authenticate_first_like_the_asgi_server(
     localgw: LocalGw, method: str, path: str

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import anthropic
 import httpx
 import openai
 import pytest
@@ -120,6 +121,13 @@ def test_make_run_serves_the_serverless_stack_and_cleans_up_on_sigterm(run_dev: 
         assert "xai.grok-3-mini" in (reply.choices[0].message.content or "")
         with pytest.raises(openai.AuthenticationError):
             client.with_options(api_key="sk-wrong-key-000000000").models.list()
+        response = client.responses.create(model="xai.grok-3-mini", input="hi")
+        assert "xai.grok-3-mini" in response.output_text
+    with anthropic.Anthropic(base_url=base.removesuffix("/v1"), api_key=DEMO_KEY, max_retries=0) as claude:
+        message = claude.messages.create(
+            model="xai.grok-3-mini", max_tokens=100, messages=[{"role": "user", "content": "hi"}]
+        )
+        assert "xai.grok-3-mini" in message.content[0].text  # type: ignore[union-attr]
     assert httpx.get(f"http://127.0.0.1:{port}/health/readiness", timeout=10).status_code == 200
 
     children = child_processes(process.pid)

@@ -113,7 +113,13 @@ def openai_error(response: httpx.Response, status: int) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("POST", "/v1/responses"), ("GET", "/v1/files"), ("GET", "/v1/models/a/b"), ("GET", "/"), ("PUT", "/x")],
+    [
+        ("POST", "/v1/assistants"),
+        ("GET", "/v1/files"),
+        ("GET", "/v1/models/a/b"),
+        ("GET", "/"),
+        ("PUT", "/x"),
+    ],
 )
 def test_an_unknown_route_is_openais_404_from_the_spec(localgw: LocalGw, method: str, path: str) -> None:
     before = sum(localgw.gateway.invocations.values())
@@ -129,6 +135,7 @@ def test_an_unknown_route_is_openais_404_from_the_spec(localgw: LocalGw, method:
         ("DELETE", "/v1/embeddings", "POST"),
         ("DELETE", "/v1/models", "GET"),
         ("POST", "/v1/models/some-model", "GET"),
+        ("PUT", "/v1/responses/resp_1", "DELETE, GET"),
     ],
 )
 def test_a_wrong_method_is_openais_405_with_allow(
@@ -141,7 +148,7 @@ def test_a_wrong_method_is_openais_405_with_allow(
 
 def test_the_sdk_sees_a_not_found_error_for_an_unrouted_api(localgw: LocalGw) -> None:
     with localgw.client() as client, pytest.raises(openai.NotFoundError) as raised:
-        client.responses.create(model=LLAMA, input="hi")
+        client.files.list()
     assert raised.value.code == "unknown_url"
 
 

@@ -30,6 +30,10 @@ FUNCTION_IDS = {
 ORIGINS = ["https://app.example.com", "http://localhost:5173"]
 PRODUCT_ROUTES = {
     ("POST", "/v1/chat/completions"),
+    ("POST", "/v1/responses"),
+    ("GET", "/v1/responses/{response_id}"),
+    ("DELETE", "/v1/responses/{response_id}"),
+    ("POST", "/v1/messages"),
     ("POST", "/v1/embeddings"),
     ("GET", "/v1/models"),
     ("GET", "/v1/models/{model}"),
@@ -38,6 +42,8 @@ PRODUCT_ROUTES = {
 # Every method but OPTIONS, which CORS preflights need: what the catch-alls answer.
 ROUTED_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
 WILDCARDS = ["/health/{path*}", "/{path*}"]
+# Paths whose clients read Anthropic's error body (core/gateway.ERROR_DIALECTS).
+ANTHROPIC_PATHS = {"/v1/messages"}
 
 
 def values(**overrides: object) -> dict[str, object]:
@@ -62,11 +68,16 @@ def route(spec: dict[str, Any], path: str, *, error: bool = False) -> dict[str, 
 
 
 def stock_error(route: dict[str, Any], status: int) -> dict[str, Any]:
-    """The catch-all's OpenAI error body, checked: status, JSON content type, schema."""
+    """The catch-all's error body, checked: status, JSON type, OpenAI's schema or Anthropic's shape."""
     backend = route["backend"]
     assert (backend["type"], backend["status"]) == ("STOCK_RESPONSE_BACKEND", status)
     assert {"name": "Content-Type", "value": "application/json"} in backend["headers"]
     body: dict[str, Any] = json.loads(backend["body"])
+    if route["path"] in ANTHROPIC_PATHS:
+        # Anthropic's shape has no code: its type says what OpenAI's type and code say together.
+        assert (body["type"], set(body["error"])) == ("error", {"type", "message"})
+        assert body["error"]["type"] == "invalid_request_error"
+        return {"type": MethodNotAllowed.error_type, "code": MethodNotAllowed.default_code}
     validate_openai(body, "ErrorResponse")
     return body["error"]
 
@@ -86,7 +97,7 @@ def test_template_placeholders_are_the_function_ids_and_the_defaulted_settings()
 def test_routes_and_methods_are_exactly_the_products(spec: dict[str, Any]) -> None:
     products = [r for r in spec["routes"] if not is_error(r)]
     assert {(m, r["path"]) for r in products for m in r["methods"]} == PRODUCT_ROUTES
-    assert len(products) == len(PRODUCT_ROUTES)
+    assert len(products) == len({path for _, path in PRODUCT_ROUTES})
 
 
 def test_every_path_and_method_pair_is_routed_once(spec: dict[str, Any]) -> None:
@@ -137,6 +148,10 @@ def test_catch_alls_follow_the_routes_they_must_not_shadow(spec: dict[str, Any])
 def test_each_v1_route_goes_to_its_function(spec: dict[str, Any]) -> None:
     expected = {
         "/v1/chat/completions": FUNCTION_IDS["CHAT_FUNCTION_ID"],
+        # One function for the three generation APIs (docs/PERFORMANCE.md, "One function, three APIs").
+        "/v1/responses": FUNCTION_IDS["CHAT_FUNCTION_ID"],
+        "/v1/responses/{response_id}": FUNCTION_IDS["CHAT_FUNCTION_ID"],
+        "/v1/messages": FUNCTION_IDS["CHAT_FUNCTION_ID"],
         "/v1/embeddings": FUNCTION_IDS["EMBEDDINGS_FUNCTION_ID"],
         "/v1/models": FUNCTION_IDS["MODELS_FUNCTION_ID"],
         "/v1/models/{model}": FUNCTION_IDS["MODELS_FUNCTION_ID"],
@@ -147,7 +162,7 @@ def test_each_v1_route_goes_to_its_function(spec: dict[str, Any]) -> None:
 
 def test_every_v1_route_requires_authentication(spec: dict[str, Any]) -> None:
     v1 = [r for r in spec["routes"] if r["path"].startswith("/v1/")]
-    assert len(v1) == 8  # the four product routes and their 405s
+    assert len(v1) == 14  # the seven product routes and their 405s
     for r in v1:
         assert r["requestPolicies"]["authorization"] == {"type": "AUTHENTICATION_ONLY"}
 
@@ -165,8 +180,12 @@ def test_authentication_is_the_multi_argument_authorizer(spec: dict[str, Any]) -
     auth = spec["requestPolicies"]["authentication"]
     assert auth["type"] == "CUSTOM_AUTHENTICATION"
     assert auth["functionId"] == FUNCTION_IDS["AUTHORIZER_FUNCTION_ID"]
-    assert auth["parameters"] == {"authorization": "request.headers[Authorization]"}
-    assert auth["cacheKey"] == ["authorization"]
+    # One key, two header forms: Anthropic's SDKs send x-api-key.
+    assert auth["parameters"] == {
+        "authorization": "request.headers[Authorization]",
+        "x-api-key": "request.headers[x-api-key]",
+    }
+    assert auth["cacheKey"] == ["authorization", "x-api-key"]
     # OCI honours a route's ANONYMOUS authorization only when the deployment allows anonymous access.
     assert auth["isAnonymousAccessAllowed"] is True
     assert "tokenHeader" not in auth  # single-argument mode would send a different call shape
@@ -189,7 +208,7 @@ def test_cors_takes_origins_from_values_and_allows_the_sdk_headers(spec: dict[st
     assert cors["allowedOrigins"] == ORIGINS
     assert {"GET", "POST", "OPTIONS"} <= set(cors["allowedMethods"])
     # A wildcard would not cover Authorization in browsers, so it is listed by name.
-    assert {"Authorization", "Content-Type"} <= set(cors["allowedHeaders"])
+    assert {"Authorization", "Content-Type", "X-Api-Key", "Anthropic-Version"} <= set(cors["allowedHeaders"])
     assert "*" not in cors["allowedHeaders"]
     assert cors["isAllowCredentialsEnabled"] is False
     assert cors["maxAgeInSeconds"] == DEFAULT_VALUES["CORS_MAX_AGE_SECONDS"]
@@ -292,7 +311,13 @@ def broken(spec: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> di
             "allowedOrigins",
             id="missing-origins",
         ),
-        pytest.param(lambda s: s["routes"][4]["backend"].pop("status"), "status", id="missing-stock-status"),
+        pytest.param(
+            lambda s: next(r for r in s["routes"] if r["path"] == "/health/readiness")["backend"].pop(
+                "status"
+            ),
+            "status",
+            id="missing-stock-status",
+        ),
         pytest.param(
             lambda s: s["routes"][0]["backend"].update(type="LAMBDA_BACKEND"),
             "backend",

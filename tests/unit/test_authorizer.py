@@ -121,6 +121,22 @@ def test_unknown_key_is_refused_as_invalid(token: str) -> None:
     }
 
 
+def test_the_x_api_key_header_carries_the_same_keys() -> None:
+    granted = static().decide({"type": "USER_DEFINED", "data": {"x-api-key": f" {KEY_A} "}})
+    assert granted["principal"] == "team-a"
+    unknown = static().decide({"type": "USER_DEFINED", "data": {"x-api-key": "sk-unknown-key-0000000000"}})
+    assert unknown == {"active": False, "wwwAuthenticate": INVALID_TOKEN_CHALLENGE}
+    malformed = static().decide({"type": "USER_DEFINED", "data": {"x-api-key": "sk-\u00e9t\u00e9"}})
+    assert malformed == {"active": False, "wwwAuthenticate": INVALID_TOKEN_CHALLENGE}
+
+
+def test_an_authorization_header_when_sent_is_the_one_that_counts() -> None:
+    wrong_bearer = {"authorization": "Bearer sk-unknown-key-0000000000", "x-api-key": KEY_A}
+    assert static().decide({"type": "USER_DEFINED", "data": wrong_bearer})["active"] is False
+    empty_bearer = {"authorization": "", "x-api-key": KEY_B}
+    assert static().decide({"type": "USER_DEFINED", "data": empty_bearer})["principal"] == "team-b"
+
+
 @pytest.mark.parametrize(
     "call", [{"type": "TOKEN", "token": KEY_A}, {"data": {"authorization": f"Bearer {KEY_A}"}}, [], "x", None]
 )

@@ -76,6 +76,9 @@ def test_the_repository_spec_is_read_completely() -> None:
     deployment = parse(SPEC)
     products = [
         "/v1/chat/completions",
+        "/v1/responses",
+        "/v1/responses/{response_id}",
+        "/v1/messages",
         "/v1/embeddings",
         "/v1/models",
         "/v1/models/{model}",
@@ -83,12 +86,12 @@ def test_the_repository_spec_is_read_completely() -> None:
     ]
     # The product routes, a 405 for each of their paths, then the 404 catch-alls.
     assert [r.path for r in deployment.routes] == [*products, *products, "/health/{path*}", "/{path*}"]
-    assert [r.anonymous for r in deployment.routes] == [False] * 4 + [True] + [False] * 4 + [True] * 2 + [
+    assert [r.anonymous for r in deployment.routes] == [False] * 7 + [True] + [False] * 7 + [True] * 2 + [
         False
     ]
     assert deployment.function_ids() == {"chat", "embeddings", "models", "authorizer"}
     assert deployment.auth is not None
-    assert deployment.auth.cache_key == ("authorization",)
+    assert deployment.auth.cache_key == ("authorization", "x-api-key")
     assert deployment.cors is not None
     assert deployment.cors.origins == ("http://a.example",)
     assert deployment.rate_limit == RateLimit(10, per_client=True)
@@ -287,9 +290,23 @@ async def test_a_far_expires_at_is_capped_at_an_hour() -> None:
     assert grant.expires_at == clock.now + MAX_CACHE_SECONDS
 
 
-async def test_a_missing_argument_means_no_authorizer_call() -> None:
+async def test_no_argument_means_no_authorizer_call_and_either_key_header_is_enough() -> None:
     auth = authenticator(FakeInvoker(), Clock())
     assert auth.arguments(RequestView(Headers(), {}, {})) is None
+    api_key = auth.arguments(RequestView(Headers([("X-Api-Key", "k")]), {}, {}))
+    assert api_key == {"x-api-key": "k"}
+    both = auth.arguments(RequestView(Headers([("Authorization", "Bearer k"), ("x-api-key", "k")]), {}, {}))
+    assert both == {"authorization": "Bearer k", "x-api-key": "k"}
+
+
+async def test_the_two_header_forms_of_one_key_are_cached_apart() -> None:
+    clock = Clock()
+    invoker = FakeInvoker((200, grant_until(clock.now + 60)), (200, grant_until(clock.now + 60)))
+    auth = authenticator(invoker, clock)
+    assert isinstance(await auth.decide({"authorization": "k"}, "r1"), Grant)
+    assert isinstance(await auth.decide({"x-api-key": "k"}, "r2"), Grant)
+    assert isinstance(await auth.decide({"x-api-key": "k"}, "r3"), Grant)
+    assert auth.calls == 2
 
 
 @pytest.mark.parametrize("answer", [(502, {"error": "x"}), (200, b"not json"), (200, {"principal": "p"})])
@@ -381,7 +398,10 @@ def test_header_values_lose_their_optional_whitespace_only() -> None:
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [
-        ("POST", "/v1/responses", 404),
+        ("POST", "/v1/assistants", 404),
+        ("GET", "/v1/responses/x/input_items", 404),
+        ("PUT", "/v1/responses/x", 405),
+        ("GET", "/v1/messages", 405),
         ("GET", "/v1/chat/completions", 405),
         ("DELETE", "/v1/models", 405),
         ("HEAD", "/v1/models/x", 405),

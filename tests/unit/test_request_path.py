@@ -269,7 +269,7 @@ async def test_bodies_over_the_limit_are_refused_declared_or_streamed() -> None:
 
 @pytest.mark.parametrize(
     ("method", "path", "status"),
-    [("GET", CHAT, 405), ("POST", "/v1/responses", 404), ("GET", "/deploy/v1/nothing", 404)],
+    [("GET", CHAT, 405), ("POST", "/v1/assistants", 404), ("GET", "/deploy/v1/nothing", 404)],
 )
 async def test_unknown_routes_and_methods(method: str, path: str, status: int) -> None:
     gw, _ = gateway(ScriptedOci())
@@ -309,3 +309,31 @@ async def test_embeddings_are_batched_by_96_keep_the_input_order_and_send_ocis_f
     assert sent["servingMode"] == {"servingType": "ON_DEMAND", "modelId": "cohere.embed-v4.0"}
     assert (sent["outputDimensions"], sent["inputType"], sent["truncate"]) == (256, "SEARCH_QUERY", "END")
     assert oci.sent[0].url.endswith("/20231130/actions/embedText")
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "error_of"),
+    [
+        (
+            CHAT,
+            {"model": "xai.grok-4", "messages": [{"role": "user", "content": "hi"}]},
+            lambda b: b["error"]["code"],
+        ),
+        ("/v1/responses", {"model": "xai.grok-4", "input": "hi"}, lambda b: b["error"]["code"]),
+        (
+            "/v1/messages",
+            {"model": "xai.grok-4", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}]},
+            lambda b: b["error"]["type"],
+        ),
+    ],
+)
+async def test_a_buffered_stream_that_fails_midway_answers_with_the_failure_status(
+    path: str, body: dict[str, Any], error_of: Any
+) -> None:
+    oci = ScriptedOci().enqueue(Events([text_event("par")], then=httpx.ReadError("connection reset")))
+    gw, _ = gateway(oci)
+    reply = await send(gw, "POST", path, json.dumps({**body, "stream": True}).encode(), buffered=True)
+    assert reply.status == 502
+    assert reply.body is not None
+    assert error_of(reply.body) in ("upstream_error", "api_error")  # each API's own error shape
+    assert reply.content is None

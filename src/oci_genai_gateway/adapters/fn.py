@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 
 MODELS_ROUTE = "/v1/models"
 CHAT_ROUTE = "/v1/chat/completions"
+# The chat function also serves the Responses and Messages APIs: the same pipeline and the same
+# LiteLLM import, so one warm pool serves all three (docs/PERFORMANCE.md, "One function, three APIs").
+ROUTE_FAMILIES = {CHAT_ROUTE: (CHAT_ROUTE, "/v1/responses", "/v1/messages")}
 # Answer a little before the platform's deadline, so the client gets an OpenAI 504 and not a bare kill.
 _DEADLINE_MARGIN_SECONDS = 1.0
 
@@ -170,16 +173,17 @@ def respond(ctx: Any, reply: Reply, status: int, rid: str) -> Any:
 
 
 def fdk_handler(route: str, method: str) -> Callable[[Any, io.BytesIO | None], Any]:
-    """The fdk handler of the function serving `method route` (and, for models, `route/{id}`)."""
+    """The fdk handler of the function serving `method route` and its family (models: `route/{id}`)."""
     # Only chat builds requests with LiteLLM: the other functions skip its ~2 s, ~175 MB import.
     with_llm = route == CHAT_ROUTE
+    serves = ROUTE_FAMILIES.get(route, (route,))
 
     set_fdk_clock()  # before the first connection: its timers read this clock too
 
     def build() -> Gateway:
         from oci_genai_gateway.bootstrap import build_gateway
 
-        return build_gateway(os.environ, with_llm=with_llm, serves=route)
+        return build_gateway(os.environ, with_llm=with_llm, serves=serves)
 
     return FunctionRuntime(build, route, method).handle
 

@@ -15,7 +15,17 @@ from typing import Any
 
 import httpx
 
-from oci_genai_gateway.core import chat, chat_request, embeddings, images
+from oci_genai_gateway.core import (
+    chat,
+    chat_request,
+    embeddings,
+    images,
+    messages,
+    messages_request,
+    responses,
+    responses_request,
+)
+from oci_genai_gateway.core.chat_request import ChatRequest
 from oci_genai_gateway.core.errors import (
     GatewayError,
     InternalError,
@@ -26,12 +36,12 @@ from oci_genai_gateway.core.errors import (
     Unauthorized,
     UpstreamTimeout,
 )
-from oci_genai_gateway.core.keys import match_key, read_bearer
+from oci_genai_gateway.core.keys import match_key, read_key
 from oci_genai_gateway.core.models import ModelCatalog, oci_fetcher
 from oci_genai_gateway.core.oci_http import OciHttp
 from oci_genai_gateway.core.settings import Settings
 from oci_genai_gateway.core.signers import RefreshingSigner
-from oci_genai_gateway.core.sse import SseStream, frame
+from oci_genai_gateway.core.sse import EventStream, frame
 from oci_genai_gateway.core.validate import parse_json_object
 
 log = logging.getLogger(__name__)
@@ -68,9 +78,16 @@ class Reply:
     principal: str | None = None  # the name of the key that authenticated the request
 
 
-def error_reply(exc: GatewayError) -> Reply:
-    """Render any GatewayError the same way for every transport."""
-    return Reply(exc.status, exc.to_body(), headers={**JSON_HEADERS, **exc.headers})
+ErrorDialect = Callable[[GatewayError], dict[str, Any]]
+# Routes whose clients expect another API's error body (same statuses); all others get OpenAI's envelope.
+ERROR_DIALECTS: Mapping[str, ErrorDialect] = {"/v1/messages": messages.error_body}
+
+
+def error_reply(exc: GatewayError, route: str = "") -> Reply:
+    """Render any GatewayError the same way for every transport, in the route's error dialect."""
+    render = ERROR_DIALECTS.get(route)
+    body = render(exc) if render is not None else exc.to_body()
+    return Reply(exc.status, body, headers={**JSON_HEADERS, **exc.headers})
 
 
 def route_path(path: str) -> str:
@@ -89,18 +106,48 @@ def route_path(path: str) -> str:
 Handler = Callable[["Gateway", str, bytes], Awaitable[Reply]]
 
 
+async def _with_images(gateway: Gateway, request: ChatRequest) -> ChatRequest:
+    """`request` with every remote image URL fetched and inlined as a data URL."""
+    inlined = await images.inline_images(request.messages, gateway.image_fetcher)
+    return request if inlined is request.messages else dataclasses.replace(request, messages=inlined)
+
+
 async def _chat(gateway: Gateway, _param: str, body: bytes) -> Reply:
     settings = gateway.settings
     request = chat_request.parse(
         parse_json_object(body), settings.resolve, fetch_images=settings.fetch_image_urls
     )
-    messages = await images.inline_images(request.messages, gateway.image_fetcher)
-    if messages is not request.messages:
-        request = dataclasses.replace(request, messages=messages)
+    request = await _with_images(gateway, request)
     if request.stream:
         chunks = await chat.stream(request, gateway.oci)
         return Reply(200, stream=frame(chunks), headers=dict(SSE_HEADERS))
     return Reply(200, await chat.create(request, gateway.oci), headers=dict(JSON_HEADERS))
+
+
+async def _responses(gateway: Gateway, _param: str, body: bytes) -> Reply:
+    settings = gateway.settings
+    request = responses_request.parse(
+        parse_json_object(body), settings.resolve, fetch_images=settings.fetch_image_urls
+    )
+    request = dataclasses.replace(request, chat=await _with_images(gateway, request.chat))
+    if request.chat.stream:
+        return Reply(200, stream=await responses.stream(request, gateway.oci), headers=dict(SSE_HEADERS))
+    return Reply(200, await responses.create(request, gateway.oci), headers=dict(JSON_HEADERS))
+
+
+async def _stored_response(_gateway: Gateway, response_id: str, _body: bytes) -> Reply:
+    raise responses.not_stored(response_id)
+
+
+async def _messages(gateway: Gateway, _param: str, body: bytes) -> Reply:
+    settings = gateway.settings
+    request = messages_request.parse(
+        parse_json_object(body), settings.resolve, fetch_images=settings.fetch_image_urls
+    )
+    request = dataclasses.replace(request, chat=await _with_images(gateway, request.chat))
+    if request.chat.stream:
+        return Reply(200, stream=await messages.stream(request, gateway.oci), headers=dict(SSE_HEADERS))
+    return Reply(200, await messages.create(request, gateway.oci), headers=dict(JSON_HEADERS))
 
 
 async def _embeddings(gateway: Gateway, _param: str, body: bytes) -> Reply:
@@ -126,6 +173,9 @@ async def _readiness(_gateway: Gateway, _param: str, _body: bytes) -> Reply:
 # Path -> method -> handler. A path ending in "/" takes one more segment, passed as the handler's param.
 ROUTES: Mapping[str, Mapping[str, Handler]] = {
     "/v1/chat/completions": {"POST": _chat},
+    "/v1/responses": {"POST": _responses},
+    "/v1/responses/": {"GET": _stored_response, "DELETE": _stored_response},
+    "/v1/messages": {"POST": _messages},
     "/v1/embeddings": {"POST": _embeddings},
     "/v1/models": {"GET": _list_models},
     "/v1/models/": {"GET": _get_model},
@@ -160,13 +210,13 @@ class Gateway:
         oci: OciHttp,
         catalog: ModelCatalog,
         *,
-        serves: str | None = None,
+        serves: str | tuple[str, ...] | None = None,
         authenticate: bool = False,
     ) -> None:
         self.settings = settings
         self.oci = oci
         self.catalog = catalog
-        self.serves = serves  # a function serves one route family; API Gateway sends it nothing else
+        self.serves = serves  # a function serves its route families; API Gateway sends it nothing else
         self.image_fetcher = images.ImageFetcher()  # no network until a request names a remote image
         # The HTTP server checks bearer keys itself; on Functions the API Gateway authorizer does.
         self.authenticate = authenticate
@@ -178,7 +228,7 @@ class Gateway:
         signer: RefreshingSigner,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
-        serves: str | None = None,
+        serves: str | tuple[str, ...] | None = None,
         authenticate: bool = False,
     ) -> Gateway:
         """Wire the gateway from explicit parts (entry points build them; tests pass a transport)."""
@@ -194,7 +244,7 @@ class Gateway:
             async with asyncio.timeout(_remaining(request.deadline)):
                 path = route_path(request.path)
                 principal = self._authenticate(path, request.headers)
-                if self.serves and path != self.serves and not path.startswith(self.serves + "/"):
+                if not self._serves(path):
                     raise NotFound(f"Unknown route: {path}", code="unknown_url")
                 handler, param = match(request.method.upper(), path)
                 reply = await handler(self, param, await self._read_body(request))
@@ -202,24 +252,32 @@ class Gateway:
                     reply = await _buffer(reply)
         except TimeoutError:
             reply = error_reply(
-                UpstreamTimeout("The request did not complete within the function's timeout.")
+                UpstreamTimeout("The request did not complete within the function's timeout."), path
             )
         except GatewayError as exc:
-            reply = error_reply(exc)
+            reply = error_reply(exc, path)
         except Exception:
             log.exception("unhandled error", extra={"event": "bug"})
-            reply = error_reply(InternalError("The gateway failed to process the request."))
+            reply = error_reply(InternalError("The gateway failed to process the request."), path)
         return replace(reply, route=path, principal=principal)
+
+    def _serves(self, path: str) -> bool:
+        if not self.serves:
+            return True
+        families = (self.serves,) if isinstance(self.serves, str) else self.serves
+        return any(path == family or path.startswith(family + "/") for family in families)
 
     def _authenticate(self, path: str, headers: Mapping[str, str]) -> str | None:
         """The name of the key the request carries; every route but the public ones needs one."""
         if not self.authenticate or path.startswith(PUBLIC_PREFIXES):
             return None
-        credential = read_bearer(headers.get("authorization"))
+        credential = read_key(headers.get("authorization"), headers.get("x-api-key"))
         if credential.token is None:
             if credential.problem == "malformed":
                 raise Unauthorized()
-            raise Unauthorized("Missing bearer key: send 'Authorization: Bearer <key>'.")
+            raise Unauthorized(
+                "Missing bearer key: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'."
+            )
         name = match_key(credential.token, self.settings.api_keys)
         if name is None:
             raise Unauthorized()
@@ -253,12 +311,12 @@ async def _buffer(reply: Reply) -> Reply:
     sent yet, so the client gets a 502 or 504, not a 200 with an error event inside.
     """
     stream = reply.stream
-    assert isinstance(stream, SseStream)
+    assert isinstance(stream, EventStream)
     # aclosing: on the deadline the stream is closed at once, releasing the upstream connection.
     async with contextlib.aclosing(stream):
         content = b"".join([chunk async for chunk in stream])
     if stream.failure is not None:
-        return error_reply(stream.failure)
+        raise stream.failure  # rendered by the catch-all, in the route's error dialect
     return replace(reply, stream=None, content=content)
 
 

@@ -1,4 +1,4 @@
-"""Bearer keys: one parser, one validator; compared in constant time, never logged or echoed."""
+"""API keys: one parser (bearer or x-api-key), one validator; compared in constant time, never logged."""
 
 from __future__ import annotations
 
@@ -36,6 +36,20 @@ def read_bearer(header: str | None) -> Credential:
     if not _TOKEN.fullmatch(token):
         return Credential(None, "malformed")
     return Credential(token)
+
+
+def read_key(authorization: str | None, api_key: str | None) -> Credential:
+    """The key of a request: `Authorization: Bearer <key>`, or else `x-api-key: <key>`.
+
+    Anthropic's API takes its key as `x-api-key` (https://docs.anthropic.com/en/api/getting-started),
+    and so do its older SDKs and many clients; one key works in either header, and an Authorization
+    header, when sent, is the one that counts.
+    """
+    credential = read_bearer(authorization)
+    if credential.problem != "missing" or not api_key or not api_key.strip():
+        return credential
+    token = api_key.strip()
+    return Credential(token) if _TOKEN.fullmatch(token) else Credential(None, "malformed")
 
 
 def match_key(token: str, keys: Mapping[str, str]) -> str | None:

@@ -1,4 +1,4 @@
-"""Server-sent events framing of chat chunks, shared by the streaming and buffered adapters."""
+"""Server-sent events: chat chunks and named events, shared by the streaming and buffered adapters."""
 
 from __future__ import annotations
 
@@ -19,26 +19,30 @@ def event(payload: Any) -> bytes:
     return b"data: " + json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode() + b"\n\n"
 
 
-class SseStream:
-    """Chunks framed as server-sent events; a failure after the first byte becomes an error event.
+def named_event(kind: str, payload: Any) -> bytes:
+    """One `event: <kind>` event: the Responses and Anthropic Messages streams name every event."""
+    return f"event: {kind}\n".encode() + event(payload)
 
-    The failure is also kept in `failure`, so a transport that buffers the whole body (Functions)
-    can answer with the failure's status instead of a 200 carrying an error event.
+
+class EventStream:
+    """An event stream's bytes; `failure` is the error it ended with after its first byte, if any.
+
+    A transport that buffers the whole body (Functions) answers such a failure with its own status
+    instead of a 200 carrying an error event; a streaming transport has sent bytes and cannot.
     """
 
     def __init__(
-        self,
-        chunks: AsyncIterator[dict[str, Any]],
-        *,
-        render: Callable[[dict[str, Any]], bytes] = event,
-        end: bytes = DONE,
-        render_error: Callable[[GatewayError], bytes] = lambda exc: event(exc.to_body()),
+        self, frames: AsyncGenerator[bytes, None], failure: Callable[[], GatewayError | None] = lambda: None
     ) -> None:
-        self.failure: GatewayError | None = None
-        self._render, self._end, self._render_error = render, end, render_error
-        self._frames = self._generate(chunks)
+        self._frames = frames
+        self._failure = failure
 
-    def __aiter__(self) -> SseStream:
+    @property
+    def failure(self) -> GatewayError | None:
+        """The error the stream ended with, once it ended."""
+        return self._failure()
+
+    def __aiter__(self) -> EventStream:
         return self
 
     async def __anext__(self) -> bytes:
@@ -48,6 +52,22 @@ class SseStream:
         """Stop early (client gone, deadline): the chunk source's cleanup runs now."""
         await self._frames.aclose()
 
+
+class SseStream(EventStream):
+    """Chunks framed as `data:` events; a failure after the first byte becomes an error event."""
+
+    def __init__(
+        self,
+        chunks: AsyncIterator[dict[str, Any]],
+        *,
+        render: Callable[[dict[str, Any]], bytes] = event,
+        end: bytes = DONE,
+        render_error: Callable[[GatewayError], bytes] = lambda exc: event(exc.to_body()),
+    ) -> None:
+        self._failed: GatewayError | None = None
+        self._render, self._end, self._render_error = render, end, render_error
+        super().__init__(self._generate(chunks), lambda: self._failed)
+
     async def _generate(self, chunks: AsyncIterator[dict[str, Any]]) -> AsyncGenerator[bytes, None]:
         try:
             async for chunk in chunks:
@@ -56,12 +76,12 @@ class SseStream:
             log.warning(
                 "stream ended by upstream error", extra={"event": "stream_error", "status": exc.status}
             )
-            self.failure = exc
+            self._failed = exc
             yield self._render_error(exc)
         except Exception:
             log.exception("stream failed", extra={"event": "stream_bug"})
-            self.failure = InternalError("The gateway failed while streaming.")
-            yield self._render_error(self.failure)
+            self._failed = InternalError("The gateway failed while streaming.")
+            yield self._render_error(self._failed)
         if self._end:
             yield self._end
 

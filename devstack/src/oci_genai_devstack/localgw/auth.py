@@ -75,18 +75,22 @@ class Authenticator:
     _cache: dict[tuple[str, ...], Grant] = field(default_factory=dict)
 
     def arguments(self, request: RequestView) -> dict[str, str] | None:
-        """The authorizer's `data`, or None when an argument is missing (the request is anonymous)."""
+        """The authorizer's `data` (the arguments the request has), or None when it has none of them.
+
+        OCI's pages on multi-argument authorizers do not say what a missing argument does; the spec
+        passes the key in either of two headers, so any one present is enough for a call here, and a
+        request with none is anonymous (apigw/README.md, "Authentication").
+        """
         data: dict[str, str] = {}
         for name, expression in self.policy.parameters:
             value = context_value(expression, request)
-            if value is None:
-                return None
-            data[name] = value
-        return data
+            if value is not None:
+                data[name] = value
+        return data or None
 
     async def decide(self, data: Mapping[str, str], request_id: str) -> Grant | Denial:
         """A cached grant, or the authorizer function's fresh answer."""
-        key = tuple(data[name] for name in self.policy.cache_key)
+        key = tuple(data.get(name, "") for name in self.policy.cache_key)
         cached = self._cache.get(key)
         if cached is not None and cached.expires_at is not None and cached.expires_at > self.clock():
             return cached
