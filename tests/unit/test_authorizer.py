@@ -25,6 +25,7 @@ from oci_genai_gateway.authorizer import (
     respond,
 )
 from oci_genai_gateway.core.errors import ConfigError
+from oci_genai_gateway.core.key_policy import client_token
 from oci_genai_gateway.core.keys import validate_keys
 
 KEY_A = "sk-team-a-0123456789abcdef"
@@ -83,7 +84,14 @@ def test_valid_key_is_granted_with_its_name_and_a_bounded_expiry() -> None:
         "active": True,
         "principal": "team-b",
         "scope": ["openai"],
-        "context": {"key_name": "team-b"},
+        "context": {
+            "key_name": "team-b",
+            "client_id": client_token("static", "team-b"),
+            "models": "*",
+            "monthly_tokens": "none",
+            "rate_limit": "none",
+            "quota": "none",
+        },
     }
     assert datetime.fromisoformat(expires) == datetime.fromtimestamp(T0 + 120, UTC)
 
