@@ -159,3 +159,16 @@ def test_settings_take_policy_keys_and_keep_keys_out_of_repr() -> None:
     assert KEY_B not in repr(s)
     # Outside a request no key is current: resolve never refuses.
     assert s.resolve("xai.grok-4") == Target("xai.grok-4")
+
+
+def test_make_run_names_configured_keys_and_never_shows_them() -> None:
+    from oci_genai_devstack.run import key_banner
+
+    raw = json.dumps(
+        {
+            "team-a": KEY_A,
+            "team-b": {"key": KEY_B, "previous": [{"key": OLD_B, "until": "2030-01-01T00:00:00Z"}]},
+        }
+    )
+    banner = key_banner({"GATEWAY_API_KEYS": raw})
+    assert banner == "API keys: from GATEWAY_API_KEYS (team-a, team-b)"
