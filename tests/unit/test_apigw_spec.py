@@ -227,7 +227,7 @@ def test_function_routes_get_the_keys_name_and_limits_as_headers_a_client_cannot
         BUDGET_HEADER: "monthly_tokens",
     }
     functions = [r for r in spec["routes"] if r["backend"]["type"] == "ORACLE_FUNCTIONS_BACKEND"]
-    assert len(functions) == 4
+    assert len(functions) >= 4  # every function route, those added later included
     for r in functions:
         items = r["requestPolicies"]["headerTransformations"]["setHeaders"]["items"]
         got = {i["name"].lower(): i for i in items}
