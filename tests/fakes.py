@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,7 @@ import oci
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from oci_genai_gateway.core import limits
 from oci_genai_gateway.core.gateway import Gateway, Reply, Request
 from oci_genai_gateway.core.settings import Settings
 from oci_genai_gateway.core.signers import RefreshingSigner
@@ -104,6 +105,37 @@ class ScriptedOci:
         return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=stream)
 
 
+class FakeMonitoring:
+    """OCI Monitoring for in-process tests: keeps what was posted, answers token totals from `spent`."""
+
+    def __init__(self, spent: Mapping[str, float] | None = None) -> None:
+        self.posted: list[Any] = []  # PostMetricDataDetails, as the SDK would send them
+        self.spent = dict(spent or {})
+        self.queries: list[tuple[str, Any, Any]] = []
+        self.fail: BaseException | None = None
+
+    def post(self, details: Any) -> Any:
+        if self.fail is not None:
+            raise self.fail
+        self.posted.append(details)
+        return oci.monitoring.models.PostMetricDataResponseDetails(failed_metrics_count=0)
+
+    def tokens_spent(self, team: str, start: Any, end: Any) -> float:
+        self.queries.append((team, start, end))
+        if self.fail is not None:
+            raise self.fail
+        return self.spent.get(team, 0.0)
+
+    def datapoints(self) -> list[tuple[str, dict[str, str], float]]:
+        """(metric, dimensions, value) of every datapoint posted so far."""
+        return [
+            (m.name, dict(m.dimensions), p.value)
+            for d in self.posted
+            for m in d.metric_data
+            for p in m.datapoints
+        ]
+
+
 class FakeSessionSigner:
     """A session-token signer: signs with a real oci API-key signer, counts signatures and refreshes."""
 
@@ -129,12 +161,26 @@ class FakeSessionSigner:
         self.refreshed += 1
 
 
-def gateway(oci: ScriptedOci, **env: str) -> tuple[Gateway, FakeSessionSigner]:
-    """A gateway whose OCI is `oci`, settings from BASE_ENV plus `env`."""
+def gateway(
+    oci: ScriptedOci,
+    monitoring: FakeMonitoring | None = None,
+    clock: Callable[[], float] | None = None,
+    **env: str,
+) -> tuple[Gateway, FakeSessionSigner]:
+    """A gateway over `oci` (Monitoring `monitoring`, limits on `clock`), settings: BASE_ENV + `env`."""
     signer = FakeSessionSigner()
+    monitoring = monitoring or FakeMonitoring()
     settings = Settings.from_env({**BASE_ENV, "GATEWAY_UPSTREAM_RETRIES": "0", **env})
     authenticate = bool(settings.api_keys)  # as the HTTP server does; functions leave keys to API Gateway
-    gw = Gateway.build(settings, RefreshingSigner(signer), transport=oci.transport, authenticate=authenticate)
+    gw = Gateway.build(
+        settings,
+        RefreshingSigner(signer),
+        transport=oci.transport,
+        authenticate=authenticate,
+        monitoring=monitoring,
+    )
+    if clock is not None:
+        gw.admission = limits.build_admission(settings, monitoring, authenticate=authenticate, clock=clock)
     return gw, signer
 
 

@@ -24,6 +24,8 @@ DEFAULT_VALUES: Mapping[str, object] = MappingProxyType(
         "CORS_MAX_AGE_SECONDS": 600,
         "RATE_LIMIT_RPS": 10,
         "EXECUTION_LOG_LEVEL": "WARN",
+        # Usage plans meter and limit per key: the client token is the authorizer's `client_id`.
+        "USAGE_PLAN_TOKEN_LOCATIONS": ["request.auth[client_id]"],
     }
 )
 
@@ -69,6 +71,7 @@ def render(values: Mapping[str, object], template: Mapping[str, Any] | None = No
     if not isinstance(spec, dict):
         raise SpecError("the template must render to a JSON object")
     _drop_empty_cors(spec)
+    _drop_empty_usage_plans(spec)
     return spec
 
 
@@ -114,6 +117,16 @@ def _drop_empty_cors(spec: dict[str, Any]) -> None:
             cors = policies.get("cors")
             if isinstance(cors, dict) and cors.get("allowedOrigins") == []:
                 del policies["cors"]
+
+
+def _drop_empty_usage_plans(spec: dict[str, Any]) -> None:
+    # No token locations means no usage-plan policy (tokenLocations is required): every key passes
+    # without a subscriber, and rates and quotas are not enforced by API Gateway.
+    policies = spec.get("requestPolicies")
+    if isinstance(policies, dict):
+        plans = policies.get("usagePlans")
+        if isinstance(plans, dict) and plans.get("tokenLocations") == []:
+            del policies["usagePlans"]
 
 
 def _is_json(value: object) -> bool:

@@ -13,11 +13,12 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Any, Protocol
 
+from oci_genai_gateway.core import key_policy
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.core.keys import match_key, parse_api_keys, read_key, validate_keys
+from oci_genai_gateway.core.key_policy import KeyTable
+from oci_genai_gateway.core.keys import match_key, read_key
 from oci_genai_gateway.core.settings import env_int
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ CHALLENGE = 'Bearer realm="oci-genai-gateway"'
 # RFC 6750 3.1: an error code only when a bearer token was presented and is no good.
 INVALID_TOKEN_CHALLENGE = CHALLENGE + ', error="invalid_token"'
 UNAVAILABLE_BODY = '{"error":"authorizer_unavailable"}'
+# API Gateway accepts an expiresAt 60 s to 1 h ahead.
+MIN_GRANT_SECONDS = 60
 
 
 class CannotDecide(Exception):
@@ -40,9 +43,9 @@ class SecretsReader(Protocol):
 
 
 class KeySource(Protocol):
-    """Where the currently valid keys (name -> key) come from."""
+    """Where the currently valid keys (name -> key, with each key's policy) come from."""
 
-    def current(self) -> Mapping[str, str]: ...
+    def current(self) -> KeyTable: ...
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class AuthorizerSettings:
     """Authorizer configuration, read once at the function's cold start."""
 
     secret_id: str | None = None
-    static_keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), repr=False)
+    static_keys: KeyTable = field(default_factory=lambda: KeyTable({}, {}), repr=False)
     grant_seconds: int = 300
     refresh_seconds: int = 60
     stale_seconds: int = 300
@@ -59,7 +62,7 @@ class AuthorizerSettings:
     def from_env(cls, env: Mapping[str, str]) -> AuthorizerSettings:
         """Build from GATEWAY_* variables; raise ConfigError naming the bad one (never a key)."""
         secret_id = env.get("GATEWAY_API_KEYS_SECRET_ID", "").strip() or None
-        static = parse_api_keys(env.get("GATEWAY_API_KEYS", ""))
+        static = key_policy.parse_env(env.get("GATEWAY_API_KEYS", ""))
         if secret_id and static:
             # Two sources would let a key revoked in Vault live on in the function config.
             raise ConfigError("set GATEWAY_API_KEYS_SECRET_ID or GATEWAY_API_KEYS, not both")
@@ -69,7 +72,7 @@ class AuthorizerSettings:
             raise ConfigError("GATEWAY_API_KEYS_SECRET_ID must be a secret OCID (ocid1.vaultsecret...)")
         return cls(
             secret_id=secret_id,
-            static_keys=MappingProxyType(static),
+            static_keys=static,
             # 60 s .. 1 h is what API Gateway accepts for expiresAt; it bounds revocation delay.
             grant_seconds=env_int(env, "GATEWAY_AUTH_CACHE_SECONDS", 300, 60, 3600),
             refresh_seconds=env_int(env, "GATEWAY_KEYS_REFRESH_SECONDS", 60, 1, 3600),
@@ -81,15 +84,16 @@ class StaticKeys:
     """Keys from the function configuration (small setups)."""
 
     def __init__(self, keys: Mapping[str, str]) -> None:
-        self._keys = MappingProxyType(dict(keys))
+        # Plain name -> key pairs are keys without limits.
+        self._keys = keys if isinstance(keys, KeyTable) else key_policy.parse_entries(keys, "keys")
 
-    def current(self) -> Mapping[str, str]:
+    def current(self) -> KeyTable:
         """The configured keys."""
         return self._keys
 
 
 class VaultKeys:
-    """Keys from a Vault secret `{"keys": {name: key}}`, cached; stale kept briefly if Vault fails."""
+    """Keys from a Vault secret `{"keys": {name: key or policy}}`, cached; stale kept if Vault fails."""
 
     def __init__(
         self,
@@ -106,10 +110,10 @@ class VaultKeys:
         self._refresh = refresh_seconds
         self._stale = stale_seconds
         self._clock = clock
-        self._keys: Mapping[str, str] | None = None
+        self._keys: KeyTable | None = None
         self._fetched_at = 0.0
 
-    def current(self) -> Mapping[str, str]:
+    def current(self) -> KeyTable:
         """Cached keys, re-read after refresh_seconds; raise CannotDecide when none are usable."""
         now = self._clock()
         if self._keys is not None and now < self._fetched_at + self._refresh:
@@ -126,7 +130,7 @@ class VaultKeys:
         self._keys, self._fetched_at = keys, now
         return keys
 
-    def _fetch(self) -> Mapping[str, str]:
+    def _fetch(self) -> KeyTable:
         if self._client is None:
             try:
                 self._client = self._client_factory()
@@ -151,7 +155,7 @@ class VaultKeys:
             log.error('Vault secret is not {"keys": {name: key}}', extra={"event": "keys_error"})
             raise CannotDecide("API keys unavailable")
         try:
-            return MappingProxyType(validate_keys(keys, "Vault secret"))
+            return key_policy.parse_entries(keys, "Vault secret")
         except ConfigError as exc:
             log.error("%s", exc, extra={"event": "keys_error"})
             raise CannotDecide("API keys unavailable") from None
@@ -173,11 +177,18 @@ class Authorizer:
     """Decide one multi-argument authorizer call: a grant, a refusal, or CannotDecide."""
 
     def __init__(
-        self, keys: KeySource, *, grant_seconds: int, clock: Callable[[], float] = time.time
+        self,
+        keys: KeySource,
+        *,
+        grant_seconds: int,
+        clock: Callable[[], float] = time.time,
+        token_scope: str = "static",  # noqa: S107 - a scope name, not a secret
     ) -> None:
         self._keys = keys
         self._grant = grant_seconds
         self._clock = clock
+        # Usage-plan client tokens are derived from it (core/key_policy.client_token): the secret's OCID.
+        self._token_scope = token_scope
 
     @classmethod
     def from_settings(
@@ -199,7 +210,8 @@ class Authorizer:
             )
         else:
             source = StaticKeys(settings.static_keys)
-        return cls(source, grant_seconds=settings.grant_seconds, clock=clock)
+        scope = settings.secret_id or "static"
+        return cls(source, grant_seconds=settings.grant_seconds, clock=clock, token_scope=scope)
 
     def decide(self, event: object) -> dict[str, Any]:
         """The response to `{"type": "USER_DEFINED", "data": {"authorization": ..., "x-api-key": ...}}`."""
@@ -215,17 +227,24 @@ class Authorizer:
         if credential.token is None:
             malformed = credential.problem == "malformed"
             return _deny(credential.problem or "missing", INVALID_TOKEN_CHALLENGE if malformed else CHALLENGE)
-        name = match_key(credential.token, self._keys.current())
+        keys = self._keys.current()
+        name = match_key(credential.token, keys)
         if name is None:
             return _deny("unknown_key", INVALID_TOKEN_CHALLENGE)
-        expires = datetime.fromtimestamp(self._clock() + self._grant, tz=UTC)
+        policy, now = keys.policy(name), self._clock()
+        if policy.expired(now):
+            return _deny("rotated_key_expired", INVALID_TOKEN_CHALLENGE)
+        # A rotated-out key's grant must not outlive its grace period.
+        until = min(now + self._grant, policy.until.timestamp()) if policy.until else now + self._grant
+        expires = datetime.fromtimestamp(max(until, now + MIN_GRANT_SECONDS), tz=UTC)
         log.info("granted", extra={"event": "auth_granted", "key_name": name})
         return {
             "active": True,
-            "principal": name,
+            "principal": policy.team,
             "scope": list(SCOPE),
             "expiresAt": expires.isoformat(timespec="seconds"),
-            "context": {"key_name": name},
+            # The key's name and limits: the spec passes some to the functions as headers.
+            "context": key_policy.grant_context(policy, self._token_scope),
         }
 
 

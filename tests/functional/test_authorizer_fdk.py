@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from oci_genai_gateway.core.key_policy import client_token
 from tests.fixtures.fdk_server import FdkServer, start_fdk
 from tests.paths import FUNCTIONS_DIR
 
@@ -25,7 +26,8 @@ def call(server: FdkServer, header: str | None) -> tuple[int, dict[str, object]]
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[FdkServer]:
-    env = {"GATEWAY_API_KEYS": f"team-a:{KEY_A},team-b:{KEY_B}", "GATEWAY_AUTH_CACHE_SECONDS": "120"}
+    keys = {"team-a": KEY_A, "team-b": {"key": KEY_B, "models": ["meta.*", "fast"], "monthly_tokens": 5000}}
+    env = {"GATEWAY_API_KEYS": json.dumps(keys), "GATEWAY_AUTH_CACHE_SECONDS": "120"}
     with start_fdk(FUNC, "handler", env) as running:
         yield running
 
@@ -35,11 +37,16 @@ def test_valid_key_is_granted(server: FdkServer) -> None:
     status, body = call(server, f"Bearer {KEY_B}")
     assert status == 200
     assert body["active"] is True
-    assert (body["principal"], body["scope"], body["context"]) == (
-        "team-b",
-        ["openai"],
-        {"key_name": "team-b"},
-    )
+    # The key's name and limits, every value a string (API Gateway reads them as request.auth[...]).
+    context = {
+        "key_name": "team-b",
+        "client_id": client_token("static", "team-b"),
+        "models": "meta.*,fast",
+        "monthly_tokens": "5000",
+        "rate_limit": "none",
+        "quota": "none",
+    }
+    assert (body["principal"], body["scope"], body["context"]) == ("team-b", ["openai"], context)
     expires = datetime.fromisoformat(str(body["expiresAt"]))
     # Loose on purpose: this checks that GATEWAY_AUTH_CACHE_SECONDS=120 applied (default is 300).
     assert timedelta(seconds=60) < expires - before < timedelta(seconds=180)

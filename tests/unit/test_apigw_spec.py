@@ -19,6 +19,13 @@ from oci_genai_gateway.apigw_spec import (
 )
 from oci_genai_gateway.core.errors import MethodNotAllowed, NotFound
 from oci_genai_gateway.core.gateway import PUBLIC_PREFIXES
+from oci_genai_gateway.core.key_policy import (
+    BUDGET_HEADER,
+    KEY_NAME_HEADER,
+    MODELS_HEADER,
+    KeyPolicy,
+    grant_context,
+)
 from tests.openapi import validate as validate_openai
 
 FUNCTION_IDS = {
@@ -115,9 +122,9 @@ def test_other_methods_on_a_product_path_get_openais_405(spec: dict[str, Any]) -
         error = stock_error(catch_all, MethodNotAllowed.status)
         assert (error["type"], error["code"]) == (MethodNotAllowed.error_type, MethodNotAllowed.default_code)
         assert {"name": "Allow", "value": ", ".join(sorted(allowed))} in catch_all["backend"]["headers"]
-        # Who may see the 405 is who may call the route.
+        # Who may see the 405 is who may call the route (a stock answer needs no key headers).
         product = route(spec, path)
-        assert catch_all["requestPolicies"] == product["requestPolicies"]
+        assert catch_all["requestPolicies"]["authorization"] == product["requestPolicies"]["authorization"]
 
 
 def test_any_other_path_gets_openais_404(spec: dict[str, Any]) -> None:
@@ -219,6 +226,39 @@ def test_no_origins_means_no_cors_policy_anywhere() -> None:
     rendered = render(values(CORS_ALLOWED_ORIGINS=[]))
     assert "cors" not in rendered["requestPolicies"]
     assert all("cors" not in r.get("requestPolicies", {}) for r in rendered["routes"])
+
+
+def test_usage_plans_meter_each_key_by_the_authorizers_client_id(spec: dict[str, Any]) -> None:
+    # A token from request.headers[Authorization] would have to equal the whole header value; the
+    # authorizer's context names the key instead (core/key_policy.grant_context).
+    assert spec["requestPolicies"]["usagePlans"] == {"tokenLocations": ["request.auth[client_id]"]}
+    assert "client_id" in grant_context(KeyPolicy("team"), "scope")
+    assert "usagePlans" not in render(values(USAGE_PLAN_TOKEN_LOCATIONS=[]))["requestPolicies"]
+
+
+def test_function_routes_get_the_keys_name_and_limits_as_headers_a_client_cannot_forge(
+    spec: dict[str, Any],
+) -> None:
+    context = grant_context(KeyPolicy("team"), "scope")
+    expected = {
+        KEY_NAME_HEADER: "key_name",
+        MODELS_HEADER: "models",
+        BUDGET_HEADER: "monthly_tokens",
+    }
+    functions = [r for r in spec["routes"] if r["backend"]["type"] == "ORACLE_FUNCTIONS_BACKEND"]
+    assert len(functions) >= 4  # every function route, those added later included
+    for r in functions:
+        items = r["requestPolicies"]["headerTransformations"]["setHeaders"]["items"]
+        got = {i["name"].lower(): i for i in items}
+        assert set(got) == set(expected), r["path"]
+        for header, field in expected.items():
+            assert field in context
+            # OVERWRITE: a header of the same name sent by the client is replaced.
+            assert got[header] == {
+                "name": got[header]["name"],
+                "values": [f"${{request.auth[{field}]}}"],
+                "ifExists": "OVERWRITE",
+            }
 
 
 def test_rate_limit_is_per_client_ip_and_keeps_its_integer_type(spec: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ from oci_genai_gateway.authorizer import (
     respond,
 )
 from oci_genai_gateway.core.errors import ConfigError
+from oci_genai_gateway.core.key_policy import client_token, parse_entries
 from oci_genai_gateway.core.keys import validate_keys
 
 KEY_A = "sk-team-a-0123456789abcdef"
@@ -83,7 +84,14 @@ def test_valid_key_is_granted_with_its_name_and_a_bounded_expiry() -> None:
         "active": True,
         "principal": "team-b",
         "scope": ["openai"],
-        "context": {"key_name": "team-b"},
+        "context": {
+            "key_name": "team-b",
+            "client_id": client_token("static", "team-b"),
+            "models": "*",
+            "monthly_tokens": "none",
+            "rate_limit": "none",
+            "quota": "none",
+        },
     }
     assert datetime.fromisoformat(expires) == datetime.fromtimestamp(T0 + 120, UTC)
 
@@ -158,6 +166,39 @@ def test_two_keys_are_valid_at_once_for_rotation() -> None:
     auth = static()
     assert auth.decide(event(f"Bearer {KEY_A}"))["principal"] == "team-a"
     assert auth.decide(event(f"Bearer {KEY_B}"))["principal"] == "team-b"
+
+
+def test_a_policy_keys_grant_carries_its_limits_and_a_client_token_from_the_secret(secrets: Any) -> None:
+    policy = {"key": KEY_B, "models": ["meta.*"], "rps": 5, "quota": {"requests": 9, "per": "hour"}}
+    secrets.get_secret_bundle.return_value = bundle({"keys": {"team-a": KEY_A, "team-b": policy}})
+    settings = AuthorizerSettings(secret_id=SECRET_ID)
+    auth = Authorizer.from_settings(settings, secrets_client_factory=lambda: secrets, clock=Clock())
+    grant = auth.decide(event(f"Bearer {KEY_B}"))
+    assert grant["context"] == {
+        "key_name": "team-b",
+        "client_id": client_token(SECRET_ID, "team-b"),
+        "models": "meta.*",
+        "monthly_tokens": "none",
+        "rate_limit": "5",
+        "quota": "9/hour",
+    }
+
+
+def test_a_rotated_out_key_is_granted_as_its_team_until_its_grace_period_ends() -> None:
+    until = datetime.fromtimestamp(T0 + 200, UTC).isoformat()
+    keys = parse_entries({"team-b": {"key": KEY_B, "previous": [{"key": KEY_A, "until": until}]}}, "test")
+    clock = Clock()
+    auth = Authorizer(StaticKeys(keys), grant_seconds=300, clock=clock)
+    grant = auth.decide(event(f"Bearer {KEY_A}"))
+    assert (grant["principal"], grant["context"]["key_name"]) == ("team-b", "team-b")
+    # API Gateway must not cache the grant past the grace period.
+    assert datetime.fromisoformat(grant["expiresAt"]) == datetime.fromtimestamp(T0 + 200, UTC)
+    clock.now = T0 + 200
+    assert auth.decide(event(f"Bearer {KEY_A}")) == {
+        "active": False,
+        "wwwAuthenticate": INVALID_TOKEN_CHALLENGE,
+    }
+    assert auth.decide(event(f"Bearer {KEY_B}"))["active"] is True
 
 
 # --- Vault source --------------------------------------------------------------------------------

@@ -19,7 +19,9 @@ from oci_genai_devstack.localgw.auth import (
     Denial,
     Grant,
     RequestView,
+    apply_set_headers,
     failure_response,
+    render,
 )
 from oci_genai_devstack.localgw.http import Headers, request_headers
 from oci_genai_devstack.localgw.invoke import FunctionReply, FunctionTarget
@@ -33,7 +35,9 @@ from oci_genai_devstack.localgw.spec import (
     parse,
 )
 from oci_genai_devstack.localgw.stack import render_local_spec
+from oci_genai_devstack.localgw.usage_plans import UsagePlans
 from oci_genai_gateway.apigw_spec import SpecError
+from oci_genai_gateway.core.key_policy import client_token
 from tests.openapi import validate as validate_openai
 
 SPEC = render_local_spec(cors_origins=["http://a.example"])
@@ -95,10 +99,74 @@ def test_the_repository_spec_is_read_completely() -> None:
     assert deployment.cors is not None
     assert deployment.cors.origins == ("http://a.example",)
     assert deployment.rate_limit == RateLimit(10, per_client=True)
+    assert deployment.token_locations == ("request.auth[client_id]",)
+    key_headers = [
+        ("X-Gateway-Key-Name", ("${request.auth[key_name]}",), "OVERWRITE"),
+        ("X-Gateway-Key-Models", ("${request.auth[models]}",), "OVERWRITE"),
+        ("X-Gateway-Key-Monthly-Tokens", ("${request.auth[monthly_tokens]}",), "OVERWRITE"),
+    ]
+    # Every function route gets the key's name and limits as headers; the stock health answer none.
+    for route in deployment.routes[:7]:
+        assert [(h.name, h.values, h.if_exists) for h in route.set_headers] == key_headers, route.path
+    assert deployment.routes[7].set_headers == ()
+
+
+def test_a_usage_plan_policy_needs_its_plans_and_subscribers() -> None:
+    ids = ("chat", "embeddings", "models", "authorizer")
+    with pytest.raises(SpecError, match="usage_plans"):
+        LocalGateway(SPEC, {i: FunctionTarget(f"/nonexistent/{i}.sock") for i in ids})
+
+
+def test_header_values_take_the_authorizers_context_and_overwrite_the_clients() -> None:
+    view = RequestView(Headers(), {}, {}, {"key_name": "team-a", "models": "meta.*"})
+    assert render("${request.auth[key_name]}", view) == "team-a"
+    assert render("k=${request.auth[key_name]};m=${request.auth[models]};x=${request.auth[none]}", view) == (
+        "k=team-a;m=meta.*;x="
+    )
+    headers = Headers([("X-Gateway-Key-Name", "forged"), ("x-gateway-key-name", "again"), ("Accept", "*/*")])
+    items = parse(SPEC).routes[0].set_headers
+    apply_set_headers(headers, items, lambda raw: render(raw, view))
+    assert headers.get_all("x-gateway-key-name") == ["team-a"]
+    assert headers.get("x-gateway-key-models") == "meta.*"
+    assert headers.get("x-gateway-key-monthly-tokens") == ""
+    assert headers.get("accept") == "*/*"
+
+
+def test_usage_plans_forward_subscribers_only_and_limit_each_by_its_tier() -> None:
+    clock = Clock()
+    keys = json.dumps(
+        {
+            "open": "sk-open-0000000000000000",
+            "tight": {"key": "sk-tight-000000000000000", "rps": 1, "quota": {"requests": 2, "per": "minute"}},
+        }
+    )
+    plans = UsagePlans.from_api_keys(keys, scope="s", clock=clock)
+    tight, unlimited = client_token("s", "tight"), client_token("s", "open")
+    assert plans.admit(None) is not None
+    refused = plans.admit("team-x.000000000000")
+    assert refused is not None
+    assert refused.status == 403
+    for _ in range(5):
+        assert plans.admit(unlimited) is None
+    assert plans.admit(tight) is None
+    fast = plans.admit(tight)
+    assert fast is not None
+    assert (fast.status, fast.headers.get("retry-after")) == (429, "1")
+    clock.now += 1
+    assert plans.admit(tight) is None
+    clock.now += 1
+    over = plans.admit(tight)
+    assert over is not None
+    assert over.status == 429
+    assert json.loads(over.body) == {"code": 429, "message": "Too Many Requests"}
 
 
 def _usage_plans(spec: dict[str, Any]) -> None:
-    spec["requestPolicies"]["usagePlans"] = {"tokenLocations": ["request.headers[X]"]}
+    spec["requestPolicies"]["usagePlans"] = {"tokenLocations": ["request.subject"]}
+
+
+def _renamed_headers(spec: dict[str, Any]) -> None:
+    spec["routes"][0]["requestPolicies"]["headerTransformations"]["renameHeaders"] = {"items": []}
 
 
 def _http_backend(spec: dict[str, Any]) -> None:
@@ -118,7 +186,8 @@ def _unknown_cache_key(spec: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    "change", [_usage_plans, _http_backend, _scoped_route, _body_argument, _unknown_cache_key]
+    "change",
+    [_usage_plans, _renamed_headers, _http_backend, _scoped_route, _body_argument, _unknown_cache_key],
 )
 def test_what_is_not_emulated_is_refused_loudly(change: Any) -> None:
     spec = copy.deepcopy(SPEC)
@@ -356,7 +425,8 @@ async def asgi_call(
 def unreachable_gateway() -> LocalGateway:
     """The repository spec over sockets that do not exist: any invoke would be a 502."""
     ids = ("chat", "embeddings", "models", "authorizer")
-    return LocalGateway(SPEC, {i: FunctionTarget(f"/nonexistent/{i}.sock") for i in ids})
+    targets = {i: FunctionTarget(f"/nonexistent/{i}.sock") for i in ids}
+    return LocalGateway(SPEC, targets, usage_plans=UsagePlans([]))
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from types import FrameType
 import httpx
 
 from oci_genai_emulator import DEFAULT_COMPARTMENT, DEFAULT_REGION, EmulatorProcess
-from oci_genai_gateway.core.keys import parse_api_keys
+from oci_genai_gateway.core.key_policy import parse_env
 
 # The authorizer function accepts keys of 16 characters or more.
 DEMO_KEY = "sk-local-dev-0000000000"
@@ -44,7 +44,7 @@ def key_banner(env: Mapping[str, str]) -> str:
     configured = env.get("GATEWAY_API_KEYS")
     if not configured:
         return f"API key:  {DEMO_KEY}"
-    return f"API keys: from GATEWAY_API_KEYS ({', '.join(parse_api_keys(configured))})"
+    return f"API keys: from GATEWAY_API_KEYS ({', '.join(parse_env(configured).teams())})"
 
 
 def main(argv: list[str] | None = None) -> int:

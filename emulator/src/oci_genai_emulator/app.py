@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from . import catalog, chat, control, embed, encoding, listing
+from . import catalog, chat, control, embed, encoding, listing, monitoring
 from .auth import AuthError
 from .catalog import Model
 from .chat_input import read_turn
@@ -68,6 +68,9 @@ def create_app(config: EmulatorConfig) -> Starlette:
         Route(f"{API}/actions/chat", oci(_chat), methods=["POST"]),
         Route(f"{API}/actions/embedText", oci(_embed), methods=["POST"]),
         Route(f"{API}/models", oci(_models), methods=["GET"]),
+        # OCI Monitoring (custom metrics): ingestion and queries, on this same host.
+        Route(f"{monitoring.API}/metrics", oci(_post_metrics), methods=["POST"]),
+        Route(f"{monitoring.API}/metrics/actions/summarizeMetricsData", oci(_summarize), methods=["POST"]),
         *control.routes(state),
     ]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
@@ -245,6 +248,17 @@ async def _embed(call: Call) -> Response:
     model = _serving_model(details, capability="TEXT_EMBEDDINGS")
     # Hashing up to 96 long vectors is a few ms of CPU: keep it off the event loop.
     return JSONResponse(await asyncio.to_thread(embed.embed_result, model, call.body))
+
+
+async def _post_metrics(call: Call) -> Response:
+    now = datetime.now(UTC)
+    return JSONResponse(monitoring.post_metric_data(call.body, call.state.metrics, now))
+
+
+async def _summarize(call: Call) -> Response:
+    query = call.request.query_params
+    now = datetime.now(UTC)
+    return JSONResponse(monitoring.summarize_metrics_data(call.body, query, call.state.metrics, now))
 
 
 async def _models(call: Call) -> Response:

@@ -92,6 +92,11 @@ class EmulatorClient:
         entries: list[dict[str, Any]] = self.control("GET", "/requests")["requests"]
         return [e for e in entries if path is None or e["path"].endswith(path)]
 
+    def metrics(self) -> list[dict[str, Any]]:
+        """The Monitoring metric objects accepted so far (MetricDataDetails JSON, as posted)."""
+        records: list[dict[str, Any]] = self.control("GET", "/metrics")["metrics"]
+        return records
+
     def reset(self) -> None:
         """Clear queued faults and the request log; release held requests."""
         self.control("POST", "/reset")

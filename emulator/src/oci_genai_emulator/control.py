@@ -107,6 +107,13 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         state.log.clear()
         return {"requests": []}
 
+    async def metrics(request: Request) -> dict[str, Any]:
+        return {"metrics": list(state.metrics.records)}
+
+    async def clear_metrics(request: Request) -> dict[str, Any]:
+        state.metrics.clear()
+        return {"metrics": []}
+
     async def reset(request: Request) -> dict[str, Any]:
         return {"released": state.reset()}
 
@@ -130,6 +137,8 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         route("/holds", holds, ["GET"]),
         route("/requests", requests, ["GET"]),
         route("/requests", clear_requests, ["DELETE"]),
+        route("/metrics", metrics, ["GET"]),
+        route("/metrics", clear_metrics, ["DELETE"]),
         route("/reset", reset, ["POST"]),
         route("/health", health, ["GET"]),
         route("/catalog", catalogue, ["GET"]),

@@ -12,6 +12,7 @@ from .auth import Verifier
 from .constants import DEFAULT_REGION
 from .credentials import Issuer
 from .faults import FaultQueue, Holds
+from .monitoring import MetricStore
 
 _LOG_LIMIT = 10_000
 
@@ -61,6 +62,7 @@ class EmulatorState:
     verifier: Verifier
     faults: FaultQueue = field(default_factory=FaultQueue)
     log: RequestLog = field(default_factory=RequestLog)
+    metrics: MetricStore = field(default_factory=MetricStore)
     holds: Holds = field(init=False)
     lingering: Holds = field(init=False)  # streams past their last event, kept open
 
@@ -77,8 +79,9 @@ class EmulatorState:
         return cls(config, issuer, verifier)
 
     def reset(self) -> int:
-        """Clear faults and the log, release held requests and close lingering streams (API keys stay)."""
+        """Clear faults, log and metrics; release held requests; close lingering streams (API keys stay)."""
         self.faults.clear()
         self.log.clear()
+        self.metrics.clear()
         self.lingering.release()
         return self.holds.release()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware
@@ -43,7 +43,7 @@ class GatewayApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await _lifespan(receive, send, self.gateway.admission.meter.aclose)
             return
         if scope["type"] != "http":
             return
@@ -90,12 +90,13 @@ def _to_response(reply: Reply) -> Response:
     return Response(reply_bytes(reply), status_code=reply.status, headers=reply.headers)
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
+async def _lifespan(receive: Receive, send: Send, on_shutdown: Callable[[], Awaitable[None]]) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            await on_shutdown()  # the usage metrics still queued
             await send({"type": "lifespan.shutdown.complete"})
             return
 

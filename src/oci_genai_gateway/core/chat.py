@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from oci_genai_gateway.core import oci_chat
+from oci_genai_gateway.core import metering, oci_chat
 from oci_genai_gateway.core.chat_request import ChatRequest
 from oci_genai_gateway.core.errors import InvalidRequest, ModelNotFound, UpstreamError, UpstreamTimeout
 from oci_genai_gateway.core.oci_http import OciHttp, sse_events
@@ -34,6 +34,7 @@ async def create(request: ChatRequest, oci: OciHttp) -> dict[str, Any]:
         for choice in oci_chat.choices(response, single_tool_call=request.single_tool_call):
             choices.append({**choice, "index": len(choices)})
         usage = oci_chat.add_usage(usage, oci_chat.oci_usage(response), same_prompt=True)
+    metering.record("chat", request.model, request.target, usage)
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
@@ -117,6 +118,7 @@ async def _chunks(request: ChatRequest, oci: OciHttp, response: httpx.Response) 
                 }
         if translator.finished and translator.usage is None:
             oci.quirks.no_stream_usage.add(model)
+        metering.record("chat", request.model, request.target, translator.usage, stream=True)
         for index, reason in translator.finishes():
             yield {
                 **head,

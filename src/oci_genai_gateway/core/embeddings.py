@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from oci_genai_gateway.core import metering
 from oci_genai_gateway.core.errors import InvalidRequest, UpstreamError
 from oci_genai_gateway.core.oci_http import OciHttp
 from oci_genai_gateway.core.settings import Target
@@ -91,6 +92,9 @@ async def create(request: EmbeddingRequest, oci: OciHttp) -> dict[str, Any]:
             encoded: Any = _base64(vector) if request.base64 else [float(x) for x in vector]
             data.append({"object": "embedding", "index": len(data), "embedding": encoded})
         tokens += _tokens(response)
+    metering.record(
+        "embeddings", request.model, request.target, {"prompt_tokens": tokens, "total_tokens": tokens}
+    )
     return {
         "object": "list",
         "data": data,

@@ -20,6 +20,8 @@ from oci_genai_gateway.core import (
     chat_request,
     embeddings,
     images,
+    key_policy,
+    limits,
     messages,
     messages_request,
     responses,
@@ -38,6 +40,7 @@ from oci_genai_gateway.core.errors import (
 )
 from oci_genai_gateway.core.keys import match_key, read_key
 from oci_genai_gateway.core.models import ModelCatalog, oci_fetcher
+from oci_genai_gateway.core.monitoring import Monitoring
 from oci_genai_gateway.core.oci_http import OciHttp
 from oci_genai_gateway.core.settings import Settings
 from oci_genai_gateway.core.signers import RefreshingSigner
@@ -157,11 +160,17 @@ async def _embeddings(gateway: Gateway, _param: str, body: bytes) -> Reply:
 
 async def _list_models(gateway: Gateway, _param: str, _body: bytes) -> Reply:
     refused = gateway.oci.quirks.not_on_demand  # listed by OCI, but it answered 404 when called
-    entries = [e for e in await gateway.catalog.entries() if e.id not in refused]
+    allowed = gateway.settings.target_of  # a key limited to some models lists only those
+    entries = [
+        e
+        for e in await gateway.catalog.entries()
+        if e.id not in refused and key_policy.allowed(e.id, allowed)
+    ]
     return Reply(200, {"object": "list", "data": [e.to_dict() for e in entries]}, headers=dict(JSON_HEADERS))
 
 
 async def _get_model(gateway: Gateway, model: str, _body: bytes) -> Reply:
+    gateway.settings.resolve(model)  # 403 for a model the key may not use
     return Reply(200, (await gateway.catalog.get(model)).to_dict(), headers=dict(JSON_HEADERS))
 
 
@@ -212,6 +221,7 @@ class Gateway:
         *,
         serves: str | tuple[str, ...] | None = None,
         authenticate: bool = False,
+        admission: limits.Admission | None = None,
     ) -> None:
         self.settings = settings
         self.oci = oci
@@ -220,6 +230,8 @@ class Gateway:
         self.image_fetcher = images.ImageFetcher()  # no network until a request names a remote image
         # The HTTP server checks bearer keys itself; on Functions the API Gateway authorizer does.
         self.authenticate = authenticate
+        # The key's policy, limits and budget, and its usage metering (core/limits.py).
+        self.admission = admission or limits.build_admission(settings, None, authenticate=authenticate)
 
     @classmethod
     def build(
@@ -230,11 +242,15 @@ class Gateway:
         transport: httpx.AsyncBaseTransport | None = None,
         serves: str | tuple[str, ...] | None = None,
         authenticate: bool = False,
+        monitoring: limits.MonitoringLike | None = None,
     ) -> Gateway:
         """Wire the gateway from explicit parts (entry points build them; tests pass a transport)."""
         catalog = ModelCatalog(settings, oci_fetcher(settings, signer))
         oci = OciHttp(settings, signer, transport)
-        return cls(settings, oci, catalog, serves=serves, authenticate=authenticate)
+        admission = limits.build_admission(
+            settings, monitoring or Monitoring(settings, signer), authenticate=authenticate
+        )
+        return cls(settings, oci, catalog, serves=serves, authenticate=authenticate, admission=admission)
 
     async def handle(self, request: Request) -> Reply:
         """Serve one request; every failure becomes an OpenAI error reply, never an exception."""
@@ -244,6 +260,7 @@ class Gateway:
             async with asyncio.timeout(_remaining(request.deadline)):
                 path = route_path(request.path)
                 principal = self._authenticate(path, request.headers)
+                principal = await self.admission.admit(request.method.upper(), request.headers, principal)
                 if not self._serves(path):
                     raise NotFound(f"Unknown route: {path}", code="unknown_url")
                 handler, param = match(request.method.upper(), path)

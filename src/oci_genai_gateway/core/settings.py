@@ -9,11 +9,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from oci_genai_gateway.core import key_policy
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.core.keys import parse_api_keys
+from oci_genai_gateway.core.key_policy import KeyPolicy
 from oci_genai_gateway.core.logs import parse_log_level
 
 _REGION = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+# OCI Monitoring custom-metric namespaces; `oci_` and `oracle_` are reserved for OCI's own.
+# https://docs.oracle.com/en-us/iaas/Content/Monitoring/Tasks/publishingcustommetrics.htm
+_NAMESPACE = re.compile(r"^(?!oci_|oracle_)[a-z][a-z0-9_]*[a-z0-9]$")
 
 
 class AuthMode(StrEnum):
@@ -49,6 +53,7 @@ class Settings:
     inference_endpoint: str | None = None
     management_endpoint: str | None = None
     api_keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    key_policies: Mapping[str, KeyPolicy] = field(default_factory=lambda: MappingProxyType({}))
     aliases: Mapping[str, Target] = field(default_factory=lambda: MappingProxyType({}))
     models_cache_ttl: float = 300.0
     upstream_timeout: float = 120.0
@@ -58,6 +63,13 @@ class Settings:
     max_body_bytes: int = 6 * 1024 * 1024
     client_timeout: float = 10.0
     fetch_image_urls: bool = True
+    metrics: bool = True
+    metrics_namespace: str = "genai_gateway"
+    metrics_flush_seconds: float = 5.0
+    telemetry_endpoint: str | None = None
+    ingestion_endpoint: str | None = None
+    budget_cache_seconds: float = 60.0
+    workers: int = 1
 
     def __repr__(self) -> str:
         # Keys are secrets: show their names only.
@@ -70,6 +82,12 @@ class Settings:
     __str__ = __repr__
 
     def resolve(self, model: str) -> Target:
+        """Map a client-facing model name to its OCI target; 403 if the request's key may not use it."""
+        target = self.target_of(model)
+        key_policy.check_model(model, target, self.target_of)
+        return target
+
+    def target_of(self, model: str) -> Target:
         """Map a client-facing model name to its OCI target; names pass straight through."""
         alias = self.aliases.get(model)
         if alias is not None:
@@ -91,6 +109,13 @@ class Settings:
         if not compartment.startswith("ocid1."):
             raise ConfigError("GATEWAY_COMPARTMENT_ID must be a compartment OCID (ocid1.compartment...)")
         inference = _url(env, "GATEWAY_OCI_ENDPOINT")
+        keys = key_policy.parse_env(env.get("GATEWAY_API_KEYS", ""))
+        namespace = env.get("GATEWAY_METRICS_NAMESPACE", "").strip() or "genai_gateway"
+        if not _NAMESPACE.match(namespace):
+            raise ConfigError(
+                "GATEWAY_METRICS_NAMESPACE must be lower-case letters, digits and _, "
+                "start with a letter and not with oci_ or oracle_"
+            )
         return cls(
             region=region,
             compartment_id=compartment,
@@ -99,7 +124,8 @@ class Settings:
             oci_profile=env.get("GATEWAY_OCI_PROFILE", "DEFAULT"),
             inference_endpoint=inference,
             management_endpoint=_url(env, "GATEWAY_OCI_MANAGEMENT_ENDPOINT") or inference,
-            api_keys=MappingProxyType(parse_api_keys(env.get("GATEWAY_API_KEYS", ""))),
+            api_keys=MappingProxyType(dict(keys)),
+            key_policies=MappingProxyType(dict(keys.policies)),
             aliases=MappingProxyType(_aliases(env.get("GATEWAY_MODEL_ALIASES", ""))),
             models_cache_ttl=_number(env, "GATEWAY_MODELS_CACHE_TTL", 300.0, 0.0, 86400.0),
             upstream_timeout=_number(env, "GATEWAY_UPSTREAM_TIMEOUT", 120.0, 1.0, 300.0),
@@ -113,6 +139,14 @@ class Settings:
                 _number(env, "GATEWAY_MAX_BODY_BYTES", 6 * 1024 * 1024, 1024, 64 * 1024 * 1024)
             ),
             fetch_image_urls=_bool(env, "GATEWAY_FETCH_IMAGE_URLS", True),
+            metrics=_bool(env, "GATEWAY_METRICS", True),
+            metrics_namespace=namespace,
+            metrics_flush_seconds=_number(env, "GATEWAY_METRICS_FLUSH_SECONDS", 5.0, 0.0, 60.0),
+            # Locally the emulator serves Monitoring too, as it serves the model listing.
+            telemetry_endpoint=_url(env, "GATEWAY_OCI_TELEMETRY_ENDPOINT") or inference,
+            ingestion_endpoint=_url(env, "GATEWAY_OCI_TELEMETRY_INGESTION_ENDPOINT") or inference,
+            budget_cache_seconds=_number(env, "GATEWAY_BUDGET_CACHE_SECONDS", 60.0, 0.0, 3600.0),
+            workers=env_int(env, "GATEWAY_WORKERS", 1, 1, 256),
         )
 
 

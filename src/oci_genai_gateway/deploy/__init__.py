@@ -16,10 +16,23 @@ class _RunDeploy(argparse.Action):
         sys.exit(main(list(values)))
 
 
+class _RunKeys(argparse.Action):
+    """Hands everything after `keys` to the keys command line (deploy/keys_cli.py)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, opt: Any = None) -> None:
+        from oci_genai_gateway.deploy.keys_cli import main
+
+        sys.exit(main(list(values)))
+
+
 def register(subparsers: Any) -> None:
-    """Add `deploy` to the package's command line (its own parser lives in deploy.cli)."""
+    """Add `deploy` and `keys` to the package's command line (their parsers live in deploy.cli, keys_cli)."""
     # No option prefix: `deploy --help` and every deploy option reach deploy.cli untouched.
     deploy = subparsers.add_parser(
         "deploy", help="plan/apply/destroy/status of a deployment in OCI", add_help=False, prefix_chars="\0"
     )
     deploy.add_argument("args", nargs=argparse.REMAINDER, action=_RunDeploy)
+    keys = subparsers.add_parser(
+        "keys", help="create/list/rotate/revoke keys with limits; usage", add_help=False, prefix_chars="\0"
+    )
+    keys.add_argument("args", nargs=argparse.REMAINDER, action=_RunKeys)

@@ -22,12 +22,13 @@ KEYS_SCRIPT = "/usr/local/sbin/oci-genai-gateway-keys"
 DROP_IN = "/etc/systemd/system/oci-genai-gateway.service.d/keys.conf"
 _SAFE = re.compile(r"^[A-Za-z0-9._/:@~+-]+$")
 
-# Reads the keys secret with the VM's instance principal, inside the gateway image (it has the SDK).
+# Reads the keys secret with the VM's instance principal, inside the gateway image (it has the SDK):
+# GATEWAY_API_KEYS as compact JSON, keys with their policies (one env-file line, no spaces).
 _READ_KEYS = (
     "import base64,json,sys,oci\n"
     "s=oci.auth.signers.InstancePrincipalsSecurityTokenSigner()\n"
     "b=oci.secrets.SecretsClient({},signer=s).get_secret_bundle(sys.argv[1]).data.secret_bundle_content.content\n"
-    'print(",".join(n+":"+k for n,k in json.loads(base64.b64decode(b))["keys"].items()))'
+    'print(json.dumps(json.loads(base64.b64decode(b))["keys"],separators=(",",":")))'
 )
 
 
@@ -62,6 +63,7 @@ def gateway_env(config: DeployConfig) -> str:
         "GATEWAY_AUTH": "instance_principal",
         "GATEWAY_REGION": config.region,
         "GATEWAY_COMPARTMENT_ID": config.compartment_id,
+        "GATEWAY_METRICS_NAMESPACE": config.metrics_namespace,
     }
     if config.gateway.cors_origins:
         values["GATEWAY_CORS_ORIGINS"] = ",".join(config.gateway.cors_origins)

@@ -136,6 +136,11 @@ class DeployConfig:
     logging: LoggingConfig = LoggingConfig()
 
     @property
+    def metrics_namespace(self) -> str:
+        """The gateway's OCI Monitoring namespace: one per deployment, so IAM can be scoped to it."""
+        return f"genai_gateway_{self.prefix.replace('-', '_')}"
+
+    @property
     def owner_tags(self) -> dict[str, str]:
         """The freeform tag that marks what this deployment owns."""
         return {"oci-genai-gateway": self.prefix}

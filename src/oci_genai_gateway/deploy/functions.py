@@ -197,7 +197,11 @@ def _repo_kind() -> SdkKind:
 
 def app_config(config: DeployConfig) -> dict[str, str]:
     """Settings every function gets (README table); the keys secret goes to the authorizer only."""
-    out = {"GATEWAY_COMPARTMENT_ID": config.compartment_id, "GATEWAY_REGION": config.region}
+    out = {
+        "GATEWAY_COMPARTMENT_ID": config.compartment_id,
+        "GATEWAY_REGION": config.region,
+        "GATEWAY_METRICS_NAMESPACE": config.metrics_namespace,
+    }
     if config.gateway.model_aliases:
         out["GATEWAY_MODEL_ALIASES"] = json.dumps(dict(config.gateway.model_aliases), sort_keys=True)
     out.update(config.gateway.settings)

@@ -8,8 +8,10 @@ from typing import Any
 # The only import of the spec renderer (it may move): render + validate with the SDK's own models.
 from oci_genai_gateway import apigw_spec
 from oci_genai_gateway.deploy.config import DeployConfig
+from oci_genai_gateway.deploy.keys import read_table
 from oci_genai_gateway.deploy.kinds import DeployError, SdkKind, list_all
 from oci_genai_gateway.deploy.model import Resource, Spec, State
+from oci_genai_gateway.deploy.usage_plans import UsagePlansKind
 
 
 def spec_values(config: DeployConfig, function_ids: dict[str, str]) -> dict[str, object]:
@@ -132,5 +134,18 @@ def resources(config: DeployConfig) -> list[Resource]:
             scope=lambda s: s.ocid("gateway.gateway"),
             digest_fields=frozenset({"specification"}),
             show=("path_prefix",),
+        ),
+        # Every key is a usage-plan subscriber (the spec's usage-plan policy forwards only those).
+        Resource(
+            "gateway.usage-plans",
+            UsagePlansKind(read_table),
+            f"{p}-plan-*, {p}-key-*",
+            lambda s: {
+                "subscribers": {
+                    "secret_id": s.ocid("keys.secret"),
+                    "deployment_id": s.ocid("gateway.deployment"),
+                }
+            },
+            depends_on=("gateway.deployment", "keys.secret"),
         ),
     ]

@@ -36,7 +36,7 @@ def matching_rule(config: DeployConfig, vm_id: str | None = None) -> str:
 
 
 def statements(config: DeployConfig, facts: Facts, secret_id: str) -> list[str]:
-    """Exactly what the gateway needs: call Generative AI, read the one keys secret; API Gateway invokes."""
+    """Exactly what the gateway needs: Generative AI, the keys secret, its metrics; API Gateway invokes."""
     c = config.compartment_id
     where = f"compartment id {c}"
     dg = subject(facts, dynamic_group_name(config))
@@ -48,6 +48,12 @@ def statements(config: DeployConfig, facts: Facts, secret_id: str) -> list[str]:
         )
     out.append(
         f"allow dynamic-group {dg} to read secret-bundles in {where} where target.secret.id = '{secret_id}'"
+    )
+    # Usage metering posts to, and budgets read from, the deployment's own Monitoring namespace.
+    # https://docs.oracle.com/en-us/iaas/Content/Identity/Reference/monitoringpolicyreference.htm
+    out.append(
+        f"allow dynamic-group {dg} to use metrics in {where} "
+        f"where target.metrics.namespace = '{config.metrics_namespace}'"
     )
     return out
 

@@ -1,4 +1,8 @@
-"""The bearer keys: a Vault secret `{"keys": {name: key}}` (base64), in a given or a new virtual vault."""
+"""The bearer keys: a Vault secret `{"keys": {name: key or policy}}` (base64), in a given or new vault.
+
+Deploy manages the plain `name: key` entries its config names; entries with a policy (objects, written
+by `oci-genai-gateway keys`) are that command's and are kept as they are.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from oci_genai_gateway.core import key_policy
+from oci_genai_gateway.core.errors import ConfigError as KeysConfigError
+from oci_genai_gateway.core.key_policy import KeyTable
 from oci_genai_gateway.deploy.config import ConfigError, DeployConfig
 from oci_genai_gateway.deploy.kinds import DeployError, SdkKind, list_all
 from oci_genai_gateway.deploy.model import Changes, Context, Resource, Spec, State
@@ -24,18 +31,23 @@ def new_key(prefix: str) -> str:
     return f"sk-{prefix}-{secrets.token_urlsafe(32)}"
 
 
-def encode(keys: Mapping[str, str]) -> str:
-    """The secret content the authorizer reads: base64 of `{"keys": {name: key}}`."""
-    return base64.b64encode(json.dumps({"keys": dict(keys)}).encode()).decode()
+def encode(entries: Mapping[str, Any]) -> str:
+    """The secret content the authorizer reads: base64 of `{"keys": {name: key or policy}}`."""
+    return base64.b64encode(json.dumps({"keys": dict(entries)}).encode()).decode()
 
 
-def decode(content: str) -> dict[str, str]:
-    """The keys from a secret's base64 content."""
+def decode(content: str) -> dict[str, Any]:
+    """The entries (a key, or a policy object with its key) from a secret's base64 content."""
     data = json.loads(base64.b64decode(content, validate=True))
     keys = data.get("keys") if isinstance(data, dict) else None
-    if not isinstance(keys, dict):
-        raise ValueError('not {"keys": {name: key}}')
-    return {str(k): str(v) for k, v in keys.items()}
+    if not isinstance(keys, dict) or not all(isinstance(v, str | dict) for v in keys.values()):
+        raise ValueError('not {"keys": {name: key or policy}}')
+    return {str(k): v for k, v in keys.items()}
+
+
+def key_of(entry: Any) -> str:
+    """An entry's current key."""
+    return str(entry["key"] if isinstance(entry, dict) else entry)
 
 
 def keys_from_env(raw: str, variable: str) -> dict[str, str]:
@@ -58,8 +70,8 @@ def _later(days: int) -> datetime:
     return datetime.now(UTC) + timedelta(days=days, hours=1)
 
 
-def read_keys(ctx: Context, secret_id: str) -> dict[str, str]:
-    """The keys in the secret's current version (the deploying user reads it like the authorizer)."""
+def read_entries(ctx: Context, secret_id: str) -> dict[str, Any]:
+    """The entries in the secret's current version (the deploying user reads it like the authorizer)."""
     try:
         bundle = ctx.clients.secrets.get_secret_bundle(secret_id).data
         return decode(bundle.secret_bundle_content.content)
@@ -69,22 +81,38 @@ def read_keys(ctx: Context, secret_id: str) -> dict[str, str]:
         ) from None
 
 
+def read_keys(ctx: Context, secret_id: str) -> dict[str, str]:
+    """Each name's current key."""
+    return {name: key_of(entry) for name, entry in read_entries(ctx, secret_id).items()}
+
+
+def read_table(ctx: Context, secret_id: str) -> KeyTable:
+    """The keys and their policies, checked as the authorizer checks them."""
+    try:
+        return key_policy.parse_entries(read_entries(ctx, secret_id), f"secret {secret_id}")
+    except KeysConfigError as exc:
+        raise DeployError(f"{exc}; fix it with `oci-genai-gateway keys`") from None
+
+
 class SecretKind(SdkKind):
     """The keys secret. Its `names` (or given `keys`) are compared with the current version's names."""
 
-    def _content(self, ctx: Context, spec: Spec, current: Mapping[str, str]) -> Any:
+    def _content(self, ctx: Context, spec: Spec, current: Mapping[str, Any]) -> Any:
         import oci
 
+        managed: dict[str, Any] = {}
         if spec.get("keys") is not None:
-            keys = dict(spec["keys"])
+            for name, key in spec["keys"].items():
+                # A key given again keeps the policy the keys command gave it.
+                managed[name] = current[name] if name in current and key_of(current[name]) == key else key
         else:
-            keys = {}
             for name in spec["names"]:
-                keys[name] = current.get(name) or new_key(ctx.config.prefix)
+                managed[name] = current.get(name) or new_key(ctx.config.prefix)
                 if name not in current:
-                    ctx.reporter.secret(name, keys[name])  # shown once, never logged
+                    ctx.reporter.secret(name, managed[name])  # shown once, never logged
+        kept = {n: e for n, e in current.items() if isinstance(e, dict) and n not in managed}
         return oci.vault.models.Base64SecretContentDetails(
-            content_type="BASE64", content=encode(keys), stage="CURRENT"
+            content_type="BASE64", content=encode({**kept, **managed}), stage="CURRENT"
         )
 
     def create(self, ctx: Context, res: Resource, scope: str | None, spec: Spec, tags: dict[str, str]) -> Any:
@@ -99,19 +127,23 @@ class SecretKind(SdkKind):
         """A new secret version: kept keys stay, new names get new keys, removed names are dropped."""
         fields = {k: v for k, v in changed.items() if k not in ("names", "keys")}
         if "names" in changed or "keys" in changed:
-            current = read_keys(ctx, self.ocid(live))
+            current = read_entries(ctx, self.ocid(live))
             fields["secret_content"] = self._content(ctx, changed, current)
         return super().update(ctx, res, scope, live, fields, tags)
 
     def diff(self, ctx: Context, res: Resource, live: Any, spec: Spec) -> Changes:
         """Key names (never keys) that would be added or removed, plus ordinary fields."""
         out = super().diff(ctx, res, live, {k: v for k, v in spec.items() if k not in ("names", "keys")})
-        current = read_keys(ctx, self.ocid(live))
+        current = read_entries(ctx, self.ocid(live))
+        plain = {n: e for n, e in current.items() if isinstance(e, str)}  # deploy's own entries
+        wanted = dict(spec["keys"]) if spec.get("keys") is not None else dict.fromkeys(spec["names"])
+        shown = sorted(set(plain) | (set(current) & set(wanted)))
         if spec.get("keys") is not None:
-            if current != spec["keys"]:
-                out["keys"] = (sorted(current), f"{sorted(spec['keys'])} from the environment")
-        elif sorted(current) != sorted(spec["names"]):
-            out["names"] = (sorted(current), sorted(spec["names"]))
+            given = {n: key_of(current[n]) for n in wanted if n in current}
+            if given != wanted or set(plain) - set(wanted):
+                out["keys"] = (shown, f"{sorted(wanted)} from the environment")
+        elif set(wanted) - set(current) or set(plain) - set(wanted):
+            out["names"] = (shown, sorted(wanted))
         return out
 
 

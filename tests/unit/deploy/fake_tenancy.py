@@ -117,6 +117,11 @@ TYPES = {
     "deployment": Type(
         "deployment", m_gw.Deployment, "deployment", "deployments", "ACTIVE", parent="gateway_id"
     ),
+    "usage_plan": Type("usage_plans", m_gw.UsagePlan, "usage_plan", "usage_plans", "ACTIVE"),
+    # A plan that still has subscribers cannot be deleted (409), like a VCN that still has subnets.
+    "subscriber": Type(
+        "subscribers", m_gw.Subscriber, "subscriber", "subscribers", "ACTIVE", parent="usage_plans"
+    ),
     "log_group": Type("logging", m_log.LogGroup, "log_group", "log_groups", "ACTIVE", work_requests=True),
     "log": Type("logging", m_log.Log, "log", "logs", "ACTIVE", parent="log_group_id", work_requests=True),
 }
@@ -176,6 +181,8 @@ class FakeTenancy:
         self.store: dict[str, dict[str, Any]] = {t: {} for t in TYPES}
         self.store |= {"rule": {}, "drg": {}, "vnic": {}, "private_ip": {}}
         self.secret_versions: dict[str, list[str]] = {}
+        # Monitoring's answers to SummarizeMetricsData, by metric name (oci.monitoring.models.MetricData).
+        self.metric_series: dict[str, list[Any]] = {}
         self.instance_refs: dict[str, list[str]] = {}
         self.calls: list[Call] = []
         self.made: list[tuple[str, str | None, str]] = []
@@ -463,6 +470,10 @@ class FakeTenancy:
         return self._response(
             oci.secrets.models.SecretBundle(secret_id=secret_id, secret_bundle_content=content)
         )
+
+    def _h_summarize_metrics_data(self, compartment_id: str, details: Any, **kwargs: Any) -> Response:
+        name = details.query.split("[", 1)[0]
+        return self._response(list(self.metric_series.get(name, [])))
 
     def _h_list_network_security_group_security_rules(
         self, network_security_group_id: str, **kwargs: Any

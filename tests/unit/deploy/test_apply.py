@@ -44,6 +44,8 @@ SERVERLESS_CREATES = [
     ("functions", "create_function"),
     ("gateway", "create_gateway"),
     ("deployment", "create_deployment"),
+    ("usage_plans", "create_usage_plan"),
+    ("subscribers", "create_subscriber"),
     ("logging", "create_log_group"),
     ("logging", "create_log"),
     ("logging", "create_log"),
@@ -144,7 +146,11 @@ def test_functions_application_functions_and_images(deployer: Deployer) -> None:
     private = one(tenancy, "subnet", display_name="genai-private")
     app = one(tenancy, "app")
     assert (app.display_name, app.subnet_ids, app.shape) == ("genai-gateway", [private.id], "GENERIC_X86")
-    assert app.config == {"GATEWAY_COMPARTMENT_ID": COMPARTMENT, "GATEWAY_REGION": "us-chicago-1"}
+    assert app.config == {
+        "GATEWAY_COMPARTMENT_ID": COMPARTMENT,
+        "GATEWAY_REGION": "us-chicago-1",
+        "GATEWAY_METRICS_NAMESPACE": "genai_gateway_genai",
+    }
     secret = one(tenancy, "secret")
     expected = {"chat": (512, 300), "embeddings": (512, 120), "models": (128, 30), "authorizer": (128, 10)}
     for name, (memory, timeout) in expected.items():
@@ -227,7 +233,8 @@ def test_iam_is_written_in_the_home_region(deployer: Deployer) -> None:
 def test_plan_changes_nothing(deployer: Deployer) -> None:
     plan = deployer.plan(config())
     assert {c.action for c in plan} == {Action.CREATE}
-    assert len(plan) == len(SERVERLESS_CREATES) + 4 - 1  # + the four images; the NSG's rules are one call
+    # + the four images; the NSG's rules are one call, the usage plans and subscribers one resource
+    assert len(plan) == len(SERVERLESS_CREATES) + 4 - 1 - 1
     assert deployer.tenancy.mutations == []
     assert deployer.builder.steps == []
 

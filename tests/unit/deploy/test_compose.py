@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 import yaml
@@ -161,3 +162,24 @@ def test_second_compose_apply_changes_nothing(deployer: Deployer) -> None:
     deployer.apply(config(COMPOSE))
     # In particular the dynamic group is not widened and narrowed again on every apply.
     assert deployer.tenancy.mutations[before:] == []
+
+
+def test_the_boot_step_writes_the_keys_with_their_policies_as_one_json_line(
+    mocker: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from oci_genai_gateway.core.key_policy import parse_env
+    from oci_genai_gateway.deploy import compose
+    from oci_genai_gateway.deploy.keys import encode
+
+    entries = {"old": "sk-plain-0000000000000000", "team": {"key": "sk-team-00000000000000000", "rps": 5}}
+    bundle = mocker.Mock()
+    bundle.data.secret_bundle_content.content = encode(entries)
+    mocker.patch("oci.auth.signers.InstancePrincipalsSecurityTokenSigner")
+    mocker.patch("oci.secrets.SecretsClient").return_value.get_secret_bundle.return_value = bundle
+    mocker.patch("sys.argv", ["-c", "ocid1.vaultsecret.oc1..s"])
+    exec(compose._READ_KEYS, {"__name__": "__main__"})  # noqa: S102 - the script deploy writes to the VM
+    line = capsys.readouterr().out.strip()
+    assert " " not in line  # one env-file value, nothing a dotenv parser would cut
+    table = parse_env(line)
+    assert dict(table) == {"old": entries["old"], "team": "sk-team-00000000000000000"}
+    assert table.policy("team").rps == 5

@@ -13,6 +13,8 @@ SERVERLESS_DELETES = [
     ("logging", "delete_log"),
     ("logging", "delete_log"),
     ("logging", "delete_log_group"),
+    ("subscribers", "delete_subscriber"),
+    ("usage_plans", "delete_usage_plan"),
     ("deployment", "delete_deployment"),
     ("gateway", "delete_gateway"),
     ("functions", "delete_function"),
@@ -105,7 +107,7 @@ def test_dry_run_lists_and_deletes_nothing(deployer: Deployer) -> None:
     before = len(deployer.tenancy.mutations)
     listed = engine.destroy(ctx, stack, dry_run=True)
     assert [c.resource.key for c in listed][:2] == ["logs.execution", "logs.access"]
-    assert len(listed) == len(SERVERLESS_DELETES) - 0
+    assert len(listed) == len(SERVERLESS_DELETES) - 1  # the usage plans and subscribers are one resource
     assert deployer.tenancy.mutations[before:] == []
 
 

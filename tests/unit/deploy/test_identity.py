@@ -23,6 +23,8 @@ def test_serverless_statements_in_an_identity_domain_tenancy() -> None:
         f"{{request.principal.type = 'ApiGateway', request.resource.compartment.id = '{C}'}}",
         f"allow dynamic-group 'Default'/'genai-functions' to read secret-bundles in compartment id {C} "
         f"where target.secret.id = '{SECRET}'",
+        f"allow dynamic-group 'Default'/'genai-functions' to use metrics in compartment id {C} "
+        "where target.metrics.namespace = 'genai_gateway_genai'",
     ]
 
 
@@ -33,6 +35,8 @@ def test_serverless_statements_in_a_legacy_tenancy_name_the_group_plainly() -> N
         f"{{request.principal.type = 'ApiGateway', request.resource.compartment.id = '{C}'}}",
         f"allow dynamic-group genai-functions to read secret-bundles in compartment id {C} "
         f"where target.secret.id = '{SECRET}'",
+        f"allow dynamic-group genai-functions to use metrics in compartment id {C} "
+        "where target.metrics.namespace = 'genai_gateway_genai'",
     ]
 
 
@@ -41,6 +45,8 @@ def test_compose_statements_have_no_api_gateway_grant() -> None:
         f"allow dynamic-group 'Default'/'genai-vm' to use generative-ai-family in compartment id {C}",
         f"allow dynamic-group 'Default'/'genai-vm' to read secret-bundles in compartment id {C} "
         f"where target.secret.id = '{SECRET}'",
+        f"allow dynamic-group 'Default'/'genai-vm' to use metrics in compartment id {C} "
+        "where target.metrics.namespace = 'genai_gateway_genai'",
     ]
 
 
@@ -104,4 +110,4 @@ def test_a_changed_statement_updates_the_policy_only(mocker: Any) -> None:
     assert list(plan) == ["identity.policy"]
     deployer.apply(config())
     assert tenancy.mutations[before:] == [("identity", "update_policy")]
-    assert len(tenancy.objects("policy")[0].statements) == 3
+    assert len(tenancy.objects("policy")[0].statements) == 4

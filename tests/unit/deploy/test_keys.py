@@ -57,7 +57,8 @@ def test_rotation_adds_a_key_then_revokes_the_old_one(deployer: Deployer) -> Non
     assert list(plan) == ["keys.secret"]
     before = len(tenancy.mutations)
     deployer.apply(both)
-    assert tenancy.mutations[before:] == [("vaults", "update_secret")]
+    # The new key's usage-plan subscriber follows the secret (known once the key is in it).
+    assert tenancy.mutations[before:] == [("vaults", "update_secret"), ("subscribers", "create_subscriber")]
     new = deployer.reporter.keys["next"]
     assert current(tenancy) == {"default": old, "next": new}
     deployer.apply(config({"keys": {"names": ["next"]}}))

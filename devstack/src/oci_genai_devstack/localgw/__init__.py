@@ -2,7 +2,8 @@
 
 It loads the rendered `apigw/` deployment spec and does per request what OCI API Gateway does with
 it (routes and path templates, CORS with preflight, rate limiting, the multi-argument authorizer
-function with its cache and validation-failure policy, the functions' body limit, stock responses),
+function with its cache and validation-failure policy, usage plans keyed by the authorizer's
+context, header transformations, the functions' body limit, stock responses),
 invoking each function through the real fdk server over its unix socket with the platform's headers.
 It serves plain HTTP on 127.0.0.1 only. See README.md beside this file for what it does not emulate.
 """

@@ -11,7 +11,9 @@ from pathlib import Path
 from oci_genai_devstack.localgw.app import LocalGateway
 from oci_genai_devstack.localgw.invoke import FunctionTarget
 from oci_genai_devstack.localgw.server import serve
+from oci_genai_devstack.localgw.usage_plans import UsagePlans
 from oci_genai_gateway.apigw_spec import SpecError
+from oci_genai_gateway.core.errors import ConfigError
 
 
 def parse_functions(text: str, timeout: float) -> dict[str, FunctionTarget]:
@@ -36,12 +38,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--prefix", default="/", help="deployment path prefix (default /)")
     parser.add_argument("--timeout", type=float, default=30.0, help="function call timeout, seconds")
+    parser.add_argument(
+        "--api-keys",
+        help="the authorizer's GATEWAY_API_KEYS: usage-plan subscribers are derived from it as deploy does",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s localgw %(message)s")
     try:
         spec = json.loads(args.spec.read_text())
-        app = LocalGateway(spec, parse_functions(args.functions, args.timeout), path_prefix=args.prefix)
-    except (OSError, ValueError) as exc:  # SpecError is a ValueError
+        plans = UsagePlans.from_api_keys(args.api_keys) if args.api_keys else None
+        targets = parse_functions(args.functions, args.timeout)
+        app = LocalGateway(spec, targets, path_prefix=args.prefix, usage_plans=plans)
+    except (OSError, ValueError, ConfigError) as exc:  # SpecError is a ValueError
         print(f"localgw: {exc}", file=sys.stderr)
         return 2
     serve(app, args.port)

@@ -16,7 +16,10 @@ from oci_genai_devstack.localgw.auth import (
     Clock,
     Denial,
     RequestView,
+    apply_set_headers,
+    context_value,
     failure_response,
+    render,
 )
 from oci_genai_devstack.localgw.http import BodyTooLarge, Headers, Receive, Response, Scope, Send
 from oci_genai_devstack.localgw.invoke import (
@@ -35,6 +38,7 @@ from oci_genai_devstack.localgw.policies import (
     too_many_requests,
 )
 from oci_genai_devstack.localgw.spec import FunctionBackend, Route, StockBackend, parse
+from oci_genai_devstack.localgw.usage_plans import UsagePlans
 from oci_genai_gateway import apigw_spec
 from oci_genai_gateway.apigw_spec import SpecError
 
@@ -53,6 +57,7 @@ class LocalGateway:
         clock: Clock = time.time,
         body_limit: int = apigw_spec.FUNCTION_BODY_LIMIT_BYTES,
         validate: bool = True,
+        usage_plans: UsagePlans | None = None,
     ) -> None:
         if validate:
             apigw_spec.validate(spec)
@@ -61,6 +66,12 @@ class LocalGateway:
         missing = sorted(self.deployment.function_ids() - self._functions.keys())
         if missing:
             raise SpecError(f"no socket for function {missing[0]!r}")
+        if self.deployment.token_locations is not None and usage_plans is None:
+            # In OCI the plans and subscribers are resources of their own, not part of the spec.
+            raise SpecError(
+                "the spec has a usage-plans policy: give its plans and subscribers (usage_plans=)"
+            )
+        self.usage_plans = usage_plans
         self.prefix = "/" + path_prefix.strip("/") if path_prefix.strip("/") else ""
         self.body_limit = body_limit
         self.invoker = Invoker()
@@ -138,7 +149,10 @@ class LocalGateway:
         if _declared_length(headers) > self.body_limit:
             return http.gateway_error(413)
         query = scope.get("query_string", b"").decode("latin-1")
-        refusal = await self._authenticate(route, headers, query, params, rid)
+        view = RequestView(headers, dict(parse_qsl(query)), params)
+        refusal, view = await self._authenticate(route, view, rid)
+        if refusal is None:
+            refusal = self._usage_plan(route, view)
         if refusal is not None:
             return refusal
         try:
@@ -149,7 +163,10 @@ class LocalGateway:
             stock = route.backend
             return Response(stock.status, stock.body.encode(), Headers(stock.headers))
         url = raw_path + (f"?{query}" if query else "")
-        call = HttpCall(method, url, headers, body, client_ip, rid)
+        forwarded = Headers(headers)
+        # Header transformations: values such as ${request.auth[key_name]} from the authorizer.
+        apply_set_headers(forwarded, route.set_headers, lambda raw: render(raw, view))
+        call = HttpCall(method, url, forwarded, body, client_ip, rid)
         return await self._invoke(route.backend, call)
 
     def _route(self, method: str, path: str) -> tuple[Route, dict[str, str]] | int:
@@ -160,22 +177,29 @@ class LocalGateway:
         return self.deployment.select(method, segments)
 
     async def _authenticate(
-        self, route: Route, headers: Headers, query: str, params: dict[str, str], rid: str
-    ) -> Response | None:
-        """None when the request may go on, else the response that refuses it."""
+        self, route: Route, view: RequestView, rid: str
+    ) -> tuple[Response | None, RequestView]:
+        """(None, the view with the grant's context) when the request may go on, else the refusal."""
         auth = self.authenticator
         if route.anonymous or auth is None:
-            return None
-        view = RequestView(headers, dict(parse_qsl(query)), params)
+            return None, view
         data = auth.arguments(view)
         try:
             decision = Denial() if data is None else await auth.decide(data, rid)
         except AuthorizerFailed as exc:
             log.warning("authorizer failed: %s", exc, extra={"event": "localgw_authorizer_failed"})
-            return http.gateway_error(502)
+            return http.gateway_error(502), view
         if isinstance(decision, Denial):
-            return failure_response(auth.policy.failure, decision)
-        return None
+            return failure_response(auth.policy.failure, decision), view
+        return None, RequestView(view.headers, view.query, view.path_params, decision.context)
+
+    def _usage_plan(self, route: Route, view: RequestView) -> Response | None:
+        """The usage-plan check of an authenticated request (anonymous routes carry no token)."""
+        locations = self.deployment.token_locations
+        if self.usage_plans is None or not locations or route.anonymous:
+            return None
+        token = next((v for loc in locations if (v := context_value(loc, view))), None)
+        return self.usage_plans.admit(token)
 
     async def _invoke(self, backend: FunctionBackend, call: HttpCall) -> Response:
         self.invocations[backend.function_id] += 1

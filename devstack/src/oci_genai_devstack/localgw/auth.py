@@ -12,21 +12,23 @@ from typing import Any
 
 from oci_genai_devstack.localgw.http import Headers, Response
 from oci_genai_devstack.localgw.invoke import FunctionTarget, FunctionTimeout, FunctionUnavailable, Invoker
-from oci_genai_devstack.localgw.spec import AuthPolicy, FailurePolicy
+from oci_genai_devstack.localgw.spec import AuthPolicy, FailurePolicy, HeaderSet
 
 Clock = Callable[[], float]
 # OCI caches an authorizer's answer until its expiresAt, but never for more than an hour.
 MAX_CACHE_SECONDS = 3600.0
-_VARIABLE = re.compile(r"^request\.(headers|query|path)\[([^\]]+)\]$")
+_VARIABLE = re.compile(r"^request\.(auth|headers|query|path)\[([^\]]+)\]$")
+_EXPRESSION = re.compile(r"\$\{([^}]+)\}")
 
 
 @dataclass(frozen=True)
 class RequestView:
-    """The parts of a request that context variables can name."""
+    """The parts of a request that context variables can name (`auth`: the authorizer's context)."""
 
     headers: Headers
     query: Mapping[str, str]
     path_params: Mapping[str, str]
+    auth: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,27 @@ def context_value(expression: str, request: RequestView) -> str | None:
     source, name = match.groups()
     if source == "headers":
         return request.headers.get(name)
+    if source == "auth":
+        value = request.auth.get(name)
+        return None if value is None else str(value)
     return (request.query if source == "query" else request.path_params).get(name)
+
+
+def render(template: str, request: RequestView) -> str:
+    """A header value with its `${request...}` expressions filled in (an absent one is empty)."""
+    return _EXPRESSION.sub(lambda m: context_value(m.group(1).strip(), request) or "", template)
+
+
+def apply_set_headers(headers: Headers, items: tuple[HeaderSet, ...], value: Callable[[str], str]) -> None:
+    """A `setHeaders` transformation: OVERWRITE replaces, APPEND adds, SKIP keeps an existing header."""
+    for item in items:
+        exists = headers.get(item.name) is not None
+        if exists and item.if_exists == "SKIP":
+            continue
+        if item.if_exists != "APPEND":
+            headers.remove(item.name)
+        for raw in item.values:
+            headers.append(item.name, value(raw))
 
 
 @dataclass
@@ -143,12 +165,5 @@ def failure_response(policy: FailurePolicy | None, denial: Denial) -> Response:
         headers.set("www-authenticate", denial.www_authenticate)
     if policy is None:
         return Response(401, b'{"code":401,"message":"Unauthorized"}', headers)
-    for item in policy.set_headers:
-        exists = headers.get(item.name) is not None
-        if exists and item.if_exists == "SKIP":
-            continue
-        if item.if_exists != "APPEND":
-            headers.remove(item.name)
-        for value in item.values:
-            headers.append(item.name, value)
+    apply_set_headers(headers, policy.set_headers, lambda raw: raw)
     return Response(policy.status, policy.body.encode(), headers)

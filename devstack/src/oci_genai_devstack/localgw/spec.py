@@ -11,13 +11,15 @@ from oci_genai_gateway.apigw_spec import SpecError
 
 # Fields the local gateway reads, or may ignore because they change nothing observable here.
 _TOP_KEYS = frozenset({"requestPolicies", "routes", "loggingPolicies"})
-_POLICY_KEYS = frozenset({"authentication", "cors", "rateLimiting"})
+_POLICY_KEYS = frozenset({"authentication", "cors", "rateLimiting", "usagePlans"})
 _ROUTE_KEYS = frozenset({"path", "methods", "requestPolicies", "backend", "loggingPolicies"})
-_ROUTE_POLICY_KEYS = frozenset({"authorization"})
+_ROUTE_POLICY_KEYS = frozenset({"authorization", "headerTransformations"})
 _AUTHORIZATIONS = frozenset({"ANONYMOUS", "AUTHENTICATION_ONLY"})
 # `{name}` in a route path matches one segment; OCI's `{name*}` matches the rest of the path.
 _PARAM = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)(\*?)\}$")
 _CONTEXT_VAR = re.compile(r"^request\.(headers|query|path)\[([^\]]+)\]$|^request\.host$")
+# Where a usage-plan client token may be (the authorizer's context included).
+_TOKEN_VAR = re.compile(r"^request\.(auth|headers|query|path)\[([^\]]+)\]$|^request\.host$")
 
 
 @dataclass(frozen=True)
@@ -37,13 +39,23 @@ class StockBackend:
 
 
 @dataclass(frozen=True)
+class HeaderSet:
+    """One `setHeaders` item of a header transformation; values may hold `${request.auth[x]}`."""
+
+    name: str
+    values: tuple[str, ...]
+    if_exists: str  # OVERWRITE | APPEND | SKIP
+
+
+@dataclass(frozen=True)
 class Route:
-    """One route: a path template, its methods, its backend and who may call it."""
+    """One route: a path template, its methods, its backend, who may call it, headers it sets."""
 
     path: str
     methods: frozenset[str]
     backend: FunctionBackend | StockBackend
     anonymous: bool
+    set_headers: tuple[HeaderSet, ...] = ()
 
     def match(self, segments: list[str]) -> dict[str, str] | None:
         """Path parameters when `segments` (already decoded) fit this route's template."""
@@ -73,15 +85,6 @@ class Route:
             param = _PARAM.match(part)
             ranks.append(0 if param and param.group(2) else 1 if param else 2)
         return (*ranks, 3)  # a template that ends here is more specific than a wildcard in its place
-
-
-@dataclass(frozen=True)
-class HeaderSet:
-    """One `setHeaders` item of a response header transformation."""
-
-    name: str
-    values: tuple[str, ...]
-    if_exists: str  # OVERWRITE | APPEND | SKIP
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,7 @@ class Deployment:
     auth: AuthPolicy | None
     cors: CorsPolicy | None
     rate_limit: RateLimit | None
+    token_locations: tuple[str, ...] | None = None  # the usage-plan policy
 
     def select(self, method: str, segments: list[str]) -> tuple[Route, dict[str, str]] | int:
         """The most specific route for `method` and the decoded path `segments`, or 404/405."""
@@ -167,7 +171,17 @@ def parse(spec: Mapping[str, Any]) -> Deployment:
     limit = None
     if rate is not None:
         limit = RateLimit(int(rate["rateInRequestsPerSecond"]), rate["rateKey"] == "CLIENT_IP")
-    return Deployment(routes, auth, cors, limit)
+    return Deployment(routes, auth, cors, limit, _usage_plans(policies.get("usagePlans")))
+
+
+def _usage_plans(node: Mapping[str, Any] | None) -> tuple[str, ...] | None:
+    if node is None:
+        return None
+    locations = tuple(node.get("tokenLocations") or ())
+    for location in locations:
+        if not _TOKEN_VAR.match(location):
+            raise SpecError(f"$.requestPolicies.usagePlans: token location {location!r} is not emulated")
+    return locations
 
 
 def _only(node: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
@@ -191,7 +205,22 @@ def _route(node: Mapping[str, Any], index: int, auth: AuthPolicy | None) -> Rout
     if any((param := _PARAM.match(part)) and param.group(2) for part in parts[:-1]):
         raise SpecError(f"{where}.path: a {{name*}} wildcard before the last segment is not emulated")
     methods = frozenset(m.upper() for m in node.get("methods", ["ANY"]))
-    return Route(node["path"], methods, _backend(node["backend"], where), kind == "ANONYMOUS" or auth is None)
+    transforms = policies.get("headerTransformations", {})
+    _only(transforms, frozenset({"setHeaders"}), f"{where}.requestPolicies.headerTransformations")
+    return Route(
+        node["path"],
+        methods,
+        _backend(node["backend"], where),
+        kind == "ANONYMOUS" or auth is None,
+        _set_headers(transforms.get("setHeaders", {})),
+    )
+
+
+def _set_headers(node: Mapping[str, Any]) -> tuple[HeaderSet, ...]:
+    return tuple(
+        HeaderSet(item["name"], tuple(item["values"]), item.get("ifExists", "OVERWRITE"))
+        for item in node.get("items", [])
+    )
 
 
 def _backend(node: Mapping[str, Any], where: str) -> FunctionBackend | StockBackend:
@@ -235,10 +264,7 @@ def _failure(node: Mapping[str, Any], where: str) -> FailurePolicy:
         frozenset({"setHeaders"}),
         f"{where}.validationFailurePolicy.responseHeaderTransformations",
     )
-    items = transforms.get("setHeaders", {}).get("items", [])
-    sets = tuple(
-        HeaderSet(item["name"], tuple(item["values"]), item.get("ifExists", "OVERWRITE")) for item in items
-    )
+    sets = _set_headers(transforms.get("setHeaders", {}))
     return FailurePolicy(int(node.get("responseCode", "401")), node.get("responseMessage", ""), sets)
 
 

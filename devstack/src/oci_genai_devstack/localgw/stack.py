@@ -14,6 +14,7 @@ from oci_genai_devstack.localgw.auth import Clock
 from oci_genai_devstack.localgw.functions import FunctionProcess, start_function
 from oci_genai_devstack.localgw.invoke import Invoker, request_id
 from oci_genai_devstack.localgw.server import ThreadedServer
+from oci_genai_devstack.localgw.usage_plans import UsagePlans
 from oci_genai_emulator import DEFAULT_COMPARTMENT, DEFAULT_REGION, EmulatorClient
 from oci_genai_gateway import apigw_spec
 
@@ -21,9 +22,11 @@ ROUTE_FUNCTIONS = ("chat", "embeddings", "models")
 AUTHORIZER = "authorizer"
 
 
-def render_local_spec(*, cors_origins: Sequence[str] = (), rate_limit_rps: int = 10) -> dict[str, Any]:
-    """The apigw/ spec rendered with the local function names as function ids."""
-    values = {
+def render_local_spec(
+    *, cors_origins: Sequence[str] = (), rate_limit_rps: int = 10, usage_plans: bool = True
+) -> dict[str, Any]:
+    """The apigw/ spec rendered with the local function names as function ids (usage plans: as deployed)."""
+    values: dict[str, object] = {
         **apigw_spec.DEFAULT_VALUES,
         "CHAT_FUNCTION_ID": "chat",
         "EMBEDDINGS_FUNCTION_ID": "embeddings",
@@ -32,6 +35,8 @@ def render_local_spec(*, cors_origins: Sequence[str] = (), rate_limit_rps: int =
         "CORS_ALLOWED_ORIGINS": list(cors_origins),
         "RATE_LIMIT_RPS": rate_limit_rps,
     }
+    if not usage_plans:
+        values["USAGE_PLAN_TOKEN_LOCATIONS"] = []
     return apigw_spec.render(values)
 
 
@@ -52,6 +57,7 @@ class LocalStack:
 
     gateway: LocalGateway
     functions: dict[str, FunctionProcess]
+    usage_plans: UsagePlans | None = None  # the subscribers of the keys the authorizer holds
     server: ThreadedServer | None = None
     workdir: Path | None = None
     _stopped: bool = field(default=False, repr=False)
@@ -105,10 +111,16 @@ def start_stack(
         for function in functions.values():
             function.wait_listening()
         targets = {name: function.target for name, function in functions.items()}
+        # What deploy creates beside the deployment: a subscriber per key, a plan per rate and quota.
+        plans = UsagePlans.from_api_keys(api_keys, clock=clock)
         gateway = LocalGateway(
-            spec if spec is not None else render_local_spec(), targets, clock=clock, path_prefix=path_prefix
+            spec if spec is not None else render_local_spec(),
+            targets,
+            clock=clock,
+            path_prefix=path_prefix,
+            usage_plans=plans,
         )
-        stack = LocalStack(gateway, functions, workdir=workdir)
+        stack = LocalStack(gateway, functions, plans, workdir=workdir)
         if port is not None:
             stack.server = ThreadedServer(gateway, port).start()
     except BaseException:
