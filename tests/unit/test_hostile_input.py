@@ -239,3 +239,14 @@ async def test_an_oversized_body_is_a_413_envelope_over_http() -> None:
         reply = await client.post(CHAT, content=b"{" + b" " * 2048 + b"}", headers=AUTH)
     assert reply.status_code == 413
     validate(reply.json(), "ErrorResponse")
+
+
+@pytest.mark.parametrize(
+    "body", [b"[" * 100_000 + b"]" * 100_000, b'{"model":' * 5000 + b'"x"' + b"}" * 5000]
+)
+async def test_a_plain_models_invoke_with_a_deeply_nested_body_is_refused_not_a_502(body: bytes) -> None:
+    """The fdk answered 502: plain_invoke_path's json.loads raised RecursionError (found by bench/fuzz.py)."""
+    from tests.fuzz.runner import FunctionDoor
+
+    door = FunctionDoor()
+    assert await door.send(("GET", "/v1/models", {}, body), plain=True) == 400
