@@ -4,8 +4,10 @@ an fdk function (the real fdk runner builds its context), and the local API Gate
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import io
 import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -32,6 +34,19 @@ from tests.fakes import (
     text_event,
 )
 
+
+def _import_fdk() -> None:
+    """Import the fdk once, undoing what its import does to the root logger (DEBUG, its own handler)."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    importlib.import_module("fdk.runner")
+    importlib.import_module("fdk.response")
+    root.setLevel(level)
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+
+
+_import_fdk()
 KEY = "sk-fuzz-key-000000000001"
 FUNCTION_ROUTES = {"chat": ("/v1/chat/completions", "POST"), "embeddings": ("/v1/embeddings", "POST")}
 FUNCTION_ROUTES["models"] = ("/v1/models", "GET")
