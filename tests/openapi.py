@@ -18,22 +18,22 @@ SPEC_PATH = pathlib.Path(__file__).resolve().parent / "data" / "openai-schemas.j
 _ROOT = "urn:openai-openapi"
 
 
-def _nullable_to_union(node: Any) -> Any:
+def nullable_to_union(node: Any) -> Any:
     """Rewrite OpenAPI 3.0 `nullable: true` (still used in the 3.1 file) as JSON Schema `null` unions."""
     if isinstance(node, dict):
-        out = {k: _nullable_to_union(v) for k, v in node.items()}
+        out = {k: nullable_to_union(v) for k, v in node.items()}
         if out.pop("nullable", False) is True:
             return {"anyOf": [out, {"type": "null"}]}
         return out
     if isinstance(node, list):
-        return [_nullable_to_union(v) for v in node]
+        return [nullable_to_union(v) for v in node]
     return node
 
 
 @functools.cache
 def _registry() -> Registry[Any]:
     spec = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
-    spec = _nullable_to_union(copy.deepcopy(spec))
+    spec = nullable_to_union(copy.deepcopy(spec))
     resource = Resource.from_contents(spec, default_specification=DRAFT202012)
     return Registry().with_resource(_ROOT, resource)
 

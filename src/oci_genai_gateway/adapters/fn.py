@@ -149,7 +149,7 @@ def plain_invoke_path(route: str, body: bytes) -> str:
         return route
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # a body nested thousands deep must be refused, not raised
         parsed = None
     if parsed == {}:
         return route

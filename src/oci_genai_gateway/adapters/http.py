@@ -10,12 +10,17 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from oci_genai_gateway.core.errors import InternalError
 from oci_genai_gateway.core.gateway import Reply
 
 access_log = logging.getLogger("oci_genai_gateway.access")
+log = logging.getLogger(__name__)
 
 # Generated ids and OCI's own ("/HEX/HEX") pass; anything else a client sends is replaced, not echoed.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/-]{1,128}$")
+_UNRENDERABLE = json.dumps(
+    InternalError("The gateway failed to render its answer.").to_body(), separators=(",", ":")
+).encode()
 
 
 def request_id(candidates: Iterable[str | None]) -> str:
@@ -35,8 +40,17 @@ def lower_headers(headers: Mapping[str, Any] | None) -> dict[str, str]:
 
 
 def render_json(body: Mapping[str, Any] | None) -> bytes:
-    """The one JSON encoding of every reply body."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    """The one JSON encoding of every reply body; it never raises (a reply is always sent)."""
+    try:
+        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        log.exception("reply body not renderable", extra={"event": "bug"})
+        return _UNRENDERABLE
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        # A lone surrogate (say, in an upstream answer) has no UTF-8 form; JSON's \\u escape writes it.
+        return json.dumps(body, separators=(",", ":")).encode()
 
 
 def reply_bytes(reply: Reply) -> bytes:

@@ -6,15 +6,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from oci_genai_gateway.core import chat_tools
 from oci_genai_gateway.core.errors import InvalidRequest
+from oci_genai_gateway.core.input_limits import (
+    MAX_CONTENT_PARTS,
+    MAX_ID_CHARS,
+    MAX_MESSAGES,
+    MAX_NAME_CHARS,
+    MAX_STOP,
+    MAX_STOP_CHARS,
+    MAX_TOKENS,
+    SchemaBudget,
+)
 from oci_genai_gateway.core.settings import Target
 from oci_genai_gateway.core.validate import (
+    metadata,
     optional_bool,
     optional_int,
     optional_number,
     optional_object,
+    optional_str,
     reject_unknown,
     required_str,
+    token_biases,
 )
 
 # Forwarded to LiteLLM as-is once validated: it maps each to OCI's field.
@@ -88,7 +102,7 @@ def parse(
         raise InvalidRequest(
             "'stream_options' is only allowed when 'stream' is true.", param="stream_options"
         )
-    include_usage = bool(options and options.get("include_usage") is True)
+    include_usage = bool(options and optional_bool(options, "include_usage", "stream_options.include_usage"))
     if optional_bool(body, "logprobs"):
         raise InvalidRequest(
             "Unsupported parameter 'logprobs': log probabilities are not returned by this gateway.",
@@ -101,6 +115,7 @@ def parse(
     n = optional_int(body, "n", 1, 16) or 1
     if n > 1 and stream:
         raise InvalidRequest("'n' greater than 1 is not supported with 'stream'.", param="n")
+    _harmless(body)
     params = _params(body)
     return ChatRequest(
         model=model,
@@ -114,29 +129,38 @@ def parse(
     )
 
 
+def _harmless(body: dict[str, Any]) -> None:
+    """Dropped, but checked as OpenAI checks them: a wrong type is the client's bug to hear about."""
+    for name in ("user", "prompt_cache_key", "safety_identifier", "service_tier"):
+        optional_str(body, name, MAX_ID_CHARS)
+    optional_bool(body, "store")
+    optional_object(body, "prediction")
+    metadata(body)
+
+
 def _params(body: dict[str, Any]) -> dict[str, Any]:
     optional_number(body, "temperature", 0, 2)
     optional_number(body, "top_p", 0, 1)
     optional_number(body, "frequency_penalty", -2, 2)
     optional_number(body, "presence_penalty", -2, 2)
     optional_int(body, "seed", -(2**63), 2**63 - 1)
-    optional_object(body, "logit_bias")
+    token_biases(body)
     params = {name: body[name] for name in _FORWARDED if body.get(name) is not None}
-    limit = optional_int(body, "max_completion_tokens", 1)
+    limit = optional_int(body, "max_completion_tokens", 1, MAX_TOKENS)
     if limit is None:
-        limit = optional_int(body, "max_tokens", 1)
+        limit = optional_int(body, "max_tokens", 1, MAX_TOKENS)
     if limit is not None:
         params["max_tokens"] = limit
     if "stop" in params:
         params["stop"] = _stop(params["stop"])
-    if "tools" in params:
-        _tools(params["tools"])
+    budget = SchemaBudget()  # one for every schema of the request: LiteLLM expands them all
+    names = chat_tools.tools(params["tools"], budget) if "tools" in params else []
     if "tool_choice" in params:
-        _tool_choice(params["tool_choice"], params.get("tools") or [])
+        chat_tools.tool_choice(params["tool_choice"], names)
     if "response_format" in params:
-        _response_format(params["response_format"])
+        chat_tools.response_format(params["response_format"], budget)
     effort = params.get("reasoning_effort")
-    if effort is not None and effort not in _EFFORTS:
+    if effort is not None and (not isinstance(effort, str) or effort not in _EFFORTS):
         raise InvalidRequest(
             f"Invalid 'reasoning_effort': expected one of {sorted(_EFFORTS)}.", param="reasoning_effort"
         )
@@ -145,72 +169,17 @@ def _params(body: dict[str, Any]) -> dict[str, Any]:
 
 def _stop(value: Any) -> list[str]:
     stops = [value] if isinstance(value, str) else value
-    if not isinstance(stops, list) or not all(isinstance(s, str) and s for s in stops) or len(stops) > 4:
-        raise InvalidRequest("Invalid 'stop': expected a string or up to 4 non-empty strings.", param="stop")
+    if (
+        not isinstance(stops, list)
+        or len(stops) > MAX_STOP
+        or not all(isinstance(s, str) and 0 < len(s) <= MAX_STOP_CHARS for s in stops)
+    ):
+        raise InvalidRequest(
+            f"Invalid 'stop': expected a string or up to {MAX_STOP} non-empty strings "
+            f"of at most {MAX_STOP_CHARS} characters.",
+            param="stop",
+        )
     return stops
-
-
-def _tools(tools: Any) -> None:
-    if not isinstance(tools, list) or not tools:
-        raise InvalidRequest("Invalid 'tools': expected a non-empty array.", param="tools")
-    for i, tool in enumerate(tools):
-        if not isinstance(tool, dict) or tool.get("type") != "function":
-            raise InvalidRequest(
-                f"Invalid 'tools[{i}]': only function tools are supported.", param=f"tools[{i}]"
-            )
-        function = tool.get("function")
-        if (
-            not isinstance(function, dict)
-            or not isinstance(function.get("name"), str)
-            or not function["name"]
-        ):
-            raise InvalidRequest(f"Missing 'tools[{i}].function.name'.", param=f"tools[{i}].function.name")
-        if function.get("parameters") is not None and not isinstance(function["parameters"], dict):
-            raise InvalidRequest(
-                f"Invalid 'tools[{i}].function.parameters': expected a JSON Schema object.",
-                param=f"tools[{i}].function.parameters",
-            )
-
-
-def _tool_choice(choice: Any, tools: list[dict[str, Any]]) -> None:
-    if isinstance(choice, str):
-        if choice not in ("none", "auto", "required"):
-            raise InvalidRequest(
-                "Invalid 'tool_choice': expected none, auto, required or a function.", param="tool_choice"
-            )
-        if choice == "required" and not tools:
-            raise InvalidRequest(
-                "'tool_choice' is 'required' but no 'tools' were given.", param="tool_choice"
-            )
-        return
-    name = choice.get("function", {}).get("name") if isinstance(choice, dict) else None
-    if not isinstance(choice, dict) or choice.get("type") != "function" or not isinstance(name, str):
-        raise InvalidRequest(
-            "Invalid 'tool_choice': expected {'type': 'function', 'function': {'name': ...}}.",
-            param="tool_choice",
-        )
-    if name not in {t["function"]["name"] for t in tools}:
-        raise InvalidRequest(f"'tool_choice' names '{name}', which is not in 'tools'.", param="tool_choice")
-
-
-def _response_format(fmt: Any) -> None:
-    kind = fmt.get("type") if isinstance(fmt, dict) else None
-    if kind not in ("text", "json_object", "json_schema"):
-        raise InvalidRequest(
-            "Invalid 'response_format.type': expected text, json_object or json_schema.",
-            param="response_format",
-        )
-    if kind == "json_schema":
-        spec = fmt.get("json_schema")
-        if (
-            not isinstance(spec, dict)
-            or not isinstance(spec.get("name"), str)
-            or not isinstance(spec.get("schema", {}), dict)
-        ):
-            raise InvalidRequest(
-                "Invalid 'response_format.json_schema': expected an object with 'name' and a 'schema'.",
-                param="response_format.json_schema",
-            )
 
 
 def _messages(raw: Any, fetch_images: bool) -> list[dict[str, Any]]:
@@ -218,6 +187,10 @@ def _messages(raw: Any, fetch_images: bool) -> list[dict[str, Any]]:
         raise InvalidRequest("Missing required parameter: 'messages'.", param="messages")
     if not isinstance(raw, list) or not raw:
         raise InvalidRequest("Invalid 'messages': expected a non-empty array.", param="messages")
+    if len(raw) > MAX_MESSAGES:
+        raise InvalidRequest(
+            f"Invalid 'messages': at most {MAX_MESSAGES} messages per request.", param="messages"
+        )
     return [_message(i, m, fetch_images) for i, m in enumerate(raw)]
 
 
@@ -226,16 +199,24 @@ def _message(i: int, message: Any, fetch_images: bool) -> dict[str, Any]:
     if not isinstance(message, dict):
         raise InvalidRequest(f"Invalid '{where}': expected an object.", param=where)
     role = message.get("role")
-    if role not in _ROLES:
+    if not isinstance(role, str) or role not in _ROLES:
         raise InvalidRequest(
             f"Invalid '{where}.role': expected one of {sorted(_ROLES)}.", param=f"{where}.role"
         )
+    optional_str(message, "name", MAX_NAME_CHARS, f"{where}.name")
     out = dict(message)
     if role == "developer":
         out["role"] = "system"  # OCI has no developer role; it is the system prompt by another name
     content = message.get("content")
-    if role == "tool" and not isinstance(message.get("tool_call_id"), str):
-        raise InvalidRequest(f"Missing '{where}.tool_call_id'.", param=f"{where}.tool_call_id")
+    if role == "tool":
+        call_id = message.get("tool_call_id")
+        if not isinstance(call_id, str) or not call_id or len(call_id) > MAX_ID_CHARS:
+            raise InvalidRequest(
+                f"Missing or invalid '{where}.tool_call_id': a string of 1 to {MAX_ID_CHARS} characters.",
+                param=f"{where}.tool_call_id",
+            )
+    if role == "assistant" and message.get("tool_calls") is not None:
+        chat_tools.tool_calls(message["tool_calls"], f"{where}.tool_calls")
     if role == "assistant" and content is None and not message.get("tool_calls"):
         raise InvalidRequest(f"'{where}' needs 'content' or 'tool_calls'.", param=f"{where}.content")
     if content is None and role != "assistant":
@@ -250,6 +231,11 @@ def _message(i: int, message: Any, fetch_images: bool) -> dict[str, Any]:
 
 
 def _parts(where: str, parts: list[Any], role: str, fetch_images: bool) -> Any:
+    if len(parts) > MAX_CONTENT_PARTS:
+        raise InvalidRequest(
+            f"Invalid '{where}.content': at most {MAX_CONTENT_PARTS} parts per message.",
+            param=f"{where}.content",
+        )
     for j, part in enumerate(parts):
         at = f"{where}.content[{j}]"
         kind = part.get("type") if isinstance(part, dict) else None

@@ -12,9 +12,16 @@ from typing import Any
 
 from oci_genai_gateway.core import metering
 from oci_genai_gateway.core.errors import InvalidRequest, UpstreamError
+from oci_genai_gateway.core.input_limits import MAX_DIMENSIONS, MAX_ID_CHARS
 from oci_genai_gateway.core.oci_http import OciHttp
 from oci_genai_gateway.core.settings import Target
-from oci_genai_gateway.core.validate import optional_choice, optional_int, reject_unknown, required_str
+from oci_genai_gateway.core.validate import (
+    optional_choice,
+    optional_int,
+    optional_str,
+    reject_unknown,
+    required_str,
+)
 
 OCI_BATCH_LIMIT = 96  # OCI embedText rejects more inputs per call
 MAX_INPUTS = 2048  # OpenAI's own per-request limit
@@ -46,7 +53,8 @@ def parse(body: dict[str, Any], resolve: Callable[[str], Target]) -> EmbeddingRe
             "Invalid 'encoding_format': expected 'float' or 'base64'.", param="encoding_format"
         )
     params: dict[str, Any] = {}
-    dimensions = optional_int(body, "dimensions", 1)
+    optional_str(body, "user", MAX_ID_CHARS)
+    dimensions = optional_int(body, "dimensions", 1, MAX_DIMENSIONS)
     if dimensions is not None:
         params["dimensions"] = dimensions
     for name, choices in (("input_type", _INPUT_TYPES), ("truncate", _TRUNCATE)):

@@ -1,0 +1,142 @@
+"""The OpenAPI pieces of /v1/responses and /v1/messages, for tests/data/build_openapi.py.
+
+Requests are described as core/responses_request.py and core/messages_request.py accept them (the
+bounds of core/input_limits.py); a Response answer is OpenAI's own `Response` schema, a Message
+answer and Anthropic's error body are written here from Anthropic's API reference
+(https://docs.anthropic.com/en/api/messages, https://docs.anthropic.com/en/api/errors).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oci_genai_gateway.core import input_limits as limits
+
+_NAME = {"type": "string", "minLength": 1, "maxLength": limits.MAX_NAME_CHARS}
+_TOKENS = {"type": ["integer", "null"], "minimum": 1, "maximum": limits.MAX_TOKENS}
+_ANY_OBJECTS = {"type": "array", "items": {"type": "object"}, "maxItems": limits.MAX_MESSAGES}
+
+RESPONSES_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "description": "OpenAI's CreateResponse, stateless: what the gateway honours (README, Routes).",
+    "required": ["model", "input"],
+    "properties": {
+        "model": {"type": "string", "minLength": 1},
+        "input": {"anyOf": [{"type": "string"}, _ANY_OBJECTS]},
+        "instructions": {"type": ["string", "null"]},
+        "tools": {
+            "type": ["array", "null"],
+            "maxItems": limits.MAX_TOOLS,
+            "items": {
+                "type": "object",
+                "required": ["type", "name"],
+                "properties": {
+                    "type": {"const": "function"},
+                    "name": _NAME,
+                    "description": {"type": ["string", "null"]},
+                    "parameters": {"type": ["object", "null"]},
+                    "strict": {"type": ["boolean", "null"]},
+                },
+            },
+        },
+        "tool_choice": {"anyOf": [{"enum": ["auto", "none", "required"]}, {"type": "object"}]},
+        "text": {"type": ["object", "null"]},
+        "max_output_tokens": _TOKENS,
+        "temperature": {"type": ["number", "null"], "minimum": 0, "maximum": 2},
+        "top_p": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+        "parallel_tool_calls": {"type": ["boolean", "null"]},
+        "reasoning": {"type": ["object", "null"]},
+        "stream": {"type": ["boolean", "null"]},
+        "store": {"enum": [False, None], "description": "Nothing is stored: `true` is a 400."},
+        "user": {"type": ["string", "null"], "maxLength": limits.MAX_ID_CHARS},
+    },
+}
+
+MESSAGES_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "description": "Anthropic's Messages request: what the gateway honours (README, Routes).",
+    "required": ["model", "max_tokens", "messages"],
+    "properties": {
+        "model": {"type": "string", "minLength": 1},
+        "max_tokens": {"type": "integer", "minimum": 1, "maximum": limits.MAX_TOKENS},
+        "system": {"anyOf": [{"type": "string"}, _ANY_OBJECTS]},
+        "messages": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": limits.MAX_MESSAGES,
+            "items": {
+                "type": "object",
+                "required": ["role", "content"],
+                "properties": {
+                    "role": {"enum": ["user", "assistant"]},
+                    "content": {"anyOf": [{"type": "string"}, _ANY_OBJECTS]},
+                },
+            },
+        },
+        "tools": {"type": "array", "maxItems": limits.MAX_TOOLS, "items": {"type": "object"}},
+        "tool_choice": {"type": "object"},
+        "stop_sequences": {"type": "array", "maxItems": limits.MAX_STOP, "items": {"type": "string"}},
+        "temperature": {"type": "number", "minimum": 0, "maximum": 1},
+        "top_p": {"type": "number", "minimum": 0, "maximum": 1},
+        "stream": {"type": "boolean"},
+        "metadata": {"type": "object"},
+    },
+}
+
+_TEXT_BLOCK = {
+    "type": "object",
+    "required": ["type", "text"],
+    "properties": {"type": {"const": "text"}, "text": {"type": "string"}},
+}
+_TOOL_USE_BLOCK = {
+    "type": "object",
+    "required": ["type", "id", "name", "input"],
+    "properties": {
+        "type": {"const": "tool_use"},
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "input": {"type": "object"},
+    },
+}
+ANTHROPIC_MESSAGE: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "type", "role", "content", "model", "stop_reason", "usage"],
+    "properties": {
+        "id": {"type": "string"},
+        "type": {"const": "message"},
+        "role": {"const": "assistant"},
+        "content": {"type": "array", "items": {"anyOf": [_TEXT_BLOCK, _TOOL_USE_BLOCK]}},
+        "model": {"type": "string"},
+        "stop_reason": {"enum": ["end_turn", "max_tokens", "stop_sequence", "tool_use", None]},
+        "stop_sequence": {"type": ["string", "null"]},
+        "usage": {
+            "type": "object",
+            "required": ["input_tokens", "output_tokens"],
+            "properties": {"input_tokens": {"type": "integer"}, "output_tokens": {"type": "integer"}},
+        },
+    },
+}
+ANTHROPIC_ERROR: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "error"],
+    "properties": {
+        "type": {"const": "error"},
+        "error": {
+            "type": "object",
+            "required": ["type", "message"],
+            "properties": {"type": {"type": "string"}, "message": {"type": "string"}},
+        },
+    },
+}
+
+SCHEMAS = {
+    "CreateResponseRequest": RESPONSES_REQUEST,
+    "CreateMessageRequest": MESSAGES_REQUEST,
+    "AnthropicMessage": ANTHROPIC_MESSAGE,
+    "AnthropicError": ANTHROPIC_ERROR,
+}
+
+
+def event_stream(description: str) -> dict[str, Any]:
+    """A text/event-stream answer (stream: true)."""
+    return {"text/event-stream": {"schema": {"type": "string", "description": description}}}
