@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import socket
 import sys
 from typing import Any
 
@@ -89,6 +90,7 @@ _UVICORN: dict[str, Any] = {
 def serve_workers(host: str, port: int, workers: int) -> int:
     """uvicorn's supervisor: `workers` processes share the socket, each builds its own gateway."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from oci_genai_gateway.core.logs import configure_logging
     from oci_genai_gateway.core.settings import Settings
@@ -106,14 +108,17 @@ def serve_workers(host: str, port: int, workers: int) -> int:
         return 2
     configure_logging(settings.log_level)
     raise_open_file_limit()  # inherited by the workers
-    uvicorn.run(
-        "oci_genai_gateway.__main__:worker_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        **_UVICORN,
-    )
+    app = "oci_genai_gateway.__main__:worker_app"
+    config = uvicorn.Config(app, factory=True, host=host, port=port, workers=workers, **_UVICORN)
+    # uvicorn binds `socket.socket(family)`, whose proto is 0, and asyncio sets TCP_NODELAY only on
+    # sockets whose proto is TCP: every worker's connection then waited on Nagle and the client's
+    # delayed ACK, +45 ms per call (measured: p50 44 ms for GET /v1/models with 2 workers, 1 ms with
+    # one). Rebuilt from its descriptor, the socket reports its real protocol to the workers.
+    sock = socket.socket(fileno=config.bind_socket().detach())
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        sock.close()
     return 0
 
 
