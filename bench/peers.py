@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,7 @@ WORKLOADS = {
     "s200": Workload("200 concurrent streams", "stream", 200, 200),
     "s1000": Workload("1000 concurrent streams", "stream", 1000, 1000),
     "j200": Workload("non-streamed, 200 concurrent", "json", 1000, 200),
+    "j1": Workload("non-streamed, one at a time", "json", 200, 1),
 }
 
 
@@ -225,7 +227,7 @@ def run_batch(contender: Contender, workload: Workload, emulator: Any, compartme
     out = json.loads(done.stdout)
     results = out["results"]
     ok = [r for r in results if r["ok"]]
-    per_call = max(len(ok), 1)
+    per_call = len(ok) or len(results)  # a batch where nothing completed: per call sent
     ttfts = [r["ttft"] for r in ok if r["ttft"] is not None]
     latencies = [r["latency"] for r in ok]
     return Batch(
@@ -278,9 +280,15 @@ def _base_env() -> dict[str, str]:
 
 
 def contenders(
-    emulator: Any, key: Any, workdir: Path, proxy_python: Path, workers: int, names: Sequence[str]
+    emulator: Any,
+    key: Any,
+    workdir: Path,
+    proxy_python: Path,
+    workers: Sequence[int],
+    names: Sequence[str],
+    variant: tuple[str, Path] | None = None,
 ) -> list[Contender]:
-    """The four contenders of the table (their processes not started yet)."""
+    """The contenders named (their processes not started yet); a gateway per worker count."""
     from oci_genai_emulator import DEFAULT_COMPARTMENT, DEFAULT_REGION
 
     creds = {
@@ -295,19 +303,25 @@ def contenders(
         f"user={key.user}\nfingerprint={key.fingerprint}\ntenancy={key.tenancy}\n"
         f"region={DEFAULT_REGION}\nkey_file={key.private_key_path}\n"
     )
-    gateway_port, proxy_port, shim_port = _free_port(), _free_port(), _free_port()
+    gateway_port, proxy_port, shim_port, variant_port = (_free_port() for _ in range(4))
 
-    def gateway() -> subprocess.Popen[bytes]:
-        env = _base_env() | {
-            "GATEWAY_AUTH": "config_file",
-            "GATEWAY_OCI_CONFIG_FILE": str(config),
-            "GATEWAY_OCI_ENDPOINT": emulator.url,
-            "GATEWAY_REGION": DEFAULT_REGION,
-            "GATEWAY_COMPARTMENT_ID": DEFAULT_COMPARTMENT,
-            "GATEWAY_API_KEYS": f"bench:{GATEWAY_KEY}",
-        }
-        command = [sys.executable, "-m", "oci_genai_gateway", "serve", "--port", str(gateway_port)]
-        return _spawn([*command, "--workers", str(workers)], env, workdir / "gateway.log")
+    def gateway(port: int, src: Path | None, workers: int) -> subprocess.Popen[bytes]:
+        # `src` first on the path (--variant): an older src/, or a directory of extra packages.
+        path = {"PYTHONPATH": str(src)} if src else {}
+        env = (
+            _base_env()
+            | path
+            | {
+                "GATEWAY_AUTH": "config_file",
+                "GATEWAY_OCI_CONFIG_FILE": str(config),
+                "GATEWAY_OCI_ENDPOINT": emulator.url,
+                "GATEWAY_REGION": DEFAULT_REGION,
+                "GATEWAY_COMPARTMENT_ID": DEFAULT_COMPARTMENT,
+                "GATEWAY_API_KEYS": f"bench:{GATEWAY_KEY}",
+            }
+        )
+        command = [sys.executable, "-m", "oci_genai_gateway", "serve", "--port", str(port)]
+        return _spawn([*command, "--workers", str(workers)], env, workdir / f"gateway-{port}.log")
 
     def proxy() -> subprocess.Popen[bytes]:
         params = {
@@ -367,17 +381,28 @@ def contenders(
 
     bearer = {"Authorization": f"Bearer {GATEWAY_KEY}"}
     proxy_bearer = {"Authorization": f"Bearer {PROXY_KEY}"}
-    every = [
-        Contender("this gateway", gateway_port, "openai", gateway, lambda *_: bearer),
+    gateways = []
+    if "gateway" in names:
+        for count in workers:
+            port = gateway_port if count == workers[0] else _free_port()
+            name = (
+                "this gateway" if len(workers) == 1 else f"this gateway ({count} worker{'s' * (count > 1)})"
+            )
+            start = partial(gateway, port, None, count)
+            gateways.append(Contender(name, port, "openai", start, lambda *_: bearer))
+    if variant is not None:
+        label, src = variant
+        start = partial(gateway, variant_port, src, workers[0])
+        gateways.append(
+            Contender(f"this gateway ({label})", variant_port, "openai", start, lambda *_: bearer)
+        )
+    peers = [
         Contender("LiteLLM Proxy", proxy_port, "openai", proxy, lambda *_: proxy_bearer),
         Contender("sync-LiteLLM shim", shim_port, "openai", shim, lambda *_: {}, max_streams=200),
         Contender("direct", emulator_port, "oci", lambda: None, signed, path=CHAT_PATH),
     ]
-    return [c for c in every if c.name in names or _short(c.name) in names]
-
-
-def _short(name: str) -> str:
-    return {"this gateway": "gateway", "LiteLLM Proxy": "proxy", "sync-LiteLLM shim": "shim"}.get(name, name)
+    short = {"LiteLLM Proxy": "proxy", "sync-LiteLLM shim": "shim", "direct": "direct"}
+    return gateways + [c for c in peers if short[c.name] in names]
 
 
 def _api_key_signer(key: Any) -> Any:
@@ -402,10 +427,11 @@ def measure(
     workloads: Sequence[Workload],
     names: Sequence[str],
     repeats: int,
-    workers: int,
+    workers: Sequence[int],
     proxy_python: Path,
     workdir: Path,
     log: Callable[[str], None],
+    variant: tuple[str, Path] | None = None,
 ) -> tuple[list[Contender], dict[tuple[str, str], list[Batch]], str]:
     """Start everything, run every workload on every contender `repeats` times, interleaved."""
     from oci_genai_emulator import DEFAULT_COMPARTMENT, EmulatorProcess
@@ -416,7 +442,7 @@ def measure(
     try:
         key = generate_api_key(workdir / "api-key")
         emulator.register_api_key(key.key_id, key.public_pem)
-        everyone = contenders(emulator, key, workdir, proxy_python, workers, names)
+        everyone = contenders(emulator, key, workdir, proxy_python, workers, names, variant)
         for contender in everyone:
             contender.launch()
             log(f"{contender.name}: answering on port {contender.port}")
@@ -525,6 +551,11 @@ def report(
     return "\n".join(lines)
 
 
+def _variant(text: str) -> tuple[str, Path]:
+    label, _, path = text.partition("=")
+    return label, Path(path).resolve()
+
+
 def install_proxy(venv: Path) -> None:
     """Build LiteLLM Proxy's own venv from bench/litellm_proxy_requirements.txt (downloads)."""
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
@@ -538,9 +569,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workloads", default="s50,s200,s1000,j200", help=f"of {','.join(WORKLOADS)}")
     parser.add_argument("--contenders", default="gateway,proxy,shim,direct")
-    parser.add_argument("--workers", type=int, default=1, help="the gateway's `serve --workers`")
+    parser.add_argument("--workers", default="1", help="the gateway's `serve --workers`; 1,2: a gateway each")
     parser.add_argument("--proxy-venv", type=Path, default=Path("/work/venvs/litellm-proxy"))
     parser.add_argument("--install-proxy", action="store_true", help="build the proxy venv if it is missing")
+    parser.add_argument(
+        "--variant",
+        metavar="LABEL=PATH",
+        help="also run the gateway with PATH first on PYTHONPATH (an older src/, or extra packages)",
+    )
     args = parser.parse_args(argv)
     workloads = [WORKLOADS[w] for w in args.workloads.split(",")]
     names = args.contenders.split(",")
@@ -554,10 +590,11 @@ def main(argv: list[str] | None = None) -> int:
             workloads,
             names,
             args.repeats,
-            args.workers,
+            [int(n) for n in args.workers.split(",")],
             proxy_python,
             Path(tmp),
             lambda s: print(s, file=sys.stderr),
+            _variant(args.variant) if args.variant else None,
         )
     print(report(workloads, everyone, results, args.repeats, note))
     return 0

@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             key = generate_api_key(workdir / "api-key")
             emulator.register_api_key(key.key_id, key.public_pem)
-            (gateway,) = contenders(emulator, key, workdir, Path(sys.executable), 1, ["gateway"])
+            (gateway,) = contenders(emulator, key, workdir, Path(sys.executable), [1], ["gateway"])
             gateway.launch()
             assert gateway.process is not None
             workload = WORKLOADS[args.workload]
