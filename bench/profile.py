@@ -30,7 +30,8 @@ STAGES = (
     ("httpx send/receive", ("httpx/_client.py",)),
     ("uvicorn HTTP protocol", ("uvicorn/protocols",)),
     ("access log", ("log_request",)),
-    ("asyncio event loop", ("asyncio/base_events.py",)),
+    # Every stack on the loop passes through base_events: this is the loop's remaining work.
+    ("rest of the event loop (select, callbacks, our other code)", ("asyncio/base_events.py",)),
 )
 
 
@@ -53,13 +54,13 @@ def fold(raw: Path) -> tuple[collections.Counter[str], collections.Counter[str],
 
 
 def stages(raw: Path) -> collections.Counter[str]:
-    """Samples by the gateway's stages (see STAGES); the rest is "other"."""
+    """Samples by the gateway's stages (see STAGES); stacks py-spy cut short are "unattributed"."""
     out: collections.Counter[str] = collections.Counter()
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack:
             continue
-        name = next((n for n, marks in STAGES if any(m in stack for m in marks)), "other")
+        name = next((n for n, marks in STAGES if any(m in stack for m in marks)), "unattributed")
         out[name] += int(count)
     return out
 
