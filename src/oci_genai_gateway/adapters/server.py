@@ -28,13 +28,20 @@ class _Refused(Exception):
     """Stops the parser after the protocol answered the request itself."""
 
 
+class ServerConfig(uvicorn.Config):
+    """uvicorn's settings plus the request-head timeout; a module-level class, so workers unpickle it."""
+
+    def __init__(self, app: Any, *, head_timeout: float = HEAD_TIMEOUT_SECONDS, **options: Any) -> None:
+        super().__init__(app, **options)
+        self.head_timeout = head_timeout
+
+
 class GuardedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a capped, timed request head and JSON error answers."""
 
-    head_timeout = HEAD_TIMEOUT_SECONDS
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.head_timeout = getattr(self.config, "head_timeout", HEAD_TIMEOUT_SECONDS)
         self._awaiting_head = True
         self._head_bytes = 0
         self._head_timer: asyncio.TimerHandle | None = None
@@ -102,7 +109,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._head_timer = None
         if self._awaiting_head and not self._refused and not self.transport.is_closing():
             self._refuse(
-                408, "request_timeout", f"The request head did not arrive within {HEAD_TIMEOUT_SECONDS:g} s."
+                408, "request_timeout", f"The request head did not arrive within {self.head_timeout:g} s."
             )
 
     def _refuse(self, status: int, code: str, message: str) -> None:
@@ -123,12 +130,12 @@ def server_config(
     app: Any, host: str, port: int, *, head_timeout: float = HEAD_TIMEOUT_SECONDS, **options: Any
 ) -> uvicorn.Config:
     """uvicorn settings every server of this project shares (the gateway and the local API Gateway)."""
-    protocol = type("GuardedHttpProtocol", (GuardedHttpProtocol,), {"head_timeout": head_timeout})
-    return uvicorn.Config(
+    return ServerConfig(
         app,
+        head_timeout=head_timeout,
         host=host,
         port=port,
-        http=protocol,
+        http=GuardedHttpProtocol,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         server_header=False,
         log_config=None,  # our JSON logging is configured by the entry point

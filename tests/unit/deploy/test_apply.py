@@ -8,11 +8,13 @@ from typing import Any
 
 import oci
 import pytest
+import yaml
 
 from oci_genai_gateway import apigw_spec
 from oci_genai_gateway.deploy import functions as functions_module
 from oci_genai_gateway.deploy.kinds import DeployError
 from oci_genai_gateway.deploy.model import DIGEST_TAG, OWNER_TAG, Action
+from tests.paths import FUNCTIONS_DIR
 from tests.unit.deploy.conftest import COMPARTMENT, Deployer, config
 from tests.unit.deploy.fake_tenancy import HOME, TENANCY, FakeBuilder, FakeTenancy, service_error
 from tests.unit.deploy.sdk_checks import serialize
@@ -152,8 +154,9 @@ def test_functions_application_functions_and_images(deployer: Deployer) -> None:
         "GATEWAY_METRICS_NAMESPACE": "genai_gateway_genai",
     }
     secret = one(tenancy, "secret")
-    expected = {"chat": (512, 300), "embeddings": (512, 120), "models": (128, 30), "authorizer": (128, 10)}
-    for name, (memory, timeout) in expected.items():
+    for name in ("chat", "embeddings", "models", "authorizer"):
+        asked = yaml.safe_load((FUNCTIONS_DIR / name / "func.yaml").read_text())
+        memory, timeout = asked["memory"], asked["timeout"]
         fn = one(tenancy, "fn", display_name=name)
         assert (fn.application_id, fn.memory_in_mbs, fn.timeout_in_seconds) == (app.id, memory, timeout)
         assert fn.source_details.image.startswith(f"ord.ocir.io/tenancyns/genai-gateway:{name}-0.1.0-")
