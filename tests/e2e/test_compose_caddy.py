@@ -243,8 +243,12 @@ def test_container_entrypoint_is_the_command_the_suite_runs(
     assert argv[0] == "python"
     suite = [str(a) for a in gateway.process.args]
     assert suite[: len(argv)] == [sys.executable, *argv[1:]]
-    # What the suite adds on the command line, the image sets through GATEWAY_HOST/GATEWAY_PORT.
-    assert suite[len(argv) :] == ["--host", image.env["GATEWAY_HOST"], "--port", suite[-1]]
+    # What the suite adds on the command line, the image sets through GATEWAY_HOST/GATEWAY_PORT; the
+    # suite also pins one worker, where the image serves with one per CPU (serve's default).
+    added = suite[len(argv) :]
+    assert added[:3] == ["--host", image.env["GATEWAY_HOST"], "--port"]
+    assert added[4:] == ["--workers", "1"]
+    assert "GATEWAY_WORKERS" not in image.env
 
     # Run the entrypoint as the container does: the image's ENV, gateway.env over it (here the test
     # settings: resource principal on the emulator), and a free port instead of 8080.
