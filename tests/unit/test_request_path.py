@@ -152,6 +152,19 @@ async def test_a_failure_mid_stream_becomes_an_error_event_then_done() -> None:
     assert payloads[-1] == "[DONE]"
 
 
+async def test_a_lone_surrogate_from_oci_is_escaped_in_the_stream_not_a_failure() -> None:
+    # OCI's JSON may carry "\\ud800" (half of a pair a tokenizer split): valid JSON, no UTF-8 form.
+    events = [text_event("a\ud800"), text_event("é"), {"finishReason": "stop"}]
+    oci = ScriptedOci().enqueue(Events(events, done=True))
+    gw, _ = gateway(oci)
+    raw = await read_stream(await send(gw, "POST", CHAT, chat_body(stream=True)))
+    payloads = sse_payloads(raw)
+    assert [p["choices"][0]["delta"].get("content") for p in payloads[:2]] == ["a\ud800", "é"]
+    assert payloads[-2]["choices"][0]["finish_reason"] == "stop"
+    assert payloads[-1] == "[DONE]"
+    assert "é".encode() in raw  # other events stay UTF-8, unescaped
+
+
 async def test_a_buffered_stream_is_collected_into_one_body() -> None:
     oci = ScriptedOci().enqueue(
         Events([text_event("a"), text_event("b"), {"finishReason": "stop"}], done=True)

@@ -16,7 +16,12 @@ DONE = b"data: [DONE]\n\n"
 
 def event(payload: Any) -> bytes:
     """One `data:` event."""
-    return b"data: " + json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode() + b"\n\n"
+    try:
+        data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        # A lone surrogate from upstream (OCI's JSON may escape one) has no UTF-8 form: \u-escape it.
+        data = json.dumps(payload, separators=(",", ":")).encode()
+    return b"data: " + data + b"\n\n"
 
 
 def named_event(kind: str, payload: Any) -> bytes:
