@@ -8,8 +8,8 @@ import httpx
 import pytest
 import uvicorn
 
-from oci_genai_gateway.core import oci_http
-from oci_genai_gateway.core.oci_http import PooledTransport
+from oci_genai_gateway.core import oci_pool
+from oci_genai_gateway.core.oci_pool import PooledTransport
 
 
 class _Body(httpx.AsyncByteStream):
@@ -38,7 +38,7 @@ class _Pool(httpx.MockTransport):
 @pytest.fixture
 def pools(monkeypatch: pytest.MonkeyPatch) -> list[_Pool]:
     _Pool.made = []
-    monkeypatch.setattr(oci_http.httpx, "AsyncHTTPTransport", _Pool)
+    monkeypatch.setattr(oci_pool.httpx, "AsyncHTTPTransport", _Pool)
     return _Pool.made
 
 
