@@ -74,7 +74,8 @@ def _inputs(raw: Any) -> list[str]:
         )
     if any(isinstance(i, int | list) and not isinstance(i, bool) for i in items):
         raise InvalidRequest(
-            "Token-id arrays are not supported: OCI Generative AI embeds text, so send 'input' as strings.",
+            "Token-id arrays are not supported: OCI Generative AI embeds text, so send 'input' as strings "
+            "(LangChain's OpenAIEmbeddings does with check_embedding_ctx_length=False).",
             param="input",
         )
     if not all(isinstance(i, str) and i for i in items):
