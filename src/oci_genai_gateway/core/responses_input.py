@@ -65,7 +65,13 @@ def _item(where: str, item: Any, messages: list[dict[str, Any]], calls: set[str]
     elif kind == "reasoning":
         return  # OCI cannot replay reasoning; the turn's text and calls carry on without it
     else:
-        why = "this gateway stores no items" if kind == "item_reference" else "it is not available on OCI"
+        why = (
+            # The Vercel AI SDK references earlier output by id unless told the server keeps none.
+            "this gateway stores no items, so send the item itself (clients that refer to earlier "
+            "output by id do so when told 'store: false', as the AI SDK's providerOptions.openai.store)"
+            if kind == "item_reference"
+            else "it is not available on OCI"
+        )
         raise InvalidRequest(
             f"Unsupported input item type {kind!r} in '{where}': {why}.", param=f"{where}.type"
         )
