@@ -19,7 +19,7 @@ import pytest
 from tests.fixtures.emulator import Emulator
 from tests.fixtures.gateway import ALLOWED_ORIGIN, KEY, GatewayProcess
 from tests.fixtures.localgw import LocalGw
-from tests.openapi import validate
+from tests.openapi import EVENT_SCHEMAS, validate
 
 # The Agents SDK exports traces to api.openai.com unless told not to; nothing here leaves the machine.
 os.environ["OPENAI_AGENTS_DISABLE_TRACING"] = "1"
@@ -40,21 +40,6 @@ ANTHROPIC_TOOLS = [
     for name in ("get_weather", "get_time")
 ]
 CALL_BOTH = "Call get_weather and get_time for Oslo"
-EVENT_SCHEMAS = {
-    "response.created": "ResponseCreatedEvent",
-    "response.in_progress": "ResponseInProgressEvent",
-    "response.output_item.added": "ResponseOutputItemAddedEvent",
-    "response.content_part.added": "ResponseContentPartAddedEvent",
-    "response.output_text.delta": "ResponseTextDeltaEvent",
-    "response.output_text.done": "ResponseTextDoneEvent",
-    "response.content_part.done": "ResponseContentPartDoneEvent",
-    "response.output_item.done": "ResponseOutputItemDoneEvent",
-    "response.function_call_arguments.delta": "ResponseFunctionCallArgumentsDeltaEvent",
-    "response.function_call_arguments.done": "ResponseFunctionCallArgumentsDoneEvent",
-    "response.completed": "ResponseCompletedEvent",
-    "response.incomplete": "ResponseIncompleteEvent",
-    "error": "ResponseErrorEvent",
-}
 
 
 @dataclass(frozen=True)

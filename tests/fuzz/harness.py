@@ -19,7 +19,7 @@ from oci_genai_devstack.localgw import LocalGateway
 from oci_genai_devstack.localgw.invoke import FunctionTarget, Invoker
 from oci_genai_devstack.localgw.stack import AUTHORIZER, render_local_spec
 from oci_genai_gateway.adapters.asgi import create_app
-from oci_genai_gateway.adapters.fn import FunctionRuntime
+from oci_genai_gateway.adapters.fn import ROUTE_FAMILIES, FunctionRuntime
 from oci_genai_gateway.authorizer import Authorizer, StaticKeys, respond
 from oci_genai_gateway.core.gateway import Gateway
 from oci_genai_gateway.core.models import ModelCatalog
@@ -93,7 +93,9 @@ async def _models() -> list[Any]:
     return [_summary("xai.grok-4", "CHAT"), _summary("cohere.embed-v4.0", "TEXT_EMBEDDINGS")]
 
 
-def fuzz_gateway(*, keys: bool = True, serves: str | None = None) -> tuple[Gateway, AnsweringOci]:
+def fuzz_gateway(
+    *, keys: bool = True, serves: str | tuple[str, ...] | None = None
+) -> tuple[Gateway, AnsweringOci]:
     """A gateway over an answering OCI and a fixed model list; no image fetching (no network in tests)."""
     oci = AnsweringOci()
     env = {"GATEWAY_FETCH_IMAGE_URLS": "false", "GATEWAY_MODEL_ALIASES": '{"fast": "xai.grok-3-mini"}'}
@@ -185,7 +187,7 @@ def local_gateway() -> tuple[LocalGateway, dict[str, AnsweringOci]]:
     handlers: dict[str, Callable[..., Any]] = {AUTHORIZER: authorizer_handler()}
     ocis: dict[str, AnsweringOci] = {}
     for name, (route, method) in FUNCTION_ROUTES.items():
-        gw, ocis[name] = fuzz_gateway(keys=False, serves=route)
+        gw, ocis[name] = fuzz_gateway(keys=False, serves=ROUTE_FAMILIES.get(route, route))
         handlers[name] = function_handler(route, method, gw)
     targets = {name: FunctionTarget(name) for name in handlers}
     # No usage plans: the fuzz authorizer grants every key without a subscriber.

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from oci_genai_devstack.localgw import LocalGateway
+from oci_genai_gateway.adapters.fn import ROUTE_FAMILIES
 from tests.fuzz.harness import asgi_client, fdk_call, function_handler, fuzz_gateway, local_gateway
 from tests.fuzz.properties import Violation, check
 
@@ -29,7 +30,7 @@ class AsgiDoor:
         """Send one request; its status, or Violation on a bad answer."""
         method, path, headers, body = request
         reply = await self.client.request(method, path, headers=headers, content=body)
-        check(reply.status_code, reply.headers.get("content-type", ""), reply.content)
+        check(reply.status_code, reply.headers.get("content-type", ""), reply.content, path=path)
         return reply.status_code
 
     async def aclose(self) -> None:
@@ -49,7 +50,7 @@ class FunctionDoor:
             ("/v1/embeddings", "POST"),
             ("/v1/models", "GET"),
         ):
-            gw, _ = fuzz_gateway(keys=False, serves=route)
+            gw, _ = fuzz_gateway(keys=False, serves=ROUTE_FAMILIES.get(route, route))
             self.handlers[route] = function_handler(route, method, gw)
 
     async def send(self, request: Request, *, plain: bool = False) -> int:
@@ -72,7 +73,7 @@ class FunctionDoor:
         if plain:
             # A plain invoke's caller sees no status: the body alone tells, so read it as the status.
             status = _status_of(answer.body, status)
-        check(status, content_type, answer.body)
+        check(status, content_type, answer.body, path=path)
         return status
 
 
@@ -112,7 +113,13 @@ class LocalGatewayDoor:
         """Send one request under the deployment prefix; its status."""
         method, path, headers, body = request
         reply = await self.client.request(method, f"/genai{path}", headers=headers, content=body)
-        check(reply.status_code, reply.headers.get("content-type", ""), reply.content, api_gateway=True)
+        check(
+            reply.status_code,
+            reply.headers.get("content-type", ""),
+            reply.content,
+            api_gateway=True,
+            path=path,
+        )
         return reply.status_code
 
     async def aclose(self) -> None:

@@ -11,87 +11,32 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from tests.fuzz.api_bodies import messages_bodies, responses_bodies
 from tests.fuzz.harness import KEY
-
-CHAT_MODELS = (
-    "xai.grok-4",
-    "cohere.command-a-03-2025",
-    "meta.llama-3.3-70b-instruct",
-    "google.gemini-2.5-flash",
-    "openai.gpt-oss-120b",
-    "fast",
+from tests.fuzz.values import (
+    CHAT_MODELS,
+    EMBED_MODELS,
+    extras,
+    field,
+    image_urls,
+    json_values,
+    merge,
+    names,
+    schemas,
+    some_of,
+    texts,
+    usually,
 )
-EMBED_MODELS = ("cohere.embed-v4.0", "cohere.embed-english-v3.0")
+
 ROUTES = (
     "/v1/chat/completions",
     "/v1/embeddings",
+    "/v1/responses",
+    "/v1/messages",
     "/v1/models",
     "/v1/models/xai.grok-4",
+    "/v1/responses/resp_1",
     "/health/readiness",
-)
-PNG = (
-    "data:image/png;base64,"
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="
-)
-
-scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(-(2**70), 2**70),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=12),
-)
-json_values = st.recursive(
-    scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=12,
-)
-texts = st.text(max_size=40)
-names = st.one_of(st.sampled_from(["get_weather", "lookup", "f"]), st.text(max_size=70))
-
-
-def field(*valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """Mostly a plausible value (5 in 6), sometimes any JSON value at all: most bodies get one thing wrong."""
-    return usually(st.one_of(*valid), json_values)
-
-
-def usually(
-    common: st.SearchStrategy[Any], rare: st.SearchStrategy[Any], odds: int = 5
-) -> st.SearchStrategy[Any]:
-    """`common` `odds` times in `odds` + 1 (one_of would not do: it merges repeated branches)."""
-    return st.integers(0, odds).flatmap(lambda i: common if i else rare)
-
-
-def some_of(optional: dict[str, st.SearchStrategy[Any]], most: int) -> st.SearchStrategy[dict[str, Any]]:
-    """A few of the optional fields (a body with all of them would always trip over one)."""
-    keys = st.lists(st.sampled_from(sorted(optional)), max_size=most, unique=True)
-    return keys.flatmap(lambda chosen: st.fixed_dictionaries({k: optional[k] for k in chosen}))
-
-
-def _merge(parts: tuple[dict[str, Any], ...]) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for part in reversed(parts):
-        merged.update(part)
-    return merged
-
-
-_SCHEMA_KEYS = ("type", "properties", "items", "required", "enum", "description", "$ref", "$defs", "anyOf")
-schemas = st.recursive(
-    st.fixed_dictionaries({"type": st.sampled_from(["string", "integer", "object", "array", "any"])}),
-    lambda inner: st.one_of(
-        st.fixed_dictionaries(
-            {"type": st.just("object"), "properties": st.dictionaries(names, inner, max_size=3)}
-        ),
-        st.fixed_dictionaries({"type": st.just("array"), "items": inner}),
-        st.fixed_dictionaries({"anyOf": st.lists(inner, max_size=3)}),
-        st.fixed_dictionaries({"$ref": st.sampled_from(["#/$defs/a", "#/$defs/b", "#/x", "#/$defs/"])}),
-        st.fixed_dictionaries({"$defs": st.dictionaries(st.sampled_from(["a", "b"]), inner, max_size=2)}),
-        st.dictionaries(st.sampled_from(_SCHEMA_KEYS), json_values, max_size=3),
-    ),
-    max_leaves=10,
-)
-image_urls = st.sampled_from(
-    [PNG, "https://example.com/a.png", "http://example.com/a.png", "data:text/plain,x", ""]
 )
 parts = st.fixed_dictionaries(
     {"type": field(usually(st.sampled_from(["text", "image_url"]), st.just("input_audio")))},
@@ -131,7 +76,7 @@ messages = st.lists(
             }
         ),
         some_of(_MESSAGE_OPTIONAL, 2),
-    ).map(_merge),
+    ).map(merge),
     min_size=1,
     max_size=4,
 )
@@ -194,14 +139,13 @@ _CHAT_OPTIONAL: dict[str, st.SearchStrategy[Any]] = {
     "audio": json_values,
     "functions": json_values,
 }
-_extras = st.dictionaries(st.text(min_size=1, max_size=10), json_values, max_size=2)
 
 
 chat_bodies = st.tuples(
     st.fixed_dictionaries({"model": field(st.sampled_from(CHAT_MODELS)), "messages": field(messages)}),
     some_of(_CHAT_OPTIONAL, 4),
-    usually(st.just({}), _extras, 3),
-).map(_merge)
+    usually(st.just({}), extras, 3),
+).map(merge)
 _EMBED_OPTIONAL: dict[str, st.SearchStrategy[Any]] = {
     "encoding_format": field(st.sampled_from(["float", "base64"])),
     "dimensions": field(st.integers(-1, 2**20)),
@@ -217,8 +161,9 @@ embedding_bodies = st.tuples(
         }
     ),
     some_of(_EMBED_OPTIONAL, 3),
-    usually(st.just({}), _extras, 3),
-).map(_merge)
+    usually(st.just({}), extras, 3),
+).map(merge)
+
 
 # Byte sequences that broke, or could break, a JSON front door.
 _NASTY = (
@@ -278,7 +223,7 @@ headers = st.fixed_dictionaries(
 ).flatmap(lambda fixed: st.dictionaries(_token, _value, max_size=2).map(lambda extra: {**extra, **fixed}))
 _segment = st.one_of(
     st.sampled_from(
-        ["v1", "chat", "completions", "models", "embeddings", "health", "readiness", "..", ".", ""]
+        ["v1", "chat", "completions", "models", "embeddings", "responses", "messages", "health", "..", ""]
     ),
     st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters="/?#%"), max_size=10),
     st.sampled_from(["%2F", "%00", "%2e%2e", "%ZZ", "%C3%A9", "%ED%A0%80", "%0A"]),
@@ -303,6 +248,8 @@ def _request(
 _kinds = [
     *[_request(st.just("POST"), st.just("/v1/chat/completions"), raw_bodies(chat_bodies))] * 6,
     *[_request(st.just("POST"), st.just("/v1/embeddings"), raw_bodies(embedding_bodies))] * 2,
+    *[_request(st.just("POST"), st.just("/v1/responses"), raw_bodies(responses_bodies))] * 3,
+    *[_request(st.just("POST"), st.just("/v1/messages"), raw_bodies(messages_bodies))] * 3,
     _request(st.just("GET"), st.sampled_from(ROUTES[2:]), st.just(b"")),
     _request(methods, paths, st.one_of(raw_bodies(chat_bodies), st.binary(min_size=1, max_size=32))),
 ]

@@ -107,6 +107,46 @@ async def test_64_levels_are_fine() -> None:
     assert not limits.json_depth_exceeds(json.dumps({"a": '\\"[' * 100 + "{" * 100}).encode())
 
 
+def responses(**extra: Any) -> dict[str, Any]:
+    return {"model": "xai.grok-4", "input": "hi", **extra}
+
+
+def messages(**extra: Any) -> dict[str, Any]:
+    return {"model": "xai.grok-4", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}], **extra}
+
+
+# Found by the fuzz suite once it covered /v1/responses and /v1/messages: a 500 (a list where a
+# string was compared against a set), or a 200 whose restated `reasoning` broke OpenAI's schema.
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        (responses(input=[{"role": [], "content": "x"}]), "input[0].role"),
+        (responses(reasoning={"effort": []}), "reasoning.effort"),
+        (responses(reasoning={"effort": "low", "summary": "anything"}), "reasoning.summary"),
+        (responses(reasoning={"generate_summary": {}}), "reasoning.generate_summary"),
+        (responses(reasoning={"context": "everything"}), "reasoning.context"),
+    ],
+)
+async def test_responses_wrong_types_and_values_are_400s_naming_the_parameter(
+    body: dict[str, Any], param: str
+) -> None:
+    assert (await refused(json.dumps(body).encode(), "/v1/responses"))["param"] == param
+
+
+async def test_messages_image_media_type_of_the_wrong_type_is_anthropics_400() -> None:
+    image = {"type": "image", "source": {"type": "base64", "media_type": ["image/png"], "data": "iVBO"}}
+    body = messages(messages=[{"role": "user", "content": [image]}])
+    oci = ScriptedOci()
+    gw, _ = gateway(oci)
+    reply = await send(gw, "POST", "/v1/messages", json.dumps(body).encode())
+    assert reply.status == 400
+    assert reply.body is not None
+    assert reply.body["type"] == "error"
+    assert reply.body["error"]["type"] == "invalid_request_error"
+    assert "messages[0].content[0].source" in reply.body["error"]["message"]
+    assert oci.sent == []
+
+
 @pytest.mark.parametrize(
     ("body", "param"),
     [

@@ -22,7 +22,7 @@ from tests.fakes import (
     send,
     text_event,
 )
-from tests.openapi import validate
+from tests.openapi import EVENT_SCHEMAS, validate
 
 ROUTE = "/v1/responses"
 WEATHER = {
@@ -33,21 +33,6 @@ WEATHER = {
     "strict": True,
 }
 # The schema of each event type the gateway emits (tests/data/extract_openai_schemas.py ROOTS).
-EVENT_SCHEMAS = {
-    "response.created": "ResponseCreatedEvent",
-    "response.in_progress": "ResponseInProgressEvent",
-    "response.output_item.added": "ResponseOutputItemAddedEvent",
-    "response.content_part.added": "ResponseContentPartAddedEvent",
-    "response.output_text.delta": "ResponseTextDeltaEvent",
-    "response.output_text.done": "ResponseTextDoneEvent",
-    "response.content_part.done": "ResponseContentPartDoneEvent",
-    "response.output_item.done": "ResponseOutputItemDoneEvent",
-    "response.function_call_arguments.delta": "ResponseFunctionCallArgumentsDeltaEvent",
-    "response.function_call_arguments.done": "ResponseFunctionCallArgumentsDoneEvent",
-    "response.completed": "ResponseCompletedEvent",
-    "response.incomplete": "ResponseIncompleteEvent",
-    "error": "ResponseErrorEvent",
-}
 USAGE = {"promptTokens": 9, "completionTokens": 6, "totalTokens": 15}
 
 

@@ -238,7 +238,8 @@ def _user(where: str, blocks: list[Any]) -> list[dict[str, Any]]:
 
 def _image(at: str, source: Any) -> dict[str, Any]:
     kind = source.get("type") if isinstance(source, dict) else None
-    if kind == "base64" and source.get("media_type") in _IMAGE_TYPES and isinstance(source.get("data"), str):
+    media_type = source.get("media_type") if kind == "base64" else None
+    if isinstance(media_type, str) and media_type in _IMAGE_TYPES and isinstance(source.get("data"), str):
         return {
             "type": "image_url",
             "image_url": {"url": f"data:{source['media_type']};base64,{source['data']}"},

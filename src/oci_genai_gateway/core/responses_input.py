@@ -81,7 +81,7 @@ def _item(where: str, item: Any, messages: list[dict[str, Any]], calls: set[str]
 
 def _message(where: str, item: dict[str, Any]) -> dict[str, Any]:
     role = item.get("role")
-    if role not in _MESSAGE_ROLES:
+    if not isinstance(role, str) or role not in _MESSAGE_ROLES:
         raise InvalidRequest(
             f"Invalid '{where}.role': expected one of {sorted(_MESSAGE_ROLES)}.", param=f"{where}.role"
         )

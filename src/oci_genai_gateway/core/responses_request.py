@@ -49,6 +49,13 @@ _KNOWN = frozenset(
     | _HARMLESS
 )
 _EFFORTS = frozenset({"none", "minimal", "low", "medium", "high"})
+# OpenAI's enums for the rest of `reasoning` (its Reasoning schema); each is restated in the answer.
+_SUMMARIES = frozenset({"auto", "concise", "detailed"})
+_REASONING_CHOICES = {
+    "summary": _SUMMARIES,
+    "generate_summary": _SUMMARIES,
+    "context": frozenset({"auto", "current_turn", "all_turns"}),
+}
 
 
 @dataclass(frozen=True)
@@ -236,9 +243,15 @@ def _reasoning(body: dict[str, Any]) -> dict[str, Any] | None:
         {f"reasoning.{k}": v for k, v in reasoning.items()}, frozenset(f"reasoning.{k}" for k in allowed)
     )
     effort = reasoning.get("effort")
-    if effort is not None and effort not in _EFFORTS:
+    if effort is not None and (not isinstance(effort, str) or effort not in _EFFORTS):
         raise InvalidRequest(
             f"Invalid 'reasoning.effort': expected one of {sorted(_EFFORTS)}.", param="reasoning.effort"
         )
+    for key in ("summary", "generate_summary", "context"):
+        value, choices = reasoning.get(key), _REASONING_CHOICES[key]
+        if value is not None and (not isinstance(value, str) or value not in choices):
+            raise InvalidRequest(
+                f"Invalid 'reasoning.{key}': expected one of {sorted(choices)}.", param=f"reasoning.{key}"
+            )
     # Summaries are accepted, and none is returned: OCI sends no reasoning summaries to pass on.
     return {"effort": effort, "summary": reasoning.get("summary") or reasoning.get("generate_summary")}

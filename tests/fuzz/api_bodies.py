@@ -1,0 +1,179 @@
+"""Hostile bodies for /v1/responses (OpenAI's Responses API) and /v1/messages (Anthropic's Messages API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from tests.fuzz.values import (
+    CHAT_MODELS,
+    PNG,
+    extras,
+    field,
+    image_urls,
+    json_values,
+    merge,
+    names,
+    schemas,
+    some_of,
+    texts,
+    usually,
+)
+
+# The Responses API (OpenAI): input items of every kind the gateway reads, and some it refuses.
+_response_parts = st.fixed_dictionaries(
+    {"type": field(st.sampled_from(["input_text", "input_image", "output_text", "input_file"]))},
+    optional={"text": field(texts), "image_url": field(image_urls), "detail": field(st.just("low"))},
+)
+_input_items = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "role": field(st.sampled_from(["user", "system", "developer", "assistant"])),
+            "content": field(texts, st.lists(_response_parts, max_size=3)),
+        },
+        optional={"type": field(st.just("message"))},
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": field(st.just("function_call")),
+            "call_id": field(st.just("call_1")),
+            "name": field(names),
+            "arguments": field(st.just('{"a": 1}')),
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": field(st.just("function_call_output")),
+            "call_id": field(st.just("call_1")),
+            "output": field(texts),
+        }
+    ),
+    st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(["item_reference", "reasoning", "file_search_call"]),
+            "id": field(st.just("x")),
+        }
+    ),
+)
+_response_tools = st.lists(
+    st.fixed_dictionaries(
+        {"type": field(usually(st.just("function"), st.just("web_search"))), "name": field(names)},
+        optional={"parameters": field(schemas), "description": field(texts), "strict": field(st.booleans())},
+    ),
+    max_size=3,
+)
+_text_formats = st.fixed_dictionaries(
+    {"type": field(st.sampled_from(["text", "json_object", "json_schema"]))},
+    optional={"name": field(names), "schema": field(schemas), "strict": field(st.booleans())},
+)
+_RESPONSES_OPTIONAL: dict[str, st.SearchStrategy[Any]] = {
+    "instructions": field(texts),
+    "tools": field(_response_tools),
+    "tool_choice": field(
+        st.sampled_from(["auto", "none", "required"]),
+        st.fixed_dictionaries({"type": field(st.just("function")), "name": field(names)}),
+    ),
+    "text": field(st.fixed_dictionaries({}, optional={"format": field(_text_formats)})),
+    "max_output_tokens": field(st.integers(-2, 2**32)),
+    "temperature": field(st.floats(-1, 3)),
+    "top_p": field(st.floats(-0.5, 1.5)),
+    "parallel_tool_calls": field(st.booleans()),
+    "reasoning": field(
+        st.fixed_dictionaries(
+            {}, optional={"effort": field(st.sampled_from(["none", "low", "high"])), "summary": field(texts)}
+        )
+    ),
+    "stream": field(st.booleans()),
+    "store": field(st.booleans()),
+    "metadata": field(st.dictionaries(st.text(max_size=70), st.text(max_size=20), max_size=17)),
+    "previous_response_id": field(st.just("resp_1")),
+    "include": field(st.lists(st.sampled_from(["reasoning.encrypted_content", "file_search_call.results"]))),
+}
+responses_bodies = st.tuples(
+    st.fixed_dictionaries(
+        {
+            "model": field(st.sampled_from(CHAT_MODELS)),
+            "input": field(texts, st.lists(_input_items, min_size=1, max_size=4)),
+        }
+    ),
+    some_of(_RESPONSES_OPTIONAL, 4),
+    usually(st.just({}), extras, 3),
+).map(merge)
+
+# The Messages API (Anthropic): content blocks of every kind, tools, system and thinking.
+_blocks = st.fixed_dictionaries(
+    {"type": field(st.sampled_from(["text", "image", "tool_use", "tool_result", "thinking", "document"]))},
+    optional={
+        "text": field(texts),
+        "id": field(st.just("toolu_1")),
+        "name": field(names),
+        "input": field(st.dictionaries(st.text(max_size=5), json_values, max_size=2)),
+        "tool_use_id": field(st.just("toolu_1")),
+        "content": field(texts),
+        "is_error": field(st.booleans()),
+        "source": field(
+            st.fixed_dictionaries(
+                {"type": field(st.sampled_from(["base64", "url"]))},
+                optional={
+                    "media_type": field(st.just("image/png")),
+                    "data": field(st.just(PNG.split(",", 1)[1])),
+                    "url": field(image_urls),
+                },
+            )
+        ),
+    },
+)
+_anthropic_messages = st.lists(
+    st.fixed_dictionaries(
+        {
+            "role": field(usually(st.just("user"), st.just("assistant"), 2)),
+            "content": field(texts, st.lists(_blocks, max_size=3)),
+        }
+    ),
+    min_size=1,
+    max_size=4,
+)
+_MESSAGES_OPTIONAL: dict[str, st.SearchStrategy[Any]] = {
+    "system": field(
+        texts, st.lists(st.fixed_dictionaries({"type": field(st.just("text")), "text": field(texts)}))
+    ),
+    "tools": field(
+        st.lists(
+            st.fixed_dictionaries(
+                {"name": field(names)},
+                optional={"description": field(texts), "input_schema": field(schemas)},
+            ),
+            max_size=3,
+        )
+    ),
+    "tool_choice": field(
+        st.fixed_dictionaries(
+            {"type": field(st.sampled_from(["auto", "any", "tool", "none"]))},
+            optional={"name": field(names), "disable_parallel_tool_use": field(st.booleans())},
+        )
+    ),
+    "stop_sequences": field(st.lists(texts, max_size=6)),
+    "temperature": field(st.floats(-1, 3)),
+    "top_p": field(st.floats(-0.5, 1.5)),
+    "top_k": field(st.integers(-1, 100)),
+    "stream": field(st.booleans()),
+    "thinking": field(
+        st.fixed_dictionaries(
+            {"type": field(st.sampled_from(["enabled", "disabled"]))},
+            optional={"budget_tokens": field(st.integers(-1, 2**20))},
+        )
+    ),
+    "metadata": field(st.fixed_dictionaries({}, optional={"user_id": field(texts)})),
+}
+messages_bodies = st.tuples(
+    st.fixed_dictionaries(
+        {
+            "model": field(st.sampled_from(CHAT_MODELS)),
+            "max_tokens": field(st.integers(-1, 2**32)),
+            "messages": field(_anthropic_messages),
+        }
+    ),
+    some_of(_MESSAGES_OPTIONAL, 4),
+    usually(st.just({}), extras, 3),
+).map(merge)
