@@ -212,12 +212,7 @@ CHAT_REQUEST = {
         "service_tier": {"type": ["string", "null"], "maxLength": limits.MAX_ID_CHARS},
         "store": {"type": ["boolean", "null"]},
         "prediction": {"type": ["object", "null"]},
-        "metadata": {
-            "type": ["object", "null"],
-            "maxProperties": limits.MAX_METADATA_PAIRS,
-            "propertyNames": {"maxLength": limits.MAX_METADATA_KEY_CHARS},
-            "additionalProperties": {"type": "string", "maxLength": limits.MAX_METADATA_VALUE_CHARS},
-        },
+        "metadata": apis.METADATA,
     },
 }
 _INPUT = {"type": "string", "minLength": 1}

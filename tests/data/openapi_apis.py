@@ -15,6 +15,12 @@ from oci_genai_gateway.core import input_limits as limits
 _NAME = {"type": "string", "minLength": 1, "maxLength": limits.MAX_NAME_CHARS}
 _TOKENS = {"type": ["integer", "null"], "minimum": 1, "maximum": limits.MAX_TOKENS}
 _ANY_OBJECTS = {"type": "array", "items": {"type": "object"}, "maxItems": limits.MAX_MESSAGES}
+METADATA = {  # OpenAI's metadata, as core/validate.metadata bounds it (also the chat route's)
+    "type": ["object", "null"],
+    "maxProperties": limits.MAX_METADATA_PAIRS,
+    "propertyNames": {"maxLength": limits.MAX_METADATA_KEY_CHARS},
+    "additionalProperties": {"type": "string", "maxLength": limits.MAX_METADATA_VALUE_CHARS},
+}
 
 RESPONSES_REQUEST: dict[str, Any] = {
     "type": "object",
@@ -45,9 +51,20 @@ RESPONSES_REQUEST: dict[str, Any] = {
         "temperature": {"type": ["number", "null"], "minimum": 0, "maximum": 2},
         "top_p": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
         "parallel_tool_calls": {"type": ["boolean", "null"]},
-        "reasoning": {"type": ["object", "null"]},
+        "reasoning": {
+            "type": ["object", "null"],
+            "additionalProperties": False,
+            "properties": {
+                "effort": {"enum": ["none", "minimal", "low", "medium", "high", None]},
+                "summary": {"enum": ["auto", "concise", "detailed", None]},
+                "generate_summary": {"enum": ["auto", "concise", "detailed", None]},
+                "context": {"enum": ["auto", "current_turn", "all_turns", None]},
+            },
+        },
         "stream": {"type": ["boolean", "null"]},
         "store": {"enum": [False, None], "description": "Nothing is stored: `true` is a 400."},
+        "metadata": METADATA,
+        "truncation": {"enum": ["auto", "disabled", None]},
         "user": {"type": ["string", "null"], "maxLength": limits.MAX_ID_CHARS},
     },
 }

@@ -233,7 +233,8 @@ paths = st.one_of(
     st.tuples(
         st.sampled_from(["", "/deploy", "/a/b"]), st.sampled_from(ROUTES), st.sampled_from(["", "/", "?x=1"])
     ).map("".join),
-    st.lists(_segment, max_size=5).map(lambda segments: "/" + "/".join(segments)),
+    # One leading slash: httpx (the test client) refuses a path that starts with "//".
+    st.lists(_segment, max_size=5).map(lambda segments: "/" + "/".join(segments).lstrip("/")),
 )
 methods = usually(st.just("POST"), st.sampled_from(["GET", "PUT", "DELETE", "PATCH", "OPTIONS"]), 2)
 

@@ -125,6 +125,9 @@ def messages(**extra: Any) -> dict[str, Any]:
         (responses(reasoning={"effort": "low", "summary": "anything"}), "reasoning.summary"),
         (responses(reasoning={"generate_summary": {}}), "reasoning.generate_summary"),
         (responses(reasoning={"context": "everything"}), "reasoning.context"),
+        (responses(metadata=True), "metadata"),
+        (responses(metadata={"k": 1}), "metadata"),
+        (responses(truncation="sometimes"), "truncation"),
     ],
 )
 async def test_responses_wrong_types_and_values_are_400s_naming_the_parameter(

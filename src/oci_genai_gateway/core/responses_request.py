@@ -17,6 +17,7 @@ from oci_genai_gateway.core.errors import InvalidRequest
 from oci_genai_gateway.core.responses_input import chat_messages
 from oci_genai_gateway.core.settings import Target
 from oci_genai_gateway.core.validate import (
+    metadata,
     optional_bool,
     optional_int,
     optional_number,
@@ -103,6 +104,10 @@ def parse(
     if text["format"]["type"] != "text":
         chat["response_format"] = _response_format(text["format"])
     reasoning = _reasoning(body)
+    metadata(body)  # restated in the Response, so it must be OpenAI's shape
+    truncation = body.get("truncation")
+    if truncation is not None and truncation not in ("auto", "disabled"):
+        raise InvalidRequest("Invalid 'truncation': expected 'auto' or 'disabled'.", param="truncation")
     if reasoning and reasoning.get("effort") is not None:
         chat["reasoning_effort"] = reasoning["effort"]
     echo = {
@@ -116,7 +121,7 @@ def parse(
         "text": text,
         "tool_choice": choice if choice is not None else "auto",
         "tools": [echoed for _, echoed in tools],
-        "truncation": body.get("truncation") or "disabled",
+        "truncation": truncation or "disabled",
         "store": False,
         "background": False,
         "previous_response_id": None,
