@@ -147,27 +147,42 @@ def peak_rss_mib(pid: int) -> float:
     raise RuntimeError("no VmHWM in /proc status")
 
 
-def cold_start(subject: Subject, env: Mapping[str, str], workdir: Path) -> Sample:
-    """Spawn fdk, time socket and first response, run the working set, read the RSS peak."""
+def spawn_fdk(func: Path, env: Mapping[str, str], workdir: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    """An fdk server for func.py's `handler` on a fresh unix socket, as the platform starts a container."""
     sock = workdir / f"{uuid.uuid4().hex[:8]}.sock"
     child_env = {**env, "FN_FORMAT": "http-stream", "FN_LISTENER": f"unix:{sock}"}
-    started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-c", _FDK_MAIN, str(subject.func), "handler"],
-        cwd=subject.func.parent,
+        [sys.executable, "-c", _FDK_MAIN, str(func), "handler"],
+        cwd=func.parent,
         env=child_env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    return process, sock
+
+
+def wait_listening(process: subprocess.Popen[bytes], sock: Path, name: str) -> None:
+    """Until the fdk's socket exists; an fdk that exits first is an error naming `name`."""
+    while not sock.exists():
+        if process.poll() is not None:
+            raise RuntimeError(f"{name}: fdk exited with {process.returncode}")
+        time.sleep(0.002)
+
+
+def fdk_client(sock: Path) -> httpx.Client:
+    """An HTTP client on the fdk's unix socket."""
+    return httpx.Client(transport=httpx.HTTPTransport(uds=str(sock)), base_url="http://fdk", timeout=300)
+
+
+def cold_start(subject: Subject, env: Mapping[str, str], workdir: Path) -> Sample:
+    """Spawn fdk, time socket and first response, run the working set, read the RSS peak."""
+    started = time.perf_counter()
+    process, sock = spawn_fdk(subject.func, env, workdir)
     try:
-        while not sock.exists():
-            if process.poll() is not None:
-                raise RuntimeError(f"{subject.name}: fdk exited with {process.returncode}")
-            time.sleep(0.002)
+        wait_listening(process, sock, subject.name)
         listening = time.perf_counter()
-        transport = httpx.HTTPTransport(uds=str(sock))
-        with httpx.Client(transport=transport, base_url="http://fdk", timeout=300) as client:
+        with fdk_client(sock) as client:
             invoke(client, subject.first)
             first = time.perf_counter()
             for call in subject.more:

@@ -17,18 +17,24 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import httpx
-from bench.cold_start import ROOT, Call, Subject, cold_start, function_env, invoke
+from bench.cold_start import (
+    ROOT,
+    Call,
+    Subject,
+    cold_start,
+    fdk_client,
+    function_env,
+    invoke,
+    spawn_fdk,
+    wait_listening,
+)
 
-_FDK_MAIN = "from fdk.scripts.fdk import main; main()"
 _DEDICATED = """from oci_genai_gateway.adapters.fn import fdk_handler
 
 handler = fdk_handler("{route}", "POST")
@@ -74,21 +80,10 @@ def subjects(workdir: Path) -> list[Subject]:
 
 def warm_first_calls(func: Path, env: Mapping[str, str], workdir: Path) -> tuple[float, float]:
     """Seconds to the first /v1/responses and /v1/messages answers of a chat-warmed container."""
-    sock = workdir / f"{uuid.uuid4().hex[:8]}.sock"
-    child_env = {**env, "FN_FORMAT": "http-stream", "FN_LISTENER": f"unix:{sock}"}
-    process = subprocess.Popen(
-        [sys.executable, "-c", _FDK_MAIN, str(func), "handler"],
-        cwd=func.parent,
-        env=child_env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process, sock = spawn_fdk(func, env, workdir)
     try:
-        while not sock.exists():
-            time.sleep(0.002)
-        transport = httpx.HTTPTransport(uds=str(sock))
-        with httpx.Client(transport=transport, base_url="http://fdk", timeout=300) as client:
+        wait_listening(process, sock, func.parent.name)
+        with fdk_client(sock) as client:
             invoke(client, _CHAT)  # the container is warm: its gateway and LiteLLM are built
             started = time.perf_counter()
             invoke(client, _RESPONSES)

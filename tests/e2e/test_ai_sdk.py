@@ -8,14 +8,11 @@ a tool loop the SDK runs itself, and embeddings; through the ASGI server and `ma
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.fixtures.emulator import Emulator
-from tests.fixtures.gateway import KEY, GatewayProcess
-from tests.fixtures.localgw import LocalGw
+from tests.fixtures.gateway import KEY
 from tests.fixtures.node import Node
 
 MODELS = ["xai.grok-4", "meta.llama-3.3-70b-instruct", "cohere.command-a-03-2025"]
@@ -25,23 +22,11 @@ PROMPT = "hello from the ai sdk"  # what tests/node/ai_sdk.mjs sends
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(params=["asgi", "make_run"])
-def base_url(request: pytest.FixtureRequest, emulator: Emulator) -> Iterator[str]:
-    """The ASGI server, and the serverless stack `make run` starts."""
-    emulator.reset()
-    if request.param == "asgi":
-        gateway: GatewayProcess = request.getfixturevalue("gateway")
-        yield gateway.base_url
-    else:
-        localgw: LocalGw = request.getfixturevalue("localgw")
-        yield f"{localgw.url}/v1"
-
-
 @pytest.mark.parametrize("model", MODELS)
-def test_the_ai_sdk_on_responses_and_chat_completions(base_url: str, model: str, node: Node) -> None:
+def test_the_ai_sdk_on_responses_and_chat_completions(api_base_url: str, model: str, node: Node) -> None:
     env = {
         **os.environ,
-        "OPENAI_BASE_URL": base_url,
+        "OPENAI_BASE_URL": api_base_url,
         "OPENAI_API_KEY": KEY,
         "CHAT_MODEL": model,
         "EMBEDDING_MODEL": EMBEDDING_MODEL,

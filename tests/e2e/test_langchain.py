@@ -1,11 +1,10 @@
 """LangChain's OpenAI integration (`langchain-openai`) pointed at the gateway, unchanged but for its
 base URL and key: chat, streams with usage, a tool loop, structured output and embeddings, through
-the ASGI server and through `make run`'s serverless stack."""
+the ASGI server and through `make run`'s serverless stack (the `api_base_url` fixture)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,9 +13,7 @@ from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI, OpenAIEmbeddings
 from pydantic import BaseModel, SecretStr
 
-from tests.fixtures.emulator import Emulator
-from tests.fixtures.gateway import KEY, GatewayProcess
-from tests.fixtures.localgw import LocalGw
+from tests.fixtures.gateway import KEY
 
 LLAMA = "meta.llama-3.3-70b-instruct"
 MODELS = ["meta.llama-3.3-70b-instruct", "xai.grok-4", "cohere.command-a-03-2025"]
@@ -36,25 +33,13 @@ class City(BaseModel):
     country: str
 
 
-@pytest.fixture(params=["asgi", "make_run"])
-def base_url(request: pytest.FixtureRequest, emulator: Emulator) -> Iterator[str]:
-    """The ASGI server, and the serverless stack `make run` starts."""
-    emulator.reset()
-    if request.param == "asgi":
-        gateway: GatewayProcess = request.getfixturevalue("gateway")
-        yield gateway.base_url
-    else:
-        localgw: LocalGw = request.getfixturevalue("localgw")
-        yield f"{localgw.url}/v1"
-
-
 def chat(base_url: str, model: str = LLAMA, **options: Any) -> ChatOpenAI:
     return ChatOpenAI(base_url=base_url, api_key=SecretStr(KEY), model=model, max_retries=0, **options)
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_invoke_answers_with_usage_and_finish_reason(base_url: str, model: str) -> None:
-    answer = chat(base_url, model).invoke("Hello")
+def test_invoke_answers_with_usage_and_finish_reason(api_base_url: str, model: str) -> None:
+    answer = chat(api_base_url, model).invoke("Hello")
     assert isinstance(answer.content, str)
     assert f"from {model}" in answer.content
     assert "Hello" in answer.content
@@ -66,8 +51,8 @@ def test_invoke_answers_with_usage_and_finish_reason(base_url: str, model: str) 
 
 
 @pytest.mark.parametrize("model", MODELS)
-def test_a_stream_adds_up_to_the_answer_and_reports_usage(base_url: str, model: str) -> None:
-    llm = chat(base_url, model, stream_usage=True)
+def test_a_stream_adds_up_to_the_answer_and_reports_usage(api_base_url: str, model: str) -> None:
+    llm = chat(api_base_url, model, stream_usage=True)
     whole = llm.invoke("Stream, please")
     chunks = list(llm.stream("Stream, please"))
     assert len(chunks) > 2, "the answer came in pieces"
@@ -80,8 +65,8 @@ def test_a_stream_adds_up_to_the_answer_and_reports_usage(base_url: str, model: 
     assert total.usage_metadata["output_tokens"] > 0
 
 
-def test_a_tool_loop_calls_the_tool_and_answers_from_its_result(base_url: str) -> None:
-    llm = chat(base_url, "xai.grok-4").bind_tools([get_weather])
+def test_a_tool_loop_calls_the_tool_and_answers_from_its_result(api_base_url: str) -> None:
+    llm = chat(api_base_url, "xai.grok-4").bind_tools([get_weather])
     messages: list[BaseMessage] = [HumanMessage("Use get_weather for Oslo")]
     asked = llm.invoke(messages)
     assert len(asked.tool_calls) == 1
@@ -98,18 +83,18 @@ def test_a_tool_loop_calls_the_tool_and_answers_from_its_result(base_url: str) -
 
 
 @pytest.mark.parametrize("method", ["json_schema", "function_calling"])
-def test_structured_output_parses_into_the_model(base_url: str, method: str) -> None:
-    city = chat(base_url, "xai.grok-4").with_structured_output(City, method=method).invoke("Oslo")
+def test_structured_output_parses_into_the_model(api_base_url: str, method: str) -> None:
+    city = chat(api_base_url, "xai.grok-4").with_structured_output(City, method=method).invoke("Oslo")
     assert isinstance(city, City)
     assert city.name
     assert city.country
 
 
-def test_embeddings_for_documents_and_queries(base_url: str) -> None:
+def test_embeddings_for_documents_and_queries(api_base_url: str) -> None:
     # check_embedding_ctx_length=False: LangChain otherwise tokenizes with tiktoken (OpenAI's
     # tokenizer, downloaded on first use) and sends token ids, which only OpenAI's models read.
     embeddings = OpenAIEmbeddings(
-        base_url=base_url,
+        base_url=api_base_url,
         api_key=SecretStr(KEY),
         model=EMBEDDING_MODEL,
         check_embedding_ctx_length=False,
@@ -123,7 +108,7 @@ def test_embeddings_for_documents_and_queries(base_url: str) -> None:
     assert embeddings.embed_query("green") == documents[1]
 
 
-def test_async_invoke(base_url: str) -> None:
-    answer = asyncio.run(chat(base_url).ainvoke("Async hello"))
+def test_async_invoke(api_base_url: str) -> None:
+    answer = asyncio.run(chat(api_base_url).ainvoke("Async hello"))
     assert isinstance(answer.content, str)
     assert "Async hello" in answer.content

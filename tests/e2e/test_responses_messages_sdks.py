@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +16,7 @@ import pydantic
 import pytest
 
 from tests.fixtures.emulator import Emulator
-from tests.fixtures.gateway import ALLOWED_ORIGIN, KEY, GatewayProcess
-from tests.fixtures.localgw import LocalGw
+from tests.fixtures.gateway import ALLOWED_ORIGIN, KEY
 from tests.openapi import EVENT_SCHEMAS, validate
 
 # The Agents SDK exports traces to api.openai.com unless told not to; nothing here leaves the machine.
@@ -44,9 +42,8 @@ CALL_BOTH = "Call get_weather and get_time for Oslo"
 
 @dataclass(frozen=True)
 class Target:
-    """One deployment path: its base URL and whether it is the ASGI server."""
+    """One deployment path's `/v1` base URL."""
 
-    name: str
     base_url: str
 
     def openai(self, key: str = KEY) -> openai.OpenAI:
@@ -57,16 +54,10 @@ class Target:
         return anthropic.Anthropic(base_url=self.base_url.removesuffix("/v1"), api_key=key, max_retries=0)
 
 
-@pytest.fixture(params=["asgi", "make_run"])
-def target(request: pytest.FixtureRequest, emulator: Emulator) -> Iterator[Target]:
+@pytest.fixture
+def target(api_base_url: str) -> Target:
     """The ASGI server, and the serverless stack `make run` starts."""
-    emulator.reset()
-    if request.param == "asgi":
-        gateway: GatewayProcess = request.getfixturevalue("gateway")
-        yield Target("asgi", gateway.base_url)
-    else:
-        localgw: LocalGw = request.getfixturevalue("localgw")
-        yield Target("make_run", f"{localgw.url}/v1")
+    return Target(api_base_url)
 
 
 def raw_events(target: Target, body: dict[str, Any]) -> list[dict[str, Any]]:
