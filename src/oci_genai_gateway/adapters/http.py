@@ -12,6 +12,7 @@ from typing import Any
 
 from oci_genai_gateway.core.errors import InternalError
 from oci_genai_gateway.core.gateway import Reply
+from oci_genai_gateway.core.sse import json_bytes
 
 access_log = logging.getLogger("oci_genai_gateway.access")
 log = logging.getLogger(__name__)
@@ -42,15 +43,10 @@ def lower_headers(headers: Mapping[str, Any] | None) -> dict[str, str]:
 def render_json(body: Mapping[str, Any] | None) -> bytes:
     """The one JSON encoding of every reply body; it never raises (a reply is always sent)."""
     try:
-        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+        return json_bytes(body)
     except (TypeError, ValueError, RecursionError):
         log.exception("reply body not renderable", extra={"event": "bug"})
         return _UNRENDERABLE
-    try:
-        return text.encode()
-    except UnicodeEncodeError:
-        # A lone surrogate (say, in an upstream answer) has no UTF-8 form; JSON's \\u escape writes it.
-        return json.dumps(body, separators=(",", ":")).encode()
 
 
 def reply_bytes(reply: Reply) -> bytes:

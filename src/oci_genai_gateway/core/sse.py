@@ -14,14 +14,18 @@ log = logging.getLogger(__name__)
 DONE = b"data: [DONE]\n\n"
 
 
+def json_bytes(payload: Any) -> bytes:
+    """Compact UTF-8 JSON, the encoding of every reply body and event."""
+    try:
+        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        # A lone surrogate (OCI's JSON may escape one) has no UTF-8 form: JSON's \u escape writes it.
+        return json.dumps(payload, separators=(",", ":")).encode()
+
+
 def event(payload: Any) -> bytes:
     """One `data:` event."""
-    try:
-        data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-    except UnicodeEncodeError:
-        # A lone surrogate from upstream (OCI's JSON may escape one) has no UTF-8 form: \u-escape it.
-        data = json.dumps(payload, separators=(",", ":")).encode()
-    return b"data: " + data + b"\n\n"
+    return b"data: " + json_bytes(payload) + b"\n\n"
 
 
 def named_event(kind: str, payload: Any) -> bytes:
