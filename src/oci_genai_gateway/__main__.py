@@ -78,13 +78,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     raise_open_file_limit()
     timeout = gateway.settings.client_timeout
-    config = server_config(create_app(gateway), args.host, args.port, head_timeout=timeout, **_UVICORN)
+    config = server_config(
+        create_app(gateway),
+        args.host,
+        args.port,
+        head_timeout=timeout,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
     server = uvicorn.Server(config)
     server.run()
     return 0
 
 
-_UVICORN: dict[str, Any] = {"timeout_graceful_shutdown": 10}
+GRACEFUL_SHUTDOWN_SECONDS = 10  # open streams get this long to finish after SIGTERM
 
 
 def serve_workers(host: str, port: int, workers: int) -> int:
@@ -110,7 +116,13 @@ def serve_workers(host: str, port: int, workers: int) -> int:
     raise_open_file_limit()  # inherited by the workers
     app = "oci_genai_gateway.__main__:worker_app"
     config = server_config(
-        app, host, port, head_timeout=settings.client_timeout, factory=True, workers=workers, **_UVICORN
+        app,
+        host,
+        port,
+        head_timeout=settings.client_timeout,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        factory=True,
+        workers=workers,
     )
     # uvicorn binds `socket.socket(family)`, whose proto is 0, and asyncio sets TCP_NODELAY only on
     # sockets whose proto is TCP: every worker's connection then waited on Nagle and the client's
