@@ -72,7 +72,7 @@ class Subject:
 # The import floor: the fdk server, the function's module and what its first call builds the
 # gateway with (the oci SDK for the signer; chat also LiteLLM's OCI transform), and nothing else.
 _FLOOR = "import fdk.scripts.fdk, oci, oci_genai_gateway.adapters.fn, oci_genai_gateway.bootstrap"
-_FLOOR_CHAT = _FLOOR + "; from oci_genai_gateway.core.llm import chat_config; chat_config()"
+_FLOOR_CHAT = _FLOOR + "; from oci_genai_gateway.core.upstream.llm import chat_config; chat_config()"
 
 
 @dataclass(frozen=True)

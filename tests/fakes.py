@@ -15,10 +15,10 @@ import oci
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from oci_genai_gateway.core import limits
+from oci_genai_gateway.core.access import limits
 from oci_genai_gateway.core.gateway import Gateway, Reply, Request
 from oci_genai_gateway.core.settings import Settings
-from oci_genai_gateway.core.signers import RefreshingSigner
+from oci_genai_gateway.core.upstream.signers import RefreshingSigner
 
 BASE_ENV = {"GATEWAY_REGION": "us-chicago-1", "GATEWAY_COMPARTMENT_ID": "ocid1.compartment.oc1..fake"}
 

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.workers < 1:
         parser.error("--workers must be at least 1")
-    # The limits divide by the worker count (core/limits.py): the count served is the one they read.
+    # The limits divide by the worker count (core/access/limits.py): the count served is the one they read.
     os.environ["GATEWAY_WORKERS"] = str(args.workers)
     if args.workers > 1:
         return serve_workers(args.host, args.port, args.workers)
@@ -100,7 +100,7 @@ def serve_workers(host: str, port: int, workers: int) -> int:
     from oci_genai_gateway.adapters.server import server_config
     from oci_genai_gateway.core.logs import configure_logging
     from oci_genai_gateway.core.settings import Settings
-    from oci_genai_gateway.core.signers import build_signer
+    from oci_genai_gateway.core.upstream.signers import build_signer
 
     # Checked here so that a bad configuration fails once, in one line, before any worker starts
     # (uvicorn's supervisor exits 0 when a worker fails at startup); LiteLLM loads in the workers.

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from oci_genai_gateway.core import key_policy
+from oci_genai_gateway.core.access import policy as key_policy
+from oci_genai_gateway.core.access.keys import match_key, read_key
+from oci_genai_gateway.core.access.policy import KeyTable
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.core.key_policy import KeyTable
-from oci_genai_gateway.core.keys import match_key, read_key
 from oci_genai_gateway.core.settings import env_int
 
 log = logging.getLogger(__name__)

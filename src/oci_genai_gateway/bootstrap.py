@@ -6,10 +6,10 @@ from collections.abc import Mapping
 
 from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.core.gateway import Gateway
-from oci_genai_gateway.core.llm import chat_config
 from oci_genai_gateway.core.logs import configure_logging
 from oci_genai_gateway.core.settings import Settings
-from oci_genai_gateway.core.signers import build_signer
+from oci_genai_gateway.core.upstream.llm import chat_config
+from oci_genai_gateway.core.upstream.signers import build_signer
 
 
 def build_gateway(

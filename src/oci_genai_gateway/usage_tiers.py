@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from oci_genai_gateway.core.key_policy import KeyTable, Quota, client_token
+from oci_genai_gateway.core.access.policy import KeyTable, Quota, client_token
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ Run from the repository root after changing a route, a limit or the request chec
 
     .venv/bin/python -m tests.data.build_openapi
 
-Requests are described here by hand (what core/chat_request.py and core/embeddings.py accept, with
-the bounds of core/input_limits.py); responses reuse OpenAI's own component schemas
+Requests are described here by hand (what core/chat/request.py and core/apis/embeddings.py accept, with
+the bounds of core/input/bounds.py); responses reuse OpenAI's own component schemas
 (tests/data/openai-schemas.json), rewritten for OpenAPI 3.1 (`nullable` as a null union) and with
 `Embedding.embedding` also a string (what `encoding_format: base64` answers, OpenAI's API too).
 tests/unit/test_openapi_document.py fails when the shipped file and this output differ.
@@ -22,7 +22,7 @@ from tests.data import openapi_apis as apis
 from tests.openapi import SPEC_PATH, nullable_to_union
 from tests.paths import REPO
 
-from oci_genai_gateway.core import input_limits as limits
+from oci_genai_gateway.core.input import bounds as limits
 
 TARGET = REPO / "src" / "oci_genai_gateway" / "openapi.json"
 REF = "#/components/schemas/"

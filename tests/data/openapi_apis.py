@@ -1,7 +1,7 @@
 """The OpenAPI pieces of /v1/responses and /v1/messages, for tests/data/build_openapi.py.
 
-Requests are described as core/responses_request.py and core/messages_request.py accept them (the
-bounds of core/input_limits.py); a Response answer is OpenAI's own `Response` schema, a Message
+Requests are described as core/apis/responses/request.py and core/apis/messages/request.py accept them (the
+bounds of core/input/bounds.py); a Response answer is OpenAI's own `Response` schema, a Message
 answer and Anthropic's error body are written here from Anthropic's API reference
 (https://docs.anthropic.com/en/api/messages, https://docs.anthropic.com/en/api/errors).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from oci_genai_gateway.core import input_limits as limits
+from oci_genai_gateway.core.input import bounds as limits
 
 _NAME = {"type": "string", "minLength": 1, "maxLength": limits.MAX_NAME_CHARS}
 _TOKENS = {"type": ["integer", "null"], "minimum": 1, "maximum": limits.MAX_TOKENS}

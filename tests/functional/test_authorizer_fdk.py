@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from oci_genai_gateway.core.key_policy import client_token
+from oci_genai_gateway.core.access.policy import client_token
 from tests.fixtures.fdk_server import FdkServer, start_fdk
 from tests.paths import FUNCTIONS_DIR
 

@@ -29,9 +29,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from oci_genai_gateway.core.chat_request import parse
+from oci_genai_gateway.core.chat.request import parse
 from oci_genai_gateway.core.errors import InvalidRequest
-from oci_genai_gateway.core.images import ImageFetcher, inline_images
+from oci_genai_gateway.core.input.images import ImageFetcher, inline_images
 from oci_genai_gateway.core.settings import Settings, Target
 
 PARAM = "messages[0].content[1].image_url"

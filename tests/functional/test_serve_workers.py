@@ -70,7 +70,7 @@ def test_two_workers_serve_and_sigterm_stops_them_all(emulator: Emulator, tmp_pa
             time.sleep(0.1)
             workers = workers_of(gateway.process.pid)
         assert len(workers) == 2, f"expected 2 workers, found {workers}"
-        # Each worker enforces 1/N of every key limit (core/limits.py), so each must know N.
+        # Each worker enforces 1/N of every key limit (core/access/limits.py), so each must know N.
         for pid in workers:
             environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
             assert b"GATEWAY_WORKERS=2" in environ

@@ -22,7 +22,7 @@ from oci_genai_gateway.adapters.asgi import create_app
 from oci_genai_gateway.adapters.fn import ROUTE_FAMILIES, FunctionRuntime
 from oci_genai_gateway.authorizer import Authorizer, StaticKeys, respond
 from oci_genai_gateway.core.gateway import Gateway
-from oci_genai_gateway.core.models import ModelCatalog
+from oci_genai_gateway.core.upstream.catalog import ModelCatalog
 from tests.fakes import (
     Events,
     Json,

@@ -17,15 +17,15 @@ from oci_genai_gateway.apigw_spec import (
     render,
     validate,
 )
-from oci_genai_gateway.core.errors import MethodNotAllowed, NotFound
-from oci_genai_gateway.core.gateway import PUBLIC_PREFIXES
-from oci_genai_gateway.core.key_policy import (
+from oci_genai_gateway.core.access.policy import (
     BUDGET_HEADER,
     KEY_NAME_HEADER,
     MODELS_HEADER,
     KeyPolicy,
     grant_context,
 )
+from oci_genai_gateway.core.errors import MethodNotAllowed, NotFound
+from oci_genai_gateway.core.gateway import PUBLIC_PREFIXES
 from tests.openapi import validate as validate_openai
 
 FUNCTION_IDS = {

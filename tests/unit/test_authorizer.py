@@ -24,9 +24,9 @@ from oci_genai_gateway.authorizer import (
     VaultKeys,
     respond,
 )
+from oci_genai_gateway.core.access.keys import validate_keys
+from oci_genai_gateway.core.access.policy import client_token, parse_entries
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.core.key_policy import client_token, parse_entries
-from oci_genai_gateway.core.keys import validate_keys
 
 KEY_A = "sk-team-a-0123456789abcdef"
 KEY_B = "sk-team-b-fedcba9876543210"

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from oci_genai_gateway.core.chat_request import parse as parse_chat
+from oci_genai_gateway.core.chat.request import parse as parse_chat
 from oci_genai_gateway.core.errors import InvalidRequest
 from oci_genai_gateway.core.settings import Target
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from oci_genai_gateway.core.access.keys import Credential, match_key, read_bearer
 from oci_genai_gateway.core.errors import (
     InvalidRequest,
     ModelNotFound,
@@ -14,7 +15,6 @@ from oci_genai_gateway.core.errors import (
     UpstreamError,
 )
 from oci_genai_gateway.core.gateway import route_path
-from oci_genai_gateway.core.keys import Credential, match_key, read_bearer
 from oci_genai_gateway.core.sse import DONE, frame
 from tests.openapi import validate
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from oci_genai_gateway.core import embeddings
+from oci_genai_gateway.core.apis import embeddings
 from oci_genai_gateway.core.errors import InvalidRequest
 from oci_genai_gateway.core.settings import Settings
 

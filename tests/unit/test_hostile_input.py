@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from oci_genai_gateway.adapters.http import render_json
-from oci_genai_gateway.core import input_limits as limits
+from oci_genai_gateway.core.input import bounds as limits
 from tests.fakes import ScriptedOci, gateway, send
 from tests.fuzz.harness import KEY, asgi_client, fuzz_gateway
 from tests.openapi import validate

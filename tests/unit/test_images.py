@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from oci_genai_gateway.core.chat_request import parse
-from oci_genai_gateway.core.egress import is_public
+from oci_genai_gateway.core.chat.request import parse
 from oci_genai_gateway.core.errors import ConfigError, InvalidRequest
-from oci_genai_gateway.core.images import ImageFetcher, inline_images, sniff
+from oci_genai_gateway.core.input.egress import is_public
+from oci_genai_gateway.core.input.images import ImageFetcher, inline_images, sniff
 from oci_genai_gateway.core.settings import Settings, Target
 
 NOT_PUBLIC = [

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.core.key_policy import (
+from oci_genai_gateway.core.access.keys import match_key
+from oci_genai_gateway.core.access.policy import (
     BUDGET_HEADER,
     KEY_NAME_HEADER,
     MODELS_HEADER,
@@ -20,7 +20,7 @@ from oci_genai_gateway.core.key_policy import (
     parse_entries,
     parse_env,
 )
-from oci_genai_gateway.core.keys import match_key
+from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.core.settings import Settings, Target
 
 KEY_A = "sk-team-a-0123456789abcdef"

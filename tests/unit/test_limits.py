@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from oci_genai_gateway.core.access.limits import Budget, InsufficientQuota, Limiter, period_bounds
+from oci_genai_gateway.core.access.policy import KeyPolicy, Quota
 from oci_genai_gateway.core.errors import RateLimited
-from oci_genai_gateway.core.key_policy import KeyPolicy, Quota
-from oci_genai_gateway.core.limits import Budget, InsufficientQuota, Limiter, period_bounds
 
 # Wednesday 2026-07-15 10:20:30 UTC
 T0 = datetime(2026, 7, 15, 10, 20, 30, tzinfo=UTC).timestamp()

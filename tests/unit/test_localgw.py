@@ -37,7 +37,7 @@ from oci_genai_devstack.localgw.spec import (
 from oci_genai_devstack.localgw.stack import render_local_spec
 from oci_genai_devstack.localgw.usage_plans import UsagePlans
 from oci_genai_gateway.apigw_spec import SpecError
-from oci_genai_gateway.core.key_policy import client_token
+from oci_genai_gateway.core.access.policy import client_token
 from tests.openapi import validate as validate_openai
 
 SPEC = render_local_spec(cors_origins=["http://a.example"])

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from oci_genai_gateway.core.errors import ModelNotFound, UpstreamError
-from oci_genai_gateway.core.models import ModelCatalog, select
 from oci_genai_gateway.core.settings import Settings
+from oci_genai_gateway.core.upstream.catalog import ModelCatalog, select
 
 NOW = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
 PAST = NOW - dt.timedelta(days=30)

@@ -8,8 +8,8 @@ import httpx
 import pytest
 import uvicorn
 
-from oci_genai_gateway.core import oci_pool
-from oci_genai_gateway.core.oci_pool import PooledTransport
+from oci_genai_gateway.core.upstream import pool as oci_pool
+from oci_genai_gateway.core.upstream.pool import PooledTransport
 
 
 class _Body(httpx.AsyncByteStream):

@@ -14,7 +14,7 @@ from schemathesis.specs.openapi.checks import (
 
 from oci_genai_gateway import openapi
 from oci_genai_gateway.adapters.asgi import create_app
-from oci_genai_gateway.core.llm import chat_config
+from oci_genai_gateway.core.upstream.llm import chat_config
 from tests.fuzz.harness import KEY, fuzz_gateway
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

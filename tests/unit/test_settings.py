@@ -2,8 +2,8 @@
 
 import pytest
 
+from oci_genai_gateway.core.access.keys import parse_api_keys
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.core.keys import parse_api_keys
 from oci_genai_gateway.core.settings import AuthMode, Settings, Target
 
 BASE = {"GATEWAY_REGION": "us-chicago-1", "GATEWAY_COMPARTMENT_ID": "ocid1.compartment.oc1..aaaa"}

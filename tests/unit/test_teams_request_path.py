@@ -11,7 +11,7 @@ from typing import Any
 import oci
 import pytest
 
-from oci_genai_gateway.core.key_policy import BUDGET_HEADER, KEY_NAME_HEADER, MODELS_HEADER
+from oci_genai_gateway.core.access.policy import BUDGET_HEADER, KEY_NAME_HEADER, MODELS_HEADER
 from tests.fakes import (
     Events,
     FakeMonitoring,

@@ -19,7 +19,7 @@ from types import FrameType
 import httpx
 
 from oci_genai_emulator import DEFAULT_COMPARTMENT, DEFAULT_REGION, EmulatorProcess
-from oci_genai_gateway.core.key_policy import parse_env
+from oci_genai_gateway.core.access.policy import parse_env
 
 # The authorizer function accepts keys of 16 characters or more.
 DEMO_KEY = "sk-local-dev-0000000000"

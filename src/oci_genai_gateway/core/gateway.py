@@ -15,19 +15,17 @@ from typing import Any
 
 import httpx
 
-from oci_genai_gateway.core import (
-    chat,
-    chat_request,
-    embeddings,
-    images,
-    key_policy,
-    limits,
-    messages,
-    messages_request,
-    responses,
-    responses_request,
-)
-from oci_genai_gateway.core.chat_request import ChatRequest
+from oci_genai_gateway.core.access import limits
+from oci_genai_gateway.core.access import policy as key_policy
+from oci_genai_gateway.core.access.keys import match_key, read_key
+from oci_genai_gateway.core.apis import embeddings
+from oci_genai_gateway.core.apis.messages import render as messages
+from oci_genai_gateway.core.apis.messages import request as messages_request
+from oci_genai_gateway.core.apis.responses import render as responses
+from oci_genai_gateway.core.apis.responses import request as responses_request
+from oci_genai_gateway.core.chat import pipeline as chat
+from oci_genai_gateway.core.chat import request as chat_request
+from oci_genai_gateway.core.chat.request import ChatRequest
 from oci_genai_gateway.core.errors import (
     GatewayError,
     InternalError,
@@ -38,14 +36,14 @@ from oci_genai_gateway.core.errors import (
     Unauthorized,
     UpstreamTimeout,
 )
-from oci_genai_gateway.core.keys import match_key, read_key
-from oci_genai_gateway.core.models import ModelCatalog, oci_fetcher
-from oci_genai_gateway.core.monitoring import Monitoring
-from oci_genai_gateway.core.oci_http import OciHttp
+from oci_genai_gateway.core.input import images
+from oci_genai_gateway.core.input.validate import parse_json_object
 from oci_genai_gateway.core.settings import Settings
-from oci_genai_gateway.core.signers import RefreshingSigner
 from oci_genai_gateway.core.sse import EventStream, frame
-from oci_genai_gateway.core.validate import parse_json_object
+from oci_genai_gateway.core.upstream.catalog import ModelCatalog, oci_fetcher
+from oci_genai_gateway.core.upstream.http import OciHttp
+from oci_genai_gateway.core.upstream.monitoring import Monitoring
+from oci_genai_gateway.core.upstream.signers import RefreshingSigner
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +228,7 @@ class Gateway:
         self.image_fetcher = images.ImageFetcher()  # no network until a request names a remote image
         # The HTTP server checks bearer keys itself; on Functions the API Gateway authorizer does.
         self.authenticate = authenticate
-        # The key's policy, limits and budget, and its usage metering (core/limits.py).
+        # The key's policy, limits and budget, and its usage metering (core/access/limits.py).
         self.admission = admission or limits.build_admission(settings, None, authenticate=authenticate)
 
     @classmethod

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
-from oci_genai_gateway.core import key_policy
+from oci_genai_gateway.core.access import policy as key_policy
+from oci_genai_gateway.core.access.policy import KeyPolicy
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.core.key_policy import KeyPolicy
 from oci_genai_gateway.core.logs import parse_log_level
 
 _REGION = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from oci_genai_gateway.core import key_policy
+from oci_genai_gateway.core.access import policy as key_policy
+from oci_genai_gateway.core.access.policy import KeyTable
 from oci_genai_gateway.core.errors import ConfigError as KeysConfigError
-from oci_genai_gateway.core.key_policy import KeyTable
 from oci_genai_gateway.deploy.config import ConfigError, DeployConfig
 from oci_genai_gateway.deploy.kinds import DeployError, SdkKind, list_all
 from oci_genai_gateway.deploy.model import Changes, Context, Resource, Spec, State

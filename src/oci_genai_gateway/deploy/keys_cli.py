@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from oci_genai_gateway.core.metering import METRICS
-from oci_genai_gateway.core.monitoring import DAILY, sum_points
+from oci_genai_gateway.core.access.metering import METRICS
+from oci_genai_gateway.core.upstream.monitoring import DAILY, sum_points
 from oci_genai_gateway.deploy import report
 from oci_genai_gateway.deploy.auth import ClientMaker
 from oci_genai_gateway.deploy.cli import DEFAULT_CONFIG, _clients

@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from oci_genai_gateway.core import key_policy
+from oci_genai_gateway.core.access import policy as key_policy
+from oci_genai_gateway.core.access.policy import PERIODS, KeyTable
 from oci_genai_gateway.core.errors import ConfigError as KeysConfigError
-from oci_genai_gateway.core.key_policy import PERIODS, KeyTable
 from oci_genai_gateway.deploy.keys import encode, key_of, new_key, read_entries
 from oci_genai_gateway.deploy.kinds import DeployError, list_all, wait_for_state
 from oci_genai_gateway.deploy.model import OWNER_TAG, Context

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from oci_genai_gateway.core.key_policy import KeyTable
+from oci_genai_gateway.core.access.policy import KeyTable
 from oci_genai_gateway.deploy.kinds import list_all, wait_for_state
 from oci_genai_gateway.deploy.model import OWNER_TAG, Changes, Context, Kind, Resource, Spec, is_pending
 from oci_genai_gateway.usage_tiers import Subscription, Tier, subscriptions, tiers

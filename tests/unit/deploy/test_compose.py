@@ -167,7 +167,7 @@ def test_second_compose_apply_changes_nothing(deployer: Deployer) -> None:
 def test_the_boot_step_writes_the_keys_with_their_policies_as_one_json_line(
     mocker: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from oci_genai_gateway.core.key_policy import parse_env
+    from oci_genai_gateway.core.access.policy import parse_env
     from oci_genai_gateway.deploy import compose
     from oci_genai_gateway.deploy.keys import encode
 

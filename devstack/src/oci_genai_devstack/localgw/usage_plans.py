@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable
 
 from oci_genai_devstack.localgw.http import Response, gateway_error
 from oci_genai_devstack.localgw.policies import too_many_requests
-from oci_genai_gateway.core import key_policy
+from oci_genai_gateway.core.access import policy as key_policy
+from oci_genai_gateway.core.access.limits import Limiter
+from oci_genai_gateway.core.access.policy import KeyPolicy
 from oci_genai_gateway.core.errors import RateLimited
-from oci_genai_gateway.core.key_policy import KeyPolicy
-from oci_genai_gateway.core.limits import Limiter
 from oci_genai_gateway.usage_tiers import Subscription, subscriptions
 
 

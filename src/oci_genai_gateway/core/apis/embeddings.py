@@ -10,18 +10,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from oci_genai_gateway.core import metering
+from oci_genai_gateway.core.access import metering
 from oci_genai_gateway.core.errors import InvalidRequest, UpstreamError
-from oci_genai_gateway.core.input_limits import MAX_DIMENSIONS, MAX_ID_CHARS
-from oci_genai_gateway.core.oci_http import OciHttp
-from oci_genai_gateway.core.settings import Target
-from oci_genai_gateway.core.validate import (
+from oci_genai_gateway.core.input.bounds import MAX_DIMENSIONS, MAX_ID_CHARS
+from oci_genai_gateway.core.input.validate import (
     optional_choice,
     optional_int,
     optional_str,
     reject_unknown,
     required_str,
 )
+from oci_genai_gateway.core.settings import Target
+from oci_genai_gateway.core.upstream.http import OciHttp
 
 OCI_BATCH_LIMIT = 96  # OCI embedText rejects more inputs per call
 MAX_INPUTS = 2048  # OpenAI's own per-request limit

@@ -20,9 +20,9 @@ from oci_genai_gateway.core.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
-from oci_genai_gateway.core.oci_pool import PooledTransport
 from oci_genai_gateway.core.settings import Settings
-from oci_genai_gateway.core.signers import RefreshingSigner
+from oci_genai_gateway.core.upstream.pool import PooledTransport
+from oci_genai_gateway.core.upstream.signers import RefreshingSigner
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from oci_genai_gateway.core import key_policy, metering
+from oci_genai_gateway.core.access import metering
+from oci_genai_gateway.core.access import policy as key_policy
+from oci_genai_gateway.core.access.policy import KeyPolicy
 from oci_genai_gateway.core.errors import GatewayError, RateLimited, Unauthorized
-from oci_genai_gateway.core.key_policy import KeyPolicy
 from oci_genai_gateway.core.settings import Settings
 
 log = logging.getLogger(__name__)

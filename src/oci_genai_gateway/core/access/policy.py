@@ -18,8 +18,8 @@ from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
+from oci_genai_gateway.core.access.keys import MIN_KEY_LENGTH, parse_api_keys, read_bearer, validate_keys
 from oci_genai_gateway.core.errors import ConfigError, GatewayError
-from oci_genai_gateway.core.keys import MIN_KEY_LENGTH, parse_api_keys, read_bearer, validate_keys
 
 if TYPE_CHECKING:
     from oci_genai_gateway.core.settings import Target

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from oci_genai_gateway.core.settings import Settings
-from oci_genai_gateway.core.signers import RefreshingSigner
+from oci_genai_gateway.core.upstream.signers import RefreshingSigner
 
 # The metric that budgets read; metering.METRICS lists every one the gateway posts.
 TOKENS_METRIC = "total_tokens"

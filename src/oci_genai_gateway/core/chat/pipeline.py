@@ -11,11 +11,12 @@ from typing import Any
 
 import httpx
 
-from oci_genai_gateway.core import metering, oci_chat
-from oci_genai_gateway.core.chat_request import ChatRequest
+from oci_genai_gateway.core.access import metering
+from oci_genai_gateway.core.chat import oci as oci_chat
+from oci_genai_gateway.core.chat.events import StreamTranslator
+from oci_genai_gateway.core.chat.request import ChatRequest
 from oci_genai_gateway.core.errors import InvalidRequest, ModelNotFound, UpstreamError, UpstreamTimeout
-from oci_genai_gateway.core.oci_http import OciHttp, sse_events
-from oci_genai_gateway.core.oci_stream import StreamTranslator
+from oci_genai_gateway.core.upstream.http import OciHttp, sse_events
 
 Chunk = dict[str, Any]
 

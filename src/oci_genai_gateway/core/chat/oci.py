@@ -2,7 +2,7 @@
 
 LiteLLM knows how to turn OpenAI messages, tools and formats into OCI's GENERIC and COHERE
 requests; its reading of OCI's answers loses usage details, finish reasons and tool-call ids
-(docs/ARCHITECTURE.md lists the defects), so answers are read by this module and core/oci_stream.py.
+(docs/ARCHITECTURE.md lists the defects), so answers are read by this module and core/chat/events.py.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from oci_genai_gateway.core.chat_request import ChatRequest
+from oci_genai_gateway.core.chat.request import ChatRequest
 from oci_genai_gateway.core.errors import InvalidRequest
-from oci_genai_gateway.core.llm import chat_config
 from oci_genai_gateway.core.settings import Settings
+from oci_genai_gateway.core.upstream.llm import chat_config
 
 _PARAM = re.compile(r"param `(\w+)`")
 

@@ -1,6 +1,6 @@
 """Validate an Anthropic Messages request and turn it into the gateway's chat request.
 
-What is honoured and what is refused is in README.md (`POST /v1/messages`); core/messages.py says
+What is honoured and what is refused is in README.md (`POST /v1/messages`); core/apis/messages/render.py says
 why LiteLLM's Anthropic adapter is not used. Messages' parameter names are kept in every 400.
 """
 
@@ -11,11 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from oci_genai_gateway.core import chat_request
-from oci_genai_gateway.core.chat_request import ChatRequest
+from oci_genai_gateway.core.chat import request as chat_request
+from oci_genai_gateway.core.chat.request import ChatRequest
 from oci_genai_gateway.core.errors import InvalidRequest
-from oci_genai_gateway.core.settings import Target
-from oci_genai_gateway.core.validate import (
+from oci_genai_gateway.core.input.validate import (
     optional_bool,
     optional_int,
     optional_number,
@@ -23,6 +22,7 @@ from oci_genai_gateway.core.validate import (
     reject_unknown,
     required_str,
 )
+from oci_genai_gateway.core.settings import Target
 
 _NO_STRUCTURED_OUTPUT = "structured output is offered on /v1/responses and /v1/chat/completions, not here"
 _UNSUPPORTED = {

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from oci_genai_gateway.core import chat_tools
+from oci_genai_gateway.core.chat import tools as chat_tools
 from oci_genai_gateway.core.errors import InvalidRequest
-from oci_genai_gateway.core.input_limits import (
+from oci_genai_gateway.core.input.bounds import (
     MAX_CONTENT_PARTS,
     MAX_ID_CHARS,
     MAX_MESSAGES,
@@ -18,8 +18,7 @@ from oci_genai_gateway.core.input_limits import (
     MAX_TOKENS,
     SchemaBudget,
 )
-from oci_genai_gateway.core.settings import Target
-from oci_genai_gateway.core.validate import (
+from oci_genai_gateway.core.input.validate import (
     metadata,
     optional_bool,
     optional_int,
@@ -30,6 +29,7 @@ from oci_genai_gateway.core.validate import (
     required_str,
     token_biases,
 )
+from oci_genai_gateway.core.settings import Target
 
 # Forwarded to LiteLLM as-is once validated: it maps each to OCI's field.
 _FORWARDED = (

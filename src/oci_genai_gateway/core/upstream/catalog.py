@@ -12,7 +12,7 @@ from typing import Any
 
 from oci_genai_gateway.core.errors import ModelNotFound, UpstreamError
 from oci_genai_gateway.core.settings import Settings
-from oci_genai_gateway.core.signers import RefreshingSigner
+from oci_genai_gateway.core.upstream.signers import RefreshingSigner
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,8 @@ import certifi
 import httpcore
 import httpx
 
-from oci_genai_gateway.core.egress import (
+from oci_genai_gateway.core.errors import InvalidRequest
+from oci_genai_gateway.core.input.egress import (
     AddressCheck,
     GuardedBackend,
     Refused,
@@ -21,7 +22,6 @@ from oci_genai_gateway.core.egress import (
     is_public,
     system_resolver,
 )
-from oci_genai_gateway.core.errors import InvalidRequest
 
 log = logging.getLogger(__name__)
 

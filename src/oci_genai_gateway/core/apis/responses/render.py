@@ -14,9 +14,9 @@ LiteLLM 1.110.2's bridge was measured against the emulator and is not used to se
   start network emulation, and a process-wide cache can rebuild one client's tool call for another;
 - two executor hops per request, and a `resp_` id that encodes LiteLLM's internals.
 Its request translator also drops `text.format.description` and adds `stream_options`, so the
-translation is ours (core/responses_request.py), the request runs through `chat.create`/`chat.stream`
+translation is ours (core/apis/responses/request.py), the request runs through `chat.create`/`chat.stream`
 (which already read every OCI vendor's answers and streams correctly), and the Response and its
-event stream are rendered here. LiteLLM still builds the OCI request body (core/oci_chat.py).
+event stream are rendered here. LiteLLM still builds the OCI request body (core/chat/oci.py).
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
-from oci_genai_gateway.core import chat
+from oci_genai_gateway.core.apis.responses.request import ResponsesRequest
+from oci_genai_gateway.core.chat import pipeline as chat
+from oci_genai_gateway.core.chat.oci import new_call_id
 from oci_genai_gateway.core.errors import GatewayError, InternalError, NotFound
-from oci_genai_gateway.core.oci_chat import new_call_id
-from oci_genai_gateway.core.oci_http import OciHttp
-from oci_genai_gateway.core.responses_request import ResponsesRequest
 from oci_genai_gateway.core.sse import EventStream, named_event
+from oci_genai_gateway.core.upstream.http import OciHttp
 
 log = logging.getLogger(__name__)
 

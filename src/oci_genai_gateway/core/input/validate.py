@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from oci_genai_gateway.core.errors import InvalidRequest
-from oci_genai_gateway.core.input_limits import (
+from oci_genai_gateway.core.input.bounds import (
     MAX_JSON_DEPTH,
     MAX_LOGIT_BIAS,
     MAX_METADATA_KEY_CHARS,

@@ -1,8 +1,8 @@
 """Validate an OpenAI Responses request (stateless) and turn it into the gateway's chat request.
 
 What is honoured, what is refused and why is in README.md (`POST /v1/responses`); the `input`
-items are core/responses_input.py's; core/responses.py says why LiteLLM's Responses bridge is not
-used.
+items are core/apis/responses/input.py's; core/apis/responses/render.py says why LiteLLM's
+Responses bridge is not used.
 """
 
 from __future__ import annotations
@@ -11,12 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from oci_genai_gateway.core import chat_request
-from oci_genai_gateway.core.chat_request import ChatRequest
+from oci_genai_gateway.core.apis.responses.input import chat_messages
+from oci_genai_gateway.core.chat import request as chat_request
+from oci_genai_gateway.core.chat.request import ChatRequest
 from oci_genai_gateway.core.errors import InvalidRequest
-from oci_genai_gateway.core.responses_input import chat_messages
-from oci_genai_gateway.core.settings import Target
-from oci_genai_gateway.core.validate import (
+from oci_genai_gateway.core.input.validate import (
     metadata,
     optional_bool,
     optional_int,
@@ -25,6 +24,7 @@ from oci_genai_gateway.core.validate import (
     reject_unknown,
     required_str,
 )
+from oci_genai_gateway.core.settings import Target
 
 # Stored state (responses, conversations, prompts) does not exist here: a 400 naming it, never a guess.
 _STATEFUL = {

@@ -12,7 +12,7 @@ The issue asked for LiteLLM's Anthropic adapter (`litellm.anthropic.messages.acr
 - its request translator drops `is_error` and `disable_parallel_tool_use`, silently loses
   `top_k` on GENERIC models, sends `reasoning_effort` to models that do not reason, and copies
   unknown parameters through to OCI.
-So the translation is ours (core/messages_request.py), the request runs through
+So the translation is ours (core/apis/messages/request.py), the request runs through
 `chat.create`/`chat.stream`, and the message, its event stream and every error are rendered here.
 """
 
@@ -25,12 +25,12 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
-from oci_genai_gateway.core import chat
+from oci_genai_gateway.core.apis.messages.request import MessagesRequest
+from oci_genai_gateway.core.chat import pipeline as chat
+from oci_genai_gateway.core.chat.oci import new_call_id
 from oci_genai_gateway.core.errors import GatewayError, InternalError
-from oci_genai_gateway.core.messages_request import MessagesRequest
-from oci_genai_gateway.core.oci_chat import new_call_id
-from oci_genai_gateway.core.oci_http import OciHttp
 from oci_genai_gateway.core.sse import EventStream, named_event
+from oci_genai_gateway.core.upstream.http import OciHttp
 
 log = logging.getLogger(__name__)
 

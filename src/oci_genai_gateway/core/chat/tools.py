@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from oci_genai_gateway.core.errors import InvalidRequest
-from oci_genai_gateway.core.input_limits import (
+from oci_genai_gateway.core.input.bounds import (
     MAX_ID_CHARS,
     MAX_NAME_CHARS,
     MAX_TOOL_CALLS,
