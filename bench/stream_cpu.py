@@ -46,7 +46,7 @@ async def rounds(
 
 async def run(gateway: object, streams: int, concurrency: int) -> tuple[float, int]:
     """CPU seconds for `streams` streams and the number of SSE events they carried."""
-    from oci_genai_gateway.core.gateway import Request
+    from oci_genai_gateway.core.exchange import Request
 
     gate = asyncio.Semaphore(concurrency)
     events = 0

@@ -4,7 +4,10 @@ then check what the gateway sent. It is an httpx transport, so everything above 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime
 import json
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,8 +18,8 @@ import oci
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from oci_genai_gateway.core.access import limits
-from oci_genai_gateway.core.gateway import Gateway, Reply, Request
+from oci_genai_gateway.core.exchange import Reply, Request
+from oci_genai_gateway.core.gateway import Gateway
 from oci_genai_gateway.core.settings import Settings
 from oci_genai_gateway.core.upstream.signers import RefreshingSigner
 
@@ -165,12 +168,14 @@ def gateway(
     oci: ScriptedOci,
     monitoring: FakeMonitoring | None = None,
     clock: Callable[[], float] | None = None,
+    serves: str | tuple[str, ...] | None = None,
     **env: str,
 ) -> tuple[Gateway, FakeSessionSigner]:
-    """A gateway over `oci` (Monitoring `monitoring`, limits on `clock`), settings: BASE_ENV + `env`."""
+    """A gateway over `oci` (Monitoring `monitoring`, limits on `clock`, serving `serves` or every
+    route), settings: BASE_ENV + `env`."""
     signer = FakeSessionSigner()
     monitoring = monitoring or FakeMonitoring()
-    settings = Settings.from_env({**BASE_ENV, "GATEWAY_UPSTREAM_RETRIES": "0", **env})
+    settings = fast_settings({**BASE_ENV, "GATEWAY_UPSTREAM_RETRIES": "0", **env})
     authenticate = bool(settings.api_keys)  # as the HTTP server does; functions leave keys to API Gateway
     gw = Gateway.build(
         settings,
@@ -178,10 +183,15 @@ def gateway(
         transport=oci.transport,
         authenticate=authenticate,
         monitoring=monitoring,
+        clock=clock or time.time,
+        serves=serves,
     )
-    if clock is not None:
-        gw.admission = limits.build_admission(settings, monitoring, authenticate=authenticate, clock=clock)
     return gw, signer
+
+
+def fast_settings(env: Mapping[str, str]) -> Settings:
+    """Settings from `env`, with the gateway's own waits (usage event, retry backoff) a few milliseconds."""
+    return dataclasses.replace(Settings.from_env(env), usage_wait_seconds=0.02, retry_backoff_seconds=0.001)
 
 
 async def send(
@@ -266,3 +276,31 @@ def embedding_answer(vectors: list[list[float]], tokens: int = 4) -> Json:
     """An embedText answer."""
     usage = {"promptTokens": tokens, "totalTokens": tokens}
     return Json({"id": "e", "embeddings": vectors, "modelId": "m", "modelVersion": "1", "usage": usage})
+
+
+def model_summary(
+    name: str,
+    *,
+    created: datetime.datetime | None = None,
+    retired: datetime.datetime | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """A ModelSummary as OCI's ListModels serialises it (camelCase, RFC 3339 times)."""
+    when = created or datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    item: dict[str, Any] = {
+        "id": f"ocid1.generativeaimodel.oc1..{name}",
+        "displayName": name,
+        "lifecycleState": "ACTIVE",
+        "type": "BASE",
+        "capabilities": ["CHAT"],
+        "vendor": name.split(".")[0],
+        "timeCreated": when.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }
+    if retired is not None:
+        item["timeOnDemandRetired"] = retired.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return {**item, **fields}
+
+
+def models_page(*items: dict[str, Any], next_page: str | None = None) -> Json:
+    """One page of ListModels; `next_page` is OCI's `opc-next-page` token."""
+    return Json({"items": list(items)}, headers={"opc-next-page": next_page} if next_page else {})

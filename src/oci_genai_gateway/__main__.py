@@ -98,16 +98,14 @@ def serve_workers(host: str, port: int, workers: int) -> int:
     from uvicorn.supervisors import Multiprocess
 
     from oci_genai_gateway.adapters.server import server_config
+    from oci_genai_gateway.bootstrap import settings_for
     from oci_genai_gateway.core.logs import configure_logging
-    from oci_genai_gateway.core.settings import Settings
     from oci_genai_gateway.core.upstream.signers import build_signer
 
     # Checked here so that a bad configuration fails once, in one line, before any worker starts
     # (uvicorn's supervisor exits 0 when a worker fails at startup); LiteLLM loads in the workers.
     try:
-        settings = Settings.from_env(os.environ)
-        if not settings.api_keys:
-            raise ConfigError("GATEWAY_API_KEYS is required for the HTTP server (name:key[,name:key])")
+        settings = settings_for(os.environ, authenticate=True)
         build_signer(settings)
     except ConfigError as exc:
         print(f"oci-genai-gateway: configuration error: {exc}", file=sys.stderr)

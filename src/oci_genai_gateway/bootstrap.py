@@ -12,6 +12,14 @@ from oci_genai_gateway.core.upstream.llm import chat_config
 from oci_genai_gateway.core.upstream.signers import build_signer
 
 
+def settings_for(env: Mapping[str, str], *, authenticate: bool) -> Settings:
+    """Settings from `env`; a server that checks keys itself needs some (ConfigError otherwise)."""
+    settings = Settings.from_env(env)
+    if authenticate and not settings.api_keys:
+        raise ConfigError("GATEWAY_API_KEYS is required for the HTTP server (name:key[,name:key])")
+    return settings
+
+
 def build_gateway(
     env: Mapping[str, str],
     *,
@@ -24,9 +32,7 @@ def build_gateway(
     `with_llm` imports LiteLLM now (~2 s, ~175 MB) rather than on the first chat; only chat needs it.
     `serves` restricts a function to its own route families; `authenticate` makes it check keys itself.
     """
-    settings = Settings.from_env(env)
-    if authenticate and not settings.api_keys:
-        raise ConfigError("GATEWAY_API_KEYS is required for the HTTP server (name:key[,name:key])")
+    settings = settings_for(env, authenticate=authenticate)
     configure_logging(settings.log_level)
     signer = build_signer(settings)
     if with_llm:

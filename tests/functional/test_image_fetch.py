@@ -32,7 +32,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from oci_genai_gateway.core.chat.request import parse
 from oci_genai_gateway.core.errors import InvalidRequest
 from oci_genai_gateway.core.input.images import ImageFetcher, inline_images
-from oci_genai_gateway.core.settings import Settings, Target
+from oci_genai_gateway.core.settings import Settings
+from oci_genai_gateway.core.targets import Target
 
 PARAM = "messages[0].content[1].image_url"
 HOST_NAMES = ["images.test", "other.test"]
@@ -489,7 +490,7 @@ async def test_with_the_setting_off_remote_urls_keep_the_400(server: ImageServer
         ],
     }
     with pytest.raises(InvalidRequest, match="does not fetch remote URLs") as info:
-        parse(body, settings.resolve, fetch_images=settings.fetch_image_urls)
+        parse(body, settings.target_of, fetch_images=settings.fetch_image_urls)
     assert info.value.param == PARAM
     assert server.seen == []
 

@@ -3,14 +3,12 @@ an fdk function (the real fdk runner builds its context), and the local API Gate
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 import io
 import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -22,7 +20,6 @@ from oci_genai_gateway.adapters.asgi import create_app
 from oci_genai_gateway.adapters.fn import ROUTE_FAMILIES, FunctionRuntime
 from oci_genai_gateway.authorizer import Authorizer, StaticKeys, respond
 from oci_genai_gateway.core.gateway import Gateway
-from oci_genai_gateway.core.upstream.catalog import ModelCatalog
 from tests.fakes import (
     Events,
     Json,
@@ -31,6 +28,8 @@ from tests.fakes import (
     embedding_answer,
     gateway,
     generic_answer,
+    model_summary,
+    models_page,
     text_event,
 )
 
@@ -59,11 +58,15 @@ class AnsweringOci(ScriptedOci):
 
     async def _answer(self, request: httpx.Request) -> httpx.Response:
         if not self._replies:
-            self._replies.append(_reply_to(json.loads(request.content), str(request.url)))
+            body = json.loads(request.content) if request.content else {}
+            self._replies.append(_reply_to(body, str(request.url)))
         return await super()._answer(request)
 
 
 def _reply_to(body: dict[str, Any], url: str) -> Json | Events:
+    if "/models?" in url:  # ListModels, one page
+        embed = model_summary("cohere.embed-v4.0", capabilities=["TEXT_EMBEDDINGS"])
+        return models_page(model_summary("xai.grok-4"), embed)
     if url.endswith("/actions/embedText"):
         return embedding_answer([[0.5, -0.25] for _ in body["inputs"]], len(body["inputs"]))
     chat = body["chatRequest"]
@@ -76,34 +79,15 @@ def _reply_to(body: dict[str, Any], url: str) -> Json | Events:
     return Events([text_event("Hello"), {"index": 0, "finishReason": "stop"}, {"usage": USAGE}])
 
 
-def _summary(name: str, capability: str) -> Any:
-    created = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    return SimpleNamespace(
-        display_name=name,
-        lifecycle_state="ACTIVE",
-        type="BASE",
-        capabilities=[capability],
-        time_on_demand_retired=None,
-        time_created=created,
-        vendor=name.split(".")[0],
-    )
-
-
-async def _models() -> list[Any]:
-    return [_summary("xai.grok-4", "CHAT"), _summary("cohere.embed-v4.0", "TEXT_EMBEDDINGS")]
-
-
 def fuzz_gateway(
-    *, keys: bool = True, serves: str | tuple[str, ...] | None = None
+    *, keys: bool = True, serves: str | tuple[str, ...] | None = None, **settings: str
 ) -> tuple[Gateway, AnsweringOci]:
-    """A gateway over an answering OCI and a fixed model list; no image fetching (no network in tests)."""
+    """A gateway over an answering OCI (its model list too); no image fetching (no network in tests)."""
     oci = AnsweringOci()
     env = {"GATEWAY_FETCH_IMAGE_URLS": "false", "GATEWAY_MODEL_ALIASES": '{"fast": "xai.grok-3-mini"}'}
     if keys:
         env["GATEWAY_API_KEYS"] = f"fuzz:{KEY}"
-    gw, _ = gateway(oci, **env)
-    gw.catalog = ModelCatalog(gw.settings, _models)
-    gw.serves = serves
+    gw, _ = gateway(oci, serves=serves, **env, **settings)
     return gw, oci
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from oci_genai_gateway.core.chat.request import parse as parse_chat
 from oci_genai_gateway.core.errors import InvalidRequest
-from oci_genai_gateway.core.settings import Target
+from oci_genai_gateway.core.targets import Target
 
 USER = [{"role": "user", "content": "hi"}]
 

@@ -1,12 +1,13 @@
 """Small core pieces: key matching, error rendering, SSE framing, route paths."""
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import pytest
 
 from oci_genai_gateway.core.access.keys import Credential, match_key, read_bearer
+from oci_genai_gateway.core.apis.chat_completions import ChunkEvents
 from oci_genai_gateway.core.errors import (
     InvalidRequest,
     ModelNotFound,
@@ -15,7 +16,7 @@ from oci_genai_gateway.core.errors import (
     UpstreamError,
 )
 from oci_genai_gateway.core.gateway import route_path
-from oci_genai_gateway.core.sse import DONE, frame
+from oci_genai_gateway.core.sse import DONE, EventStream
 from tests.openapi import validate
 
 
@@ -74,11 +75,13 @@ def test_route_path_strips_deployment_prefixes(path: str, route: str) -> None:
 
 
 async def test_sse_frames_chunks_then_done_and_errors_as_events() -> None:
-    async def chunks() -> AsyncIterator[dict[str, Any]]:
+    async def chunks() -> AsyncGenerator[dict[str, Any], None]:
         yield {"a": 1}
         raise UpstreamError("gone")
 
-    events = [e async for e in frame(chunks())]
+    stream = EventStream(chunks(), ChunkEvents(None))  # type: ignore[arg-type]
+    events = [e async for e in stream]
+    assert isinstance(stream.failure, UpstreamError)
     assert events[0] == b'data: {"a":1}\n\n'
     assert json.loads(events[1][6:])["error"]["code"] == "upstream_error"
     assert events[-1] == DONE

@@ -14,7 +14,7 @@ SETTINGS = Settings.from_env(
 
 
 def parse(**body: Any) -> embeddings.EmbeddingRequest:
-    return embeddings.parse({"model": "cohere.embed-v4.0", "input": "x", **body}, SETTINGS.resolve)
+    return embeddings.parse({"model": "cohere.embed-v4.0", "input": "x", **body}, SETTINGS.target_of)
 
 
 def test_extras_are_upper_cased_for_oci() -> None:

@@ -3,7 +3,6 @@ naming the parameter, never a 500, never an OCI call, never a retry."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from typing import Any
@@ -276,8 +275,7 @@ def test_the_renderer_answers_an_envelope_for_a_body_it_cannot_encode() -> None:
 
 
 async def test_an_oversized_body_is_a_413_envelope_over_http() -> None:
-    gw, _ = fuzz_gateway()
-    gw.settings = dataclasses.replace(gw.settings, max_body_bytes=1024)
+    gw, _ = fuzz_gateway(GATEWAY_MAX_BODY_BYTES="1024")
     async with asgi_client(gw) as client:
         reply = await client.post(CHAT, content=b"{" + b" " * 2048 + b"}", headers=AUTH)
     assert reply.status_code == 413

@@ -13,7 +13,8 @@ from oci_genai_gateway.core.chat.request import parse
 from oci_genai_gateway.core.errors import ConfigError, InvalidRequest
 from oci_genai_gateway.core.input.egress import is_public
 from oci_genai_gateway.core.input.images import ImageFetcher, inline_images, sniff
-from oci_genai_gateway.core.settings import Settings, Target
+from oci_genai_gateway.core.settings import Settings
+from oci_genai_gateway.core.targets import Target
 
 NOT_PUBLIC = [
     "0.0.0.0",  # unspecified / "this network"

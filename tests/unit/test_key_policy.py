@@ -21,7 +21,8 @@ from oci_genai_gateway.core.access.policy import (
     parse_env,
 )
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.core.settings import Settings, Target
+from oci_genai_gateway.core.settings import Settings
+from oci_genai_gateway.core.targets import Target
 
 KEY_A = "sk-team-a-0123456789abcdef"
 KEY_B = "sk-team-b-fedcba9876543210"
@@ -157,8 +158,8 @@ def test_settings_take_policy_keys_and_keep_keys_out_of_repr() -> None:
     assert dict(s.api_keys) == {"team-a": KEY_A, "team-b": KEY_B}
     assert s.key_policies["team-b"].models == ("meta.*",)
     assert KEY_B not in repr(s)
-    # Outside a request no key is current: resolve never refuses.
-    assert s.resolve("xai.grok-4") == Target("xai.grok-4")
+    # Settings map names to targets and never refuse one: refusing is a request's grant's job.
+    assert s.target_of("xai.grok-4") == Target("xai.grok-4")
 
 
 def test_make_run_names_configured_keys_and_never_shows_them() -> None:

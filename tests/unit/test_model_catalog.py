@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -12,36 +11,29 @@ import pytest
 from oci_genai_gateway.core.errors import ModelNotFound, UpstreamError
 from oci_genai_gateway.core.settings import Settings
 from oci_genai_gateway.core.upstream.catalog import ModelCatalog, select
+from tests.fakes import model_summary
 
 NOW = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
 PAST = NOW - dt.timedelta(days=30)
 FUTURE = NOW + dt.timedelta(days=300)
 
 
-def summary(name: str, **fields: Any) -> SimpleNamespace:
-    base = {
-        "display_name": name,
-        "lifecycle_state": "ACTIVE",
-        "type": "BASE",
-        "capabilities": ["CHAT"],
-        "vendor": name.split(".")[0],
-        "time_created": PAST,
-        "time_on_demand_retired": None,
-    }
-    return SimpleNamespace(**{**base, **fields})
+def summary(name: str, **fields: Any) -> dict[str, Any]:
+    return model_summary(name, created=PAST, **fields)
 
 
 def test_selection_rules() -> None:
     entries = select(
         [
             summary("meta.a"),
-            summary("meta.a", time_created=NOW),  # a newer version of the same name
+            model_summary("meta.a", created=NOW),  # a newer version of the same name
             summary("cohere.embed", capabilities=["TEXT_EMBEDDINGS"]),
-            summary("meta.retired", time_on_demand_retired=PAST),
-            summary("meta.retiring", time_on_demand_retired=FUTURE),
+            summary("meta.retired", retired=PAST),
+            summary("meta.retiring", retired=FUTURE),
             summary("ft-custom", type="CUSTOM"),
-            summary("meta.deleting", lifecycle_state="DELETING"),
+            summary("meta.deleting", lifecycleState="DELETING"),
             summary("cohere.rerank", capabilities=["TEXT_RERANK"]),
+            {"displayName": "unreadable", "lifecycleState": "ACTIVE", "capabilities": ["CHAT"]},
         ],
         NOW,
     )
@@ -49,6 +41,7 @@ def test_selection_rules() -> None:
         ("cohere.embed", "cohere"),
         ("meta.a", "meta"),
         ("meta.retiring", "meta"),
+        ("unreadable", "oci"),  # no vendor, no time: still listed, created 0
     ]
     assert entries[1].created == int(NOW.timestamp())
 
@@ -65,7 +58,7 @@ class ScriptedFetch:
     def enqueue(self, *items: Any) -> None:
         self.queue.extend(items)
 
-    async def __call__(self) -> list[Any]:
+    async def __call__(self) -> list[dict[str, Any]]:
         self.calls += 1
         await self.gate.wait()
         item = self.queue.pop(0)

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from oci_genai_gateway.core.chat.events import StreamTranslator
-from oci_genai_gateway.core.chat.oci import choices, finish_reason, usage
+from oci_genai_gateway.core.chat.answers import choices, finish_reason, usage
+from oci_genai_gateway.core.chat.deltas import StreamTranslator
 
 
 def run(events: list[dict[str, Any]], **options: Any) -> tuple[list[dict[str, Any]], StreamTranslator]:

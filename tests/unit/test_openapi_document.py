@@ -11,7 +11,7 @@ import pytest
 import schemathesis
 
 from oci_genai_gateway import openapi
-from oci_genai_gateway.core.gateway import ROUTES
+from oci_genai_gateway.core.routes import ROUTES
 from tests.data import build_openapi
 from tests.paths import REPO
 

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from oci_genai_gateway.core.upstream.quirks import Quirk
 from tests.fakes import (
     Events,
     Hang,
@@ -125,7 +126,7 @@ async def test_a_model_that_never_sends_stream_usage_is_waited_for_once_then_end
         await asyncio.wait_for(read_stream(await send(gw, "POST", CHAT, chat_body(stream=True))), 30)
     )
     assert first[-2]["choices"][0]["finish_reason"] == "stop"
-    assert "xai.grok-4" in gw.oci.quirks.no_stream_usage
+    assert gw.services.quirks.has("xai.grok-4", Quirk.NO_STREAM_USAGE)
     second = await send(gw, "POST", CHAT, chat_body(stream=True, stream_options={"include_usage": True}))
     payloads = sse_payloads(await asyncio.wait_for(read_stream(second), 30))
     assert payloads[-1] == "[DONE]"
@@ -293,8 +294,7 @@ async def test_unknown_routes_and_methods(method: str, path: str, status: int) -
 
 
 async def test_a_function_serves_only_its_own_routes_behind_any_deployment_prefix() -> None:
-    gw, _ = gateway(ScriptedOci().enqueue(embedding_answer([[0.5, 0.25]])))
-    gw.serves = "/v1/embeddings"
+    gw, _ = gateway(ScriptedOci().enqueue(embedding_answer([[0.5, 0.25]])), serves="/v1/embeddings")
     body = json.dumps({"model": "cohere.embed-v4.0", "input": "a"}).encode()
     assert (await send(gw, "POST", "/genai/v1/embeddings", body)).status == 200
     assert (await send(gw, "POST", f"/genai{CHAT}", chat_body())).status == 404

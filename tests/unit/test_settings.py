@@ -4,7 +4,8 @@ import pytest
 
 from oci_genai_gateway.core.access.keys import parse_api_keys
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.core.settings import AuthMode, Settings, Target
+from oci_genai_gateway.core.settings import AuthMode, Settings
+from oci_genai_gateway.core.targets import Target
 
 BASE = {"GATEWAY_REGION": "us-chicago-1", "GATEWAY_COMPARTMENT_ID": "ocid1.compartment.oc1..aaaa"}
 
@@ -70,10 +71,10 @@ def test_aliases_and_dedicated_endpoints_resolve() -> None:
         '"tuned": {"endpoint": "ocid1.generativeaiendpoint.oc1..e1", "model": "cohere.command-r-08-2024"}}',
     }
     s = Settings.from_env(env)
-    assert s.resolve("fast") == Target("xai.grok-3-mini")
-    assert s.resolve("tuned") == Target("cohere.command-r-08-2024", "ocid1.generativeaiendpoint.oc1..e1")
-    assert s.resolve("xai.grok-4") == Target("xai.grok-4")
-    raw = s.resolve("ocid1.generativeaiendpoint.oc1..raw")
+    assert s.target_of("fast") == Target("xai.grok-3-mini")
+    assert s.target_of("tuned") == Target("cohere.command-r-08-2024", "ocid1.generativeaiendpoint.oc1..e1")
+    assert s.target_of("xai.grok-4") == Target("xai.grok-4")
+    raw = s.target_of("ocid1.generativeaiendpoint.oc1..raw")
     assert raw.dedicated
     assert raw.endpoint_id == "ocid1.generativeaiendpoint.oc1..raw"
 

@@ -19,6 +19,8 @@ from tests.fakes import (
     embedding_answer,
     gateway,
     generic_answer,
+    model_summary,
+    models_page,
     read_stream,
     send,
     text_event,
@@ -92,15 +94,11 @@ async def test_embeddings_and_model_lookups_follow_the_same_list() -> None:
     assert one.status == 403
 
 
-async def test_the_model_list_shows_a_limited_key_only_its_models(mocker: Any) -> None:
-    gw, _ = gateway(ScriptedOci(), GATEWAY_API_KEYS=keys(models=["meta.*"]), GATEWAY_MODEL_ALIASES=ALIASES)
-    summaries = [
-        oci.generative_ai.models.ModelSummary(
-            display_name=name, lifecycle_state="ACTIVE", capabilities=["CHAT"], vendor="v", type="BASE"
-        )
-        for name in ("meta.llama-3.3-70b-instruct", "xai.grok-4")
-    ]
-    mocker.patch.object(gw.catalog, "_fetch", mocker.AsyncMock(return_value=summaries))
+async def test_the_model_list_shows_a_limited_key_only_its_models() -> None:
+    oci = ScriptedOci().enqueue(
+        models_page(*map(model_summary, ("meta.llama-3.3-70b-instruct", "xai.grok-4")))
+    )
+    gw, _ = gateway(oci, GATEWAY_API_KEYS=keys(models=["meta.*"]), GATEWAY_MODEL_ALIASES=ALIASES)
     limited = await send(gw, "GET", "/v1/models", b"", auth(KEY_B))
     assert [m["id"] for m in limited.body["data"]] == ["meta.llama-3.3-70b-instruct"]  # type: ignore[index]
     everything = await send(gw, "GET", "/v1/models", b"", auth(KEY_A))

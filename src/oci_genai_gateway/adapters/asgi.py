@@ -15,7 +15,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from oci_genai_gateway.adapters.http import log_request, lower_headers, reply_bytes, request_id
 from oci_genai_gateway.core.errors import GatewayError
-from oci_genai_gateway.core.gateway import Gateway, Reply, Request
+from oci_genai_gateway.core.exchange import Reply, Request
+from oci_genai_gateway.core.gateway import Gateway
 from oci_genai_gateway.core.logs import request_id as request_id_var
 
 
@@ -43,7 +44,7 @@ class GatewayApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send, self.gateway.admission.meter.aclose)
+            await _lifespan(receive, send, self.gateway.aclose)
             return
         if scope["type"] != "http":
             return

@@ -16,7 +16,8 @@ from typing import Any, ClassVar, Protocol
 from oci_genai_gateway.adapters.fdk_clock import keep_fdk_clock, set_fdk_clock
 from oci_genai_gateway.adapters.http import log_request, lower_headers, reply_bytes, request_id
 from oci_genai_gateway.core.errors import ConfigError, GatewayError, InternalError, InvalidRequest
-from oci_genai_gateway.core.gateway import Gateway, Reply, Request, error_reply
+from oci_genai_gateway.core.exchange import Reply, Request
+from oci_genai_gateway.core.gateway import Gateway, error_reply
 from oci_genai_gateway.core.logs import request_id as request_id_var
 
 log = logging.getLogger(__name__)

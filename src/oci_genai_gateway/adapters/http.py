@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from oci_genai_gateway.core.errors import InternalError
-from oci_genai_gateway.core.gateway import Reply
+from oci_genai_gateway.core.exchange import Reply
 from oci_genai_gateway.core.sse import json_bytes
 
 access_log = logging.getLogger("oci_genai_gateway.access")

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
-from oci_genai_gateway.core.access import policy as key_policy
+from oci_genai_gateway.core.access import policy
 from oci_genai_gateway.core.access.policy import KeyPolicy
 from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.core.logs import parse_log_level
+from oci_genai_gateway.core.targets import Target, target_of
 
 _REGION = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 # OCI Monitoring custom-metric namespaces; `oci_` and `oracle_` are reserved for OCI's own.
@@ -26,19 +27,6 @@ class AuthMode(StrEnum):
     RESOURCE_PRINCIPAL = "resource_principal"
     INSTANCE_PRINCIPAL = "instance_principal"
     CONFIG_FILE = "config_file"
-
-
-@dataclass(frozen=True)
-class Target:
-    """What a client-facing model name resolves to on OCI."""
-
-    model: str
-    endpoint_id: str | None = None
-
-    @property
-    def dedicated(self) -> bool:
-        """True when served by a dedicated AI cluster endpoint."""
-        return self.endpoint_id is not None
 
 
 @dataclass(frozen=True)
@@ -70,6 +58,9 @@ class Settings:
     ingestion_endpoint: str | None = None
     budget_cache_seconds: float = 60.0
     workers: int = 1
+    # The gateway's own waits, not read from the environment: tests pass small ones.
+    usage_wait_seconds: float = 1.0  # for OCI's usage event after a stream's finish (core/chat/pipeline.py)
+    retry_backoff_seconds: float = 0.25  # times the attempt number, before retrying an OCI call
 
     def __repr__(self) -> str:
         # Keys are secrets: show their names only.
@@ -81,20 +72,9 @@ class Settings:
 
     __str__ = __repr__
 
-    def resolve(self, model: str) -> Target:
-        """Map a client-facing model name to its OCI target; 403 if the request's key may not use it."""
-        target = self.target_of(model)
-        key_policy.check_model(model, target, self.target_of)
-        return target
-
     def target_of(self, model: str) -> Target:
-        """Map a client-facing model name to its OCI target; names pass straight through."""
-        alias = self.aliases.get(model)
-        if alias is not None:
-            return alias
-        if model.startswith("ocid1.generativeaiendpoint."):
-            return Target(model=model, endpoint_id=model)
-        return Target(model=model)
+        """Map a client-facing model name to its OCI target (aliases resolved, names pass through)."""
+        return target_of(self.aliases, model)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -109,7 +89,7 @@ class Settings:
         if not compartment.startswith("ocid1."):
             raise ConfigError("GATEWAY_COMPARTMENT_ID must be a compartment OCID (ocid1.compartment...)")
         inference = _url(env, "GATEWAY_OCI_ENDPOINT")
-        keys = key_policy.parse_env(env.get("GATEWAY_API_KEYS", ""))
+        keys = policy.parse_env(env.get("GATEWAY_API_KEYS", ""))
         namespace = env.get("GATEWAY_METRICS_NAMESPACE", "").strip() or "genai_gateway"
         if not _NAMESPACE.match(namespace):
             raise ConfigError(

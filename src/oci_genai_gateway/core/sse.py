@@ -1,11 +1,12 @@
-"""Server-sent events: chat chunks and named events, shared by the streaming and buffered adapters."""
+"""Server-sent events: their encoding, and the one stream that turns a chat stream into an API's events."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncGenerator
+from typing import Any, Protocol
 
 from oci_genai_gateway.core.errors import GatewayError, InternalError
 
@@ -33,23 +34,37 @@ def named_event(kind: str, payload: Any) -> bytes:
     return f"event: {kind}\n".encode() + event(payload)
 
 
-class EventStream:
-    """An event stream's bytes; `failure` is the error it ended with after its first byte, if any.
+Chunk = dict[str, Any]
 
-    A transport that buffers the whole body (Functions) answers such a failure with its own status
+
+class StreamRenderer(Protocol):
+    """How one API writes a chat stream as its events (core/apis/*); EventStream runs it."""
+
+    trailer: bytes  # sent last, after a failure too (chat's `data: [DONE]`); b"" for none
+
+    def start(self) -> list[bytes]:
+        """The events before the first chunk."""
+
+    def feed(self, chunk: Chunk) -> list[bytes]:
+        """The events one chat chunk adds."""
+
+    def finish(self) -> list[bytes]:
+        """The events after the last chunk."""
+
+    def error(self, exc: GatewayError) -> bytes:
+        """The event that ends a stream which failed after its first byte."""
+
+
+class EventStream:
+    """A chat stream written by a renderer: the one place a failure mid-stream is caught and told.
+
+    A transport that buffers the whole body (Functions) answers `failure` with its own status
     instead of a 200 carrying an error event; a streaming transport has sent bytes and cannot.
     """
 
-    def __init__(
-        self, frames: AsyncGenerator[bytes, None], failure: Callable[[], GatewayError | None] = lambda: None
-    ) -> None:
-        self._frames = frames
-        self._failure = failure
-
-    @property
-    def failure(self) -> GatewayError | None:
-        """The error the stream ended with, once it ended."""
-        return self._failure()
+    def __init__(self, chunks: AsyncGenerator[Chunk, None], renderer: StreamRenderer) -> None:
+        self.failure: GatewayError | None = None  # what ended the stream after its first byte
+        self._frames = self._generate(chunks, renderer)
 
     def __aiter__(self) -> EventStream:
         return self
@@ -58,43 +73,31 @@ class EventStream:
         return await self._frames.__anext__()
 
     async def aclose(self) -> None:
-        """Stop early (client gone, deadline): the chunk source's cleanup runs now."""
+        """Stop early (client gone, deadline): the OCI stream is closed now."""
         await self._frames.aclose()
 
-
-class SseStream(EventStream):
-    """Chunks framed as `data:` events; a failure after the first byte becomes an error event."""
-
-    def __init__(
-        self,
-        chunks: AsyncIterator[dict[str, Any]],
-        *,
-        render: Callable[[dict[str, Any]], bytes] = event,
-        end: bytes = DONE,
-        render_error: Callable[[GatewayError], bytes] = lambda exc: event(exc.to_body()),
-    ) -> None:
-        self._failed: GatewayError | None = None
-        self._render, self._end, self._render_error = render, end, render_error
-        super().__init__(self._generate(chunks), lambda: self._failed)
-
-    async def _generate(self, chunks: AsyncIterator[dict[str, Any]]) -> AsyncGenerator[bytes, None]:
+    async def _generate(
+        self, chunks: AsyncGenerator[Chunk, None], renderer: StreamRenderer
+    ) -> AsyncGenerator[bytes, None]:
         try:
-            async for chunk in chunks:
-                yield self._render(chunk)
+            for piece in renderer.start():
+                yield piece
+            # aclosing: a client that leaves closes the OCI stream at once.
+            async with contextlib.aclosing(chunks):
+                async for chunk in chunks:
+                    for piece in renderer.feed(chunk):
+                        yield piece
+            for piece in renderer.finish():
+                yield piece
         except GatewayError as exc:
             log.warning(
                 "stream ended by upstream error", extra={"event": "stream_error", "status": exc.status}
             )
-            self._failed = exc
-            yield self._render_error(exc)
+            self.failure = exc
+            yield renderer.error(exc)
         except Exception:
             log.exception("stream failed", extra={"event": "stream_bug"})
-            self._failed = InternalError("The gateway failed while streaming.")
-            yield self._render_error(self._failed)
-        if self._end:
-            yield self._end
-
-
-def frame(chunks: AsyncIterator[dict[str, Any]]) -> SseStream:
-    """Chat chunks as OpenAI's stream: `data:` events ending in `data: [DONE]`."""
-    return SseStream(chunks)
+            self.failure = InternalError("The gateway failed while streaming.")
+            yield renderer.error(self.failure)
+        if renderer.trailer:
+            yield renderer.trailer

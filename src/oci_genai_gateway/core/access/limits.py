@@ -10,16 +10,12 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
 
-from oci_genai_gateway.core.access import metering
-from oci_genai_gateway.core.access import policy as key_policy
 from oci_genai_gateway.core.access.policy import KeyPolicy
 from oci_genai_gateway.core.errors import GatewayError, RateLimited, Unauthorized
-from oci_genai_gateway.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -189,81 +185,19 @@ class Budget:
             entry.local += tokens
 
 
-class Admission:
-    """The request's key: its policy, the HTTP server's rate and quota, the budget; set for the request."""
+@dataclass(frozen=True)
+class Limits:
+    """The counters a key is held to in this process: rate and quota (the HTTP server), its budget."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        meter: metering.Meter,
-        *,
-        trust_headers: bool,
-        limiter: Limiter | None = None,
-        budget: Budget | None = None,
-        clock: Clock = time.time,
-    ) -> None:
-        self._policies = settings.key_policies
-        self._meter = meter
-        self._trust_headers = trust_headers
-        self._limiter = limiter
-        self._budget = budget
-        self._clock = clock
-        self.meter = meter
-
-    async def admit(self, method: str, headers: Mapping[str, str], principal: str | None) -> str | None:
-        """The key name for the access log; raises 401/429 when the key may not go on."""
-        policy = self._policy(headers, principal)
-        key_policy.current.set(policy)
-        metering.bind(self._meter, policy.team if policy else None)
-        if policy is None:
-            return principal
-        if policy.expired(self._clock()):
-            raise Unauthorized("This API key was rotated out and its grace period has ended.")
-        if self._limiter is not None:
-            self._limiter.admit(policy)
-        if self._budget is not None and method == "POST":  # only generations spend tokens
-            await self._budget.check(policy)
-        return principal or policy.team
-
-    def _policy(self, headers: Mapping[str, str], principal: str | None) -> KeyPolicy | None:
-        if principal is not None:
-            return self._policies.get(principal) or KeyPolicy(team=principal)
-        # Functions: API Gateway sets these from the authorizer's context and overwrites a client's.
-        return key_policy.from_headers(headers) if self._trust_headers else None
-
-
-class MonitoringLike(Protocol):
-    """What metering and budgets need of core.monitoring.Monitoring (tests pass a fake)."""
-
-    def post(self, details: Any) -> Any: ...
-
-    def tokens_spent(self, team: str, start: datetime, end: datetime) -> float: ...
-
-
-def build_admission(
-    settings: Settings, monitoring: MonitoringLike | None, *, authenticate: bool, clock: Clock = time.time
-) -> Admission:
-    """The meter, the budget (from Monitoring when metrics are on) and, for the HTTP server, the limiter."""
-    sender: metering.MetricsSender | None = None
+    limiter: Limiter | None = None
     budget: Budget | None = None
-    if monitoring is not None:
-        metrics_on = settings.metrics
-        reader = monitoring.tokens_spent
+    clock: Clock = time.time
 
-        async def spent(team: str, start: datetime, end: datetime) -> float:
-            # Without metrics nothing reaches Monitoring: count what this process metered only.
-            return await asyncio.to_thread(reader, team, start, end) if metrics_on else 0.0
-
-        budget = Budget(spent, ttl=settings.budget_cache_seconds, clock=clock)
-        if metrics_on:
-            sender = metering.MetricsSender(
-                monitoring.post,
-                namespace=settings.metrics_namespace,
-                compartment_id=settings.compartment_id,
-                flush_seconds=settings.metrics_flush_seconds,
-            )
-    meter = metering.Meter(sender, spent=budget.add if budget else None, clock=clock)
-    limiter = Limiter(clock=clock, workers=settings.workers) if authenticate else None
-    return Admission(
-        settings, meter, trust_headers=not authenticate, limiter=limiter, budget=budget, clock=clock
-    )
+    async def enforce(self, policy: KeyPolicy, method: str) -> None:
+        """Raise 401 for a rotated-out key past its grace period, 429 past its rate, quota or budget."""
+        if policy.expired(self.clock()):
+            raise Unauthorized("This API key was rotated out and its grace period has ended.")
+        if self.limiter is not None:
+            self.limiter.admit(policy)
+        if self.budget is not None and method == "POST":  # only generations spend tokens
+            await self.budget.check(policy)

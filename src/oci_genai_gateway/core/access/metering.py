@@ -7,15 +7,13 @@ Nothing here is on a request's critical path: `record` only appends; a backgroun
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from oci_genai_gateway.core.settings import Target
+from oci_genai_gateway.core.targets import Target
 
 log = logging.getLogger(__name__)
 usage_log = logging.getLogger("oci_genai_gateway.usage")
@@ -169,24 +167,3 @@ class Meter:
         """Post what is queued."""
         if self.sender is not None:
             await self.sender.aclose()
-
-
-# The meter and key of the current request, set by limits.Admission.
-_bound: contextvars.ContextVar[tuple[Meter, str | None] | None] = contextvars.ContextVar(
-    "meter", default=None
-)
-
-
-def bind(meter: Meter, team: str | None) -> None:
-    """Meter this request's generations for `team`."""
-    _bound.set((meter, team))
-
-
-def record(
-    route: str, model: str, target: Target, usage: Mapping[str, Any] | None, *, stream: bool = False
-) -> None:
-    """Record a generation of the current request (no-op outside a request)."""
-    bound = _bound.get()
-    if bound is not None:
-        meter, team = bound
-        meter.record(team, route, model, target, usage, stream=stream)

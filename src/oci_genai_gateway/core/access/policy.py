@@ -7,22 +7,19 @@ or to an object: `{"key", "models", "rps", "quota": {"requests", "per"}, "monthl
 
 from __future__ import annotations
 
-import contextvars
 import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from oci_genai_gateway.core.access.keys import MIN_KEY_LENGTH, parse_api_keys, read_bearer, validate_keys
-from oci_genai_gateway.core.errors import ConfigError, GatewayError
-
-if TYPE_CHECKING:
-    from oci_genai_gateway.core.settings import Target
+from oci_genai_gateway.core.errors import ConfigError
+from oci_genai_gateway.core.targets import Resolve, Target
 
 # API Gateway's Quota units (oci.apigateway.models.Quota.unit), in lower case.
 PERIODS = ("minute", "hour", "day", "week", "month")
@@ -35,20 +32,6 @@ _FIELDS = frozenset({"key", "models", "rps", "quota", "monthly_tokens", "previou
 KEY_NAME_HEADER = "x-gateway-key-name"
 MODELS_HEADER = "x-gateway-key-models"
 BUDGET_HEADER = "x-gateway-key-monthly-tokens"
-
-# The policy of the key the current request carries; None outside a request or without a key.
-current: contextvars.ContextVar[KeyPolicy | None] = contextvars.ContextVar("key_policy", default=None)
-
-
-class ModelNotAllowed(GatewayError):
-    """The key may not use this model (403)."""
-
-    status = 403
-    error_type = "invalid_request_error"
-    default_code = "model_not_allowed"
-
-    def __init__(self, model: str, team: str) -> None:
-        super().__init__(f"The API key '{team}' is not allowed to use the model `{model}`.", param="model")
 
 
 @dataclass(frozen=True)
@@ -79,7 +62,7 @@ class KeyPolicy:
         """True for a rotated-out key past its grace period."""
         return self.until is not None and self.until.timestamp() <= now
 
-    def allows(self, model: str, target: Target, resolve: Callable[[str], Target]) -> bool:
+    def allows(self, model: str, target: Target, resolve: Resolve) -> bool:
         """The requested name, its OCI model (or dedicated endpoint) or its alias is on the list."""
         if not self.models:
             return True
@@ -91,19 +74,6 @@ class KeyPolicy:
             if "*" not in entry and "?" not in entry and resolve(entry) == target:
                 return True
         return False
-
-
-def check_model(model: str, target: Target, resolve: Callable[[str], Target]) -> None:
-    """Raise ModelNotAllowed unless the current request's key may use `model` (no key: allowed)."""
-    policy = current.get()
-    if policy is not None and not policy.allows(model, target, resolve):
-        raise ModelNotAllowed(model, policy.team)
-
-
-def allowed(model: str, resolve: Callable[[str], Target]) -> bool:
-    """Whether the current request's key may use `model` (for listing models; no key: yes)."""
-    policy = current.get()
-    return policy is None or policy.allows(model, resolve(model), resolve)
 
 
 class KeyTable(Mapping[str, str]):

@@ -6,11 +6,10 @@ import array
 import asyncio
 import base64
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from oci_genai_gateway.core.access import metering
+from oci_genai_gateway.core.access.grant import Grant
 from oci_genai_gateway.core.errors import InvalidRequest, UpstreamError
 from oci_genai_gateway.core.input.bounds import MAX_DIMENSIONS, MAX_ID_CHARS
 from oci_genai_gateway.core.input.validate import (
@@ -20,7 +19,7 @@ from oci_genai_gateway.core.input.validate import (
     reject_unknown,
     required_str,
 )
-from oci_genai_gateway.core.settings import Target
+from oci_genai_gateway.core.targets import Resolve, Target
 from oci_genai_gateway.core.upstream.http import OciHttp
 
 OCI_BATCH_LIMIT = 96  # OCI embedText rejects more inputs per call
@@ -42,7 +41,7 @@ class EmbeddingRequest:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def parse(body: dict[str, Any], resolve: Callable[[str], Target]) -> EmbeddingRequest:
+def parse(body: dict[str, Any], resolve: Resolve) -> EmbeddingRequest:
     """Validate an OpenAI CreateEmbeddingRequest (plus OCI's `input_type` and `truncate`)."""
     reject_unknown(body, _KNOWN)
     model = required_str(body, "model")
@@ -85,7 +84,7 @@ def _inputs(raw: Any) -> list[str]:
     return items
 
 
-async def create(request: EmbeddingRequest, oci: OciHttp) -> dict[str, Any]:
+async def create(request: EmbeddingRequest, oci: OciHttp, grant: Grant) -> dict[str, Any]:
     """Embed every input; responses keep the order of `input`."""
     gate = asyncio.Semaphore(_MAX_CONCURRENT_BATCHES)
     inputs = request.inputs
@@ -101,7 +100,7 @@ async def create(request: EmbeddingRequest, oci: OciHttp) -> dict[str, Any]:
             encoded: Any = _base64(vector) if request.base64 else [float(x) for x in vector]
             data.append({"object": "embedding", "index": len(data), "embedding": encoded})
         tokens += _tokens(response)
-    metering.record(
+    grant.record(
         "embeddings", request.model, request.target, {"prompt_tokens": tokens, "total_tokens": tokens}
     )
     return {

@@ -1,4 +1,4 @@
-"""POST /v1/chat/completions: one OCI chat call per generation, shaped exactly as OpenAI answers."""
+"""A chat generation: one OCI chat call per choice, or one OCI stream read into OpenAI chunks."""
 
 from __future__ import annotations
 
@@ -6,36 +6,36 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, Iterator
 from typing import Any
 
 import httpx
 
-from oci_genai_gateway.core.access import metering
-from oci_genai_gateway.core.chat import oci as oci_chat
-from oci_genai_gateway.core.chat.events import StreamTranslator
+from oci_genai_gateway.core.access.grant import Grant
+from oci_genai_gateway.core.chat import answers
+from oci_genai_gateway.core.chat.body import chat_body
+from oci_genai_gateway.core.chat.deltas import StreamTranslator
 from oci_genai_gateway.core.chat.request import ChatRequest
 from oci_genai_gateway.core.errors import InvalidRequest, ModelNotFound, UpstreamError, UpstreamTimeout
-from oci_genai_gateway.core.upstream.http import OciHttp, sse_events
+from oci_genai_gateway.core.upstream.events import sse_events
+from oci_genai_gateway.core.upstream.http import OciHttp
+from oci_genai_gateway.core.upstream.quirks import ModelQuirks, Quirk
 
 Chunk = dict[str, Any]
-
-# After the last finish event GENERIC models send their usage at once; a model that sends none
-# leaves the connection open, so the wait is short, and skipped once the model has shown it.
-USAGE_WAIT_SECONDS = 1.0
+ROUTE = "chat"  # the `route` dimension of every chat generation's usage, whichever API asked for it
 
 
-async def create(request: ChatRequest, oci: OciHttp) -> dict[str, Any]:
+async def create(request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant: Grant) -> dict[str, Any]:
     """Answer a non-streaming request; `n` > 1 fans out into concurrent OCI calls (COHERE has no `n`)."""
-    body = oci_chat.chat_body(request, oci.settings)
-    responses = await asyncio.gather(*(_post(request, oci, body) for _ in range(request.n)))
+    body = chat_body(request, oci.settings)
+    replies = await asyncio.gather(*(_post(request, oci, quirks, body) for _ in range(request.n)))
     choices: list[dict[str, Any]] = []
     usage: dict[str, Any] | None = None
-    for response in responses:
-        for choice in oci_chat.choices(response, single_tool_call=request.single_tool_call):
+    for reply in replies:
+        for choice in answers.choices(reply, single_tool_call=request.single_tool_call):
             choices.append({**choice, "index": len(choices)})
-        usage = oci_chat.add_usage(usage, oci_chat.oci_usage(response), same_prompt=True)
-    metering.record("chat", request.model, request.target, usage)
+        usage = answers.add_usage(usage, answers.oci_usage(reply), same_prompt=True)
+    grant.record(ROUTE, request.model, request.target, usage)
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
@@ -46,45 +46,52 @@ async def create(request: ChatRequest, oci: OciHttp) -> dict[str, Any]:
     }
 
 
-async def _post(request: ChatRequest, oci: OciHttp, body: dict[str, Any]) -> dict[str, Any]:
-    try:
-        return await oci.post_json("chat", body, request.model)
-    except ModelNotFound:
-        _remember_not_on_demand(request, oci)
-        raise
-
-
-async def stream(request: ChatRequest, oci: OciHttp) -> AsyncIterator[Chunk]:
+async def stream(
+    request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant: Grant
+) -> AsyncGenerator[Chunk, None]:
     """Open the OCI stream (errors surface here, before any byte is sent) and return the chunks."""
     model = request.target.model
-    with_options = model not in oci.quirks.no_stream_options
+    with_options = not quirks.has(model, Quirk.NO_STREAM_OPTIONS)
     try:
-        response = await _open(request, oci, stream_usage=with_options)
+        response = await _open(request, oci, quirks, stream_usage=with_options)
     except InvalidRequest as exc:
         if not with_options or "streamOptions" not in exc.message:
             raise
         # A model that refuses the usage option still streams without it.
-        oci.quirks.no_stream_options.add(model)
-        response = await _open(request, oci, stream_usage=False)
-    return _chunks(request, oci, response)
+        quirks.note(model, Quirk.NO_STREAM_OPTIONS)
+        response = await _open(request, oci, quirks, stream_usage=False)
+    return _chunks(request, oci, quirks, grant, response)
 
 
-async def _open(request: ChatRequest, oci: OciHttp, *, stream_usage: bool) -> httpx.Response:
-    body = oci_chat.chat_body(request, oci.settings, stream=True, stream_usage=stream_usage)
-    try:
+async def _post(
+    request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, body: dict[str, Any]
+) -> dict[str, Any]:
+    with _noting_not_on_demand(request, quirks):
+        return await oci.post_json("chat", body, request.model)
+
+
+async def _open(
+    request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, *, stream_usage: bool
+) -> httpx.Response:
+    body = chat_body(request, oci.settings, stream=True, stream_usage=stream_usage)
+    with _noting_not_on_demand(request, quirks):
         return await oci.open_stream("chat", body, request.model)
+
+
+@contextlib.contextmanager
+def _noting_not_on_demand(request: ChatRequest, quirks: ModelQuirks) -> Iterator[None]:
+    """OCI lists some models it will not serve on demand (a 404): /v1/models stops offering them."""
+    try:
+        yield
     except ModelNotFound:
-        _remember_not_on_demand(request, oci)
+        if request.target.endpoint_id is None:
+            quirks.note(request.target.model, Quirk.NOT_ON_DEMAND)
         raise
 
 
-def _remember_not_on_demand(request: ChatRequest, oci: OciHttp) -> None:
-    # OCI lists some models it will not serve on demand; /v1/models stops offering them.
-    if request.target.endpoint_id is None:
-        oci.quirks.not_on_demand.add(request.target.model)
-
-
-async def _chunks(request: ChatRequest, oci: OciHttp, response: httpx.Response) -> AsyncIterator[Chunk]:
+async def _chunks(
+    request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant: Grant, response: httpx.Response
+) -> AsyncGenerator[Chunk, None]:
     head = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion.chunk",
@@ -93,14 +100,20 @@ async def _chunks(request: ChatRequest, oci: OciHttp, response: httpx.Response) 
     }
     translator = StreamTranslator(single_tool_call=request.single_tool_call)
     events = sse_events(response)  # an async generator: closed explicitly below
-    idle = oci.settings.upstream_timeout
+    settings = oci.settings
     model = request.target.model
     try:
         while True:
+            # After the last finish event GENERIC models send their usage at once; a model that sends
+            # none leaves the connection open, so the wait is short, and skipped once it has shown it.
             waiting_for_usage = translator.finished
-            if waiting_for_usage and (translator.usage is not None or model in oci.quirks.no_stream_usage):
+            if waiting_for_usage and (
+                translator.usage is not None or quirks.has(model, Quirk.NO_STREAM_USAGE)
+            ):
                 break
-            wait = min(idle, USAGE_WAIT_SECONDS) if waiting_for_usage else idle
+            wait = settings.upstream_timeout
+            if waiting_for_usage:
+                wait = min(wait, settings.usage_wait_seconds)
             try:
                 async with asyncio.timeout(wait):
                     event = await anext(events, None)
@@ -113,18 +126,12 @@ async def _chunks(request: ChatRequest, oci: OciHttp, response: httpx.Response) 
             if event is None:
                 break  # the end of the body, or Meta Llama's `data: [DONE]`
             for index, delta in translator.feed(event):
-                yield {
-                    **head,
-                    "choices": [{"index": index, "delta": delta, "finish_reason": None, "logprobs": None}],
-                }
+                yield {**head, "choices": [_piece(index, delta, None)]}
         if translator.finished and translator.usage is None:
-            oci.quirks.no_stream_usage.add(model)
-        metering.record("chat", request.model, request.target, translator.usage, stream=True)
+            quirks.note(model, Quirk.NO_STREAM_USAGE)
+        grant.record(ROUTE, request.model, request.target, translator.usage, stream=True)
         for index, reason in translator.finishes():
-            yield {
-                **head,
-                "choices": [{"index": index, "delta": {}, "finish_reason": reason, "logprobs": None}],
-            }
+            yield {**head, "choices": [_piece(index, {}, reason)]}
         if request.include_usage and translator.usage is not None:
             yield {**head, "choices": [], "usage": translator.usage}
     finally:

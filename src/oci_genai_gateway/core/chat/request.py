@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +28,7 @@ from oci_genai_gateway.core.input.validate import (
     required_str,
     token_biases,
 )
-from oci_genai_gateway.core.settings import Target
+from oci_genai_gateway.core.targets import Resolve, Target
 
 # Forwarded to LiteLLM as-is once validated: it maps each to OCI's field.
 _FORWARDED = (
@@ -83,9 +82,7 @@ class ChatRequest:
     messages: list[dict[str, Any]] = field(default_factory=list)
 
 
-def parse(
-    body: dict[str, Any], resolve: Callable[[str], Target], *, fetch_images: bool = False
-) -> ChatRequest:
+def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False) -> ChatRequest:
     """Validate `body` (an OpenAI CreateChatCompletionRequest); `resolve` maps model names.
 
     With `fetch_images`, https image URLs pass too: `images.inline_images` fetches them afterwards.

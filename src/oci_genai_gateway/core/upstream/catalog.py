@@ -1,4 +1,4 @@
-"""GET /v1/models and /v1/models/{model}: live OCI discovery behind a TTL cache."""
+"""OCI's model catalogue: listed over the signed client, filtered, cached for a TTL, aliases added."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from oci_genai_gateway.core.errors import ModelNotFound, UpstreamError
 from oci_genai_gateway.core.settings import Settings
-from oci_genai_gateway.core.upstream.signers import RefreshingSigner
+from oci_genai_gateway.core.upstream.http import OciHttp
 
 log = logging.getLogger(__name__)
 
@@ -32,63 +32,53 @@ class ModelEntry:
         return {"id": self.id, "object": "model", "created": self.created, "owned_by": self.owned_by}
 
 
-Fetch = Callable[[], Awaitable[list[Any]]]
+# The summaries of every model OCI lists (ModelSummary as JSON: `displayName`, `capabilities`, ...).
+Fetch = Callable[[], Awaitable[list[dict[str, Any]]]]
 
 
-def oci_fetcher(settings: Settings, signer: RefreshingSigner) -> Fetch:
-    """List every page of OCI's model catalogue with the SDK, off the event loop."""
-    client: Any = None
+def oci_fetcher(oci: OciHttp, compartment_id: str) -> Fetch:
+    """List every page of OCI's model catalogue (ListModels) over the gateway's own signed client."""
 
-    def fetch_all() -> list[Any]:
-        nonlocal client
-        import oci  # deferred: the SDK client is built at the first refresh, not at start-up
-
-        if client is None:
-            kwargs: dict[str, Any] = {"signer": signer.inner}  # the SDK only accepts its own signers
-            if settings.management_endpoint:
-                kwargs["service_endpoint"] = settings.management_endpoint
-            client = oci.generative_ai.GenerativeAiClient(
-                {**signer.sdk_config, "region": settings.region}, **kwargs
-            )
-        for attempt in (1, 2):
-            signer.ensure_fresh()
-            try:
-                response = oci.pagination.list_call_get_all_results(
-                    client.list_models, compartment_id=settings.compartment_id, lifecycle_state="ACTIVE"
-                )
-                return list(response.data)
-            except oci.exceptions.ServiceError as exc:
-                if exc.status != 401 or attempt == 2:
-                    raise
-                signer.force_refresh()
-        raise AssertionError("unreachable")
-
-    async def fetch() -> list[Any]:
-        return await asyncio.to_thread(fetch_all)
+    async def fetch() -> list[dict[str, Any]]:
+        query = {"compartmentId": compartment_id, "lifecycleState": "ACTIVE"}
+        return await oci.list_all("models", query)
 
     return fetch
 
 
-def select(summaries: Iterable[Any], now: dt.datetime) -> list[ModelEntry]:
+def select(summaries: Iterable[Mapping[str, Any]], now: dt.datetime) -> list[ModelEntry]:
     """Keep active, on-demand, not-retired chat and embedding base models, one per name."""
     seen: dict[str, ModelEntry] = {}
     for m in summaries:
-        if getattr(m, "lifecycle_state", None) != "ACTIVE" or getattr(m, "type", "BASE") == "CUSTOM":
+        name = m.get("displayName")
+        if (
+            m.get("lifecycleState") != "ACTIVE"
+            or m.get("type", "BASE") == "CUSTOM"
+            or not isinstance(name, str)
+        ):
             continue
-        if not _SERVED.intersection(getattr(m, "capabilities", None) or ()):
+        if not _SERVED.intersection(m.get("capabilities") or ()):
             continue
-        retired = getattr(m, "time_on_demand_retired", None)
+        retired = _time(m.get("timeOnDemandRetired"))
         if retired is not None and retired <= now:
             continue
-        name = m.display_name
-        created = getattr(m, "time_created", None)
-        entry = ModelEntry(
-            name, int(created.timestamp()) if created else 0, str(getattr(m, "vendor", None) or "oci")
-        )
+        created = _time(m.get("timeCreated"))
+        entry = ModelEntry(name, int(created.timestamp()) if created else 0, str(m.get("vendor") or "oci"))
         # OCI lists several versions under one name; the newest represents it.
         if name not in seen or entry.created > seen[name].created:
             seen[name] = entry
     return sorted(seen.values(), key=lambda e: e.id)
+
+
+def _time(value: object) -> dt.datetime | None:
+    """An RFC 3339 time as OCI writes it (`2024-05-01T00:00:00.000Z`); None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
 
 
 class ModelCatalog:

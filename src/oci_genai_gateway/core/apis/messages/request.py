@@ -7,7 +7,6 @@ why LiteLLM's Anthropic adapter is not used. Messages' parameter names are kept 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +21,7 @@ from oci_genai_gateway.core.input.validate import (
     reject_unknown,
     required_str,
 )
-from oci_genai_gateway.core.settings import Target
+from oci_genai_gateway.core.targets import Resolve
 
 _NO_STRUCTURED_OUTPUT = "structured output is offered on /v1/responses and /v1/chat/completions, not here"
 _UNSUPPORTED = {
@@ -53,9 +52,7 @@ class MessagesRequest:
     chat: ChatRequest
 
 
-def parse(
-    body: dict[str, Any], resolve: Callable[[str], Target], *, fetch_images: bool = False
-) -> MessagesRequest:
+def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False) -> MessagesRequest:
     """Validate `body` (Anthropic's CreateMessageParams); every refusal is a 400 naming the parameter."""
     reject_unknown(body, _KNOWN)
     for name, why in _UNSUPPORTED.items():

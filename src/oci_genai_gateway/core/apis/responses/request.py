@@ -7,7 +7,6 @@ Responses bridge is not used.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +23,7 @@ from oci_genai_gateway.core.input.validate import (
     reject_unknown,
     required_str,
 )
-from oci_genai_gateway.core.settings import Target
+from oci_genai_gateway.core.targets import Resolve
 
 # Stored state (responses, conversations, prompts) does not exist here: a 400 naming it, never a guess.
 _STATEFUL = {
@@ -68,9 +67,7 @@ class ResponsesRequest:
     echo: dict[str, Any] = field(default_factory=dict)
 
 
-def parse(
-    body: dict[str, Any], resolve: Callable[[str], Target], *, fetch_images: bool = False
-) -> ResponsesRequest:
+def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False) -> ResponsesRequest:
     """Validate `body` (an OpenAI CreateResponse); every refusal is a 400 naming the parameter."""
     reject_unknown(body, _KNOWN)
     _refuse_state(body)

@@ -1,24 +1,15 @@
-"""OpenAI chat <-> OCI chat: the request body through LiteLLM's OCI transform, the answer translated here.
+"""OCI's chat answers (GENERIC and COHERE) in OpenAI's words: choices, tool calls, finish reasons, usage.
 
-LiteLLM knows how to turn OpenAI messages, tools and formats into OCI's GENERIC and COHERE
-requests; its reading of OCI's answers loses usage details, finish reasons and tool-call ids
-(docs/ARCHITECTURE.md lists the defects), so answers are read by this module and core/chat/events.py.
+LiteLLM builds the request (core/chat/body.py), but its reading of OCI's answers loses usage
+details, finish reasons and tool-call ids (docs/decisions/0001-reading-oci-answers.md).
 """
 
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
-
-from oci_genai_gateway.core.chat.request import ChatRequest
-from oci_genai_gateway.core.errors import InvalidRequest
-from oci_genai_gateway.core.settings import Settings
-from oci_genai_gateway.core.upstream.llm import chat_config
-
-_PARAM = re.compile(r"param `(\w+)`")
 
 # OCI's reasons, both formats and every vendor seen live, in OpenAI's vocabulary.
 _FINISH_REASONS = {
@@ -34,54 +25,6 @@ _FINISH_REASONS = {
     "content_filtered": "content_filter",
     "error_toxic": "content_filter",
 }
-
-
-def is_cohere(model: str) -> bool:
-    """COHERE api format (LiteLLM picks it by the `cohere.` prefix); everything else is GENERIC."""
-    return model.lower().startswith("cohere.")
-
-
-def chat_body(
-    request: ChatRequest, settings: Settings, *, stream: bool = False, stream_usage: bool = True
-) -> dict[str, Any]:
-    """The OCI `/actions/chat` body for one generation of `request`."""
-    model = request.target.model
-    params = _cohere_tool_choice(dict(request.params)) if is_cohere(model) else dict(request.params)
-    config = chat_config()
-    try:
-        optional = config.map_openai_params(params, {}, model, False)
-        optional["oci_compartment_id"] = settings.compartment_id
-        if request.target.endpoint_id:
-            optional.update(oci_serving_mode="DEDICATED", oci_endpoint_id=request.target.endpoint_id)
-        body: dict[str, Any] = config.transform_request(model, request.messages, optional, {}, {})
-    except Exception as exc:
-        status = getattr(exc, "status_code", None)
-        if status != 400:
-            raise
-        text = str(getattr(exc, "message", exc))
-        named = _PARAM.search(text)
-        raise InvalidRequest(text, param=named[1] if named else None) from None
-    chat = body["chatRequest"]
-    chat.pop("isStream", None)
-    if stream:
-        chat["isStream"] = True
-        if stream_usage:
-            chat["streamOptions"] = {"isIncludeUsage": True}
-    return body
-
-
-def _cohere_tool_choice(params: dict[str, Any]) -> dict[str, Any]:
-    """COHERE has no tool choice: `auto` is its behaviour, `none` means not offering the tools."""
-    choice = params.pop("tool_choice", None)
-    if choice is None or choice == "auto":
-        return params
-    if choice == "none":
-        params.pop("tools", None)
-        return params
-    raise InvalidRequest(
-        "'tool_choice' other than 'auto' or 'none' is not supported by COHERE-format models on OCI.",
-        param="tool_choice",
-    )
 
 
 def finish_reason(raw: object, had_tool_calls: bool = False) -> str:

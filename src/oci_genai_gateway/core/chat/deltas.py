@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from oci_genai_gateway.core.chat.oci import finish_reason, new_call_id, text_of, usage
+from oci_genai_gateway.core.chat.answers import finish_reason, new_call_id, text_of, usage
 
 Delta = tuple[int, dict[str, Any]]
 

@@ -1,0 +1,22 @@
+"""GET /v1/models and /v1/models/{model}: OCI's live catalogue, as the request's key may see it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oci_genai_gateway.core.access.grant import Grant
+from oci_genai_gateway.core.upstream.catalog import ModelCatalog
+from oci_genai_gateway.core.upstream.quirks import ModelQuirks, Quirk
+
+
+async def list_models(catalog: ModelCatalog, quirks: ModelQuirks, grant: Grant) -> dict[str, Any]:
+    """Every model OCI serves on demand that the key may use (a key limited to some lists only those)."""
+    refused = quirks.models(Quirk.NOT_ON_DEMAND)  # listed by OCI, but it answered 404 when called
+    entries = [e for e in await catalog.entries() if e.id not in refused and grant.allows(e.id)]
+    return {"object": "list", "data": [e.to_dict() for e in entries]}
+
+
+async def get_model(catalog: ModelCatalog, grant: Grant, model: str) -> dict[str, Any]:
+    """One model; 403 for a model the key may not use, 404 for one OCI does not list."""
+    grant.resolve(model)
+    return (await catalog.get(model)).to_dict()

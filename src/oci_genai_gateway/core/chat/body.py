@@ -1,0 +1,61 @@
+"""OCI's `/actions/chat` body for a chat request, built by LiteLLM's OCI transform (GENERIC and COHERE)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from oci_genai_gateway.core.chat.request import ChatRequest
+from oci_genai_gateway.core.errors import InvalidRequest
+from oci_genai_gateway.core.settings import Settings
+from oci_genai_gateway.core.upstream.llm import chat_config
+
+_PARAM = re.compile(r"param `(\w+)`")
+
+
+def is_cohere(model: str) -> bool:
+    """COHERE api format (LiteLLM picks it by the `cohere.` prefix); everything else is GENERIC."""
+    return model.lower().startswith("cohere.")
+
+
+def chat_body(
+    request: ChatRequest, settings: Settings, *, stream: bool = False, stream_usage: bool = True
+) -> dict[str, Any]:
+    """The OCI `/actions/chat` body for one generation of `request`."""
+    model = request.target.model
+    params = _cohere_tool_choice(dict(request.params)) if is_cohere(model) else dict(request.params)
+    config = chat_config()
+    try:
+        optional = config.map_openai_params(params, {}, model, False)
+        optional["oci_compartment_id"] = settings.compartment_id
+        if request.target.endpoint_id:
+            optional.update(oci_serving_mode="DEDICATED", oci_endpoint_id=request.target.endpoint_id)
+        body: dict[str, Any] = config.transform_request(model, request.messages, optional, {}, {})
+    except Exception as exc:
+        status = getattr(exc, "status_code", None)
+        if status != 400:
+            raise
+        text = str(getattr(exc, "message", exc))
+        named = _PARAM.search(text)
+        raise InvalidRequest(text, param=named[1] if named else None) from None
+    chat = body["chatRequest"]
+    chat.pop("isStream", None)
+    if stream:
+        chat["isStream"] = True
+        if stream_usage:
+            chat["streamOptions"] = {"isIncludeUsage": True}
+    return body
+
+
+def _cohere_tool_choice(params: dict[str, Any]) -> dict[str, Any]:
+    """COHERE has no tool choice: `auto` is its behaviour, `none` means not offering the tools."""
+    choice = params.pop("tool_choice", None)
+    if choice is None or choice == "auto":
+        return params
+    if choice == "none":
+        params.pop("tools", None)
+        return params
+    raise InvalidRequest(
+        "'tool_choice' other than 'auto' or 'none' is not supported by COHERE-format models on OCI.",
+        param="tool_choice",
+    )

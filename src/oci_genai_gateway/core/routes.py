@@ -1,0 +1,113 @@
+"""The route table (path -> method -> handler) and its handlers, each one API call on the services."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from oci_genai_gateway.core.access.grant import Grant
+from oci_genai_gateway.core.apis import embeddings, models
+from oci_genai_gateway.core.apis.responses.render import not_stored
+from oci_genai_gateway.core.apis.surfaces import SURFACES, Surface
+from oci_genai_gateway.core.chat import pipeline
+from oci_genai_gateway.core.errors import MethodNotAllowed, NotFound
+from oci_genai_gateway.core.exchange import Reply, json_reply, stream_reply
+from oci_genai_gateway.core.input.images import ImageFetcher, inline_images
+from oci_genai_gateway.core.input.validate import parse_json_object
+from oci_genai_gateway.core.settings import Settings
+from oci_genai_gateway.core.sse import EventStream
+from oci_genai_gateway.core.upstream.catalog import ModelCatalog
+from oci_genai_gateway.core.upstream.http import OciHttp
+from oci_genai_gateway.core.upstream.quirks import ModelQuirks
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the handlers use, one set per process (or function container)."""
+
+    settings: Settings
+    oci: OciHttp
+    quirks: ModelQuirks  # what OCI showed of its models, for every request after
+    catalog: ModelCatalog
+    images: ImageFetcher  # no network until a request names a remote image
+
+
+@dataclass(frozen=True)
+class Call:
+    """One routed request: the path's last segment (for routes that take one), the body, the grant."""
+
+    param: str
+    body: bytes
+    grant: Grant
+
+
+Handler = Callable[[Services, Call], Awaitable[Reply]]
+
+
+async def generate(surface: Surface[Any], services: Services, call: Call) -> Reply:
+    """Any generation API: parse, inline remote images, run the chat pipeline, render or stream."""
+    fetch_images = services.settings.fetch_image_urls
+    request = surface.parse(parse_json_object(call.body), call.grant.resolve, fetch_images=fetch_images)
+    chat = surface.chat_of(request)
+    inlined = await inline_images(chat.messages, services.images)
+    if inlined is not chat.messages:
+        chat = replace(chat, messages=inlined)
+        request = surface.with_chat(request, chat)
+    if chat.stream:
+        chunks = await pipeline.stream(chat, services.oci, services.quirks, call.grant)
+        return stream_reply(EventStream(chunks, surface.stream(request)))
+    completion = await pipeline.create(chat, services.oci, services.quirks, call.grant)
+    return json_reply(surface.render(request, completion))
+
+
+async def _embeddings(services: Services, call: Call) -> Reply:
+    request = embeddings.parse(parse_json_object(call.body), call.grant.resolve)
+    return json_reply(await embeddings.create(request, services.oci, call.grant))
+
+
+async def _list_models(services: Services, call: Call) -> Reply:
+    return json_reply(await models.list_models(services.catalog, services.quirks, call.grant))
+
+
+async def _get_model(services: Services, call: Call) -> Reply:
+    return json_reply(await models.get_model(services.catalog, call.grant, call.param))
+
+
+async def _stored_response(_services: Services, call: Call) -> Reply:
+    raise not_stored(call.param)
+
+
+async def _readiness(_services: Services, _call: Call) -> Reply:
+    """The process is up and configured (no upstream call)."""
+    return json_reply({"status": "ok"})
+
+
+# Path -> method -> handler. A path ending in "/" takes one more segment, passed as the call's param.
+ROUTES: Mapping[str, Mapping[str, Handler]] = {
+    **{path: {"POST": functools.partial(generate, surface)} for path, surface in SURFACES.items()},
+    "/v1/responses/": {"GET": _stored_response, "DELETE": _stored_response},
+    "/v1/embeddings": {"POST": _embeddings},
+    "/v1/models": {"GET": _list_models},
+    "/v1/models/": {"GET": _get_model},
+    "/health/readiness": {"GET": _readiness},
+    "/health/liveness": {"GET": _readiness},
+}
+
+
+def match(method: str, path: str) -> tuple[Handler, str]:
+    """The handler for `method path` and its path parameter; NotFound or MethodNotAllowed otherwise."""
+    by_method, param = ROUTES.get(path), ""
+    if by_method is None:
+        base, _, param = path.rpartition("/")
+        by_method = ROUTES.get(base + "/") if param else None
+    if by_method is None:
+        raise NotFound(f"Unknown route: {path}", code="unknown_url")
+    handler = by_method.get(method)
+    if handler is None:
+        allowed = ", ".join(by_method)
+        raise MethodNotAllowed(
+            f"Method {method} is not allowed on {path}; use {allowed}.", headers={"Allow": allowed}
+        )
+    return handler, param
