@@ -46,7 +46,10 @@ async def rounds(
 
 async def run(gateway: object, streams: int, concurrency: int) -> tuple[float, int]:
     """CPU seconds for `streams` streams and the number of SSE events they carried."""
-    from oci_genai_gateway.core.exchange import Request
+    try:
+        from oci_genai_gateway.core.exchange import Request
+    except ImportError:  # a tree from before core/exchange.py (--src), where core/gateway.py held it
+        from oci_genai_gateway.core.gateway import Request  # type: ignore[attr-defined,no-redef]
 
     gate = asyncio.Semaphore(concurrency)
     events = 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime
+import functools
 import json
 import time
 from collections import deque
@@ -20,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from oci_genai_gateway.core.exchange import Reply, Request
 from oci_genai_gateway.core.gateway import Gateway
+from oci_genai_gateway.core.input.images import ImageFetcher
 from oci_genai_gateway.core.settings import Settings
 from oci_genai_gateway.core.upstream.signers import RefreshingSigner
 
@@ -56,6 +58,7 @@ class Sent:
     url: str
     headers: dict[str, str]
     body: dict[str, Any]
+    method: str = "POST"
 
 
 class _Body(httpx.AsyncByteStream):
@@ -93,7 +96,7 @@ class ScriptedOci:
 
     async def _answer(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content) if request.content else {}
-        self.sent.append(Sent(str(request.url), dict(request.headers), body))
+        self.sent.append(Sent(str(request.url), dict(request.headers), body, request.method))
         assert self._replies, f"unscripted call to {request.url}"
         reply = self._replies.popleft()
         if isinstance(reply, BaseException):
@@ -139,16 +142,22 @@ class FakeMonitoring:
         ]
 
 
+@functools.cache
+def _signing_key() -> str:
+    """One RSA key for every fake signer: generating a 2048-bit key costs ~60 ms of CPU each time."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return pem.decode()
+
+
 class FakeSessionSigner:
     """A session-token signer: signs with a real oci API-key signer, counts signatures and refreshes."""
 
     def __init__(self) -> None:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
         self._real = oci.signer.Signer(
-            "ocid1.tenancy.oc1..t", "ocid1.user.oc1..u", "aa:bb", None, private_key_content=pem.decode()
+            "ocid1.tenancy.oc1..t", "ocid1.user.oc1..u", "aa:bb", None, private_key_content=_signing_key()
         )
         self.signed = 0
         self.refreshed = 0
@@ -169,6 +178,7 @@ def gateway(
     monitoring: FakeMonitoring | None = None,
     clock: Callable[[], float] | None = None,
     serves: str | tuple[str, ...] | None = None,
+    images: ImageFetcher | None = None,
     **env: str,
 ) -> tuple[Gateway, FakeSessionSigner]:
     """A gateway over `oci` (Monitoring `monitoring`, limits on `clock`, serving `serves` or every
@@ -185,6 +195,7 @@ def gateway(
         monitoring=monitoring,
         clock=clock or time.time,
         serves=serves,
+        images=images,
     )
     return gw, signer
 

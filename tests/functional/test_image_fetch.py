@@ -499,8 +499,7 @@ async def test_the_gateway_sends_oci_the_fetched_image_as_a_data_url(tls: Tls, s
     from tests.fakes import ScriptedOci, gateway, generic_answer, send
 
     oci = ScriptedOci().enqueue(generic_answer("a cat"))
-    gw, _ = gateway(oci)
-    gw.image_fetcher = fetcher(tls, Setup(Dns({"images.test": ["127.0.0.1"]})))
+    gw, _ = gateway(oci, images=fetcher(tls, Setup(Dns({"images.test": ["127.0.0.1"]}))))
     image = {"type": "image_url", "image_url": {"url": f"https://images.test:{server.port}/cat.png"}}
     content = [{"type": "text", "text": "what is this?"}, image]
     body = {

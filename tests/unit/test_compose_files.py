@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from oci_genai_gateway.core.settings import AuthMode, Settings
 from oci_genai_gateway.healthcheck import readiness_url
 from tests.deploy_files import COMPOSE_DIR, read_containerfile, read_env_file
 from tests.fixtures.caddy import SITE_MARKER, render_test_caddyfile
-from tests.fixtures.tools import require_tool
 from tests.paths import REPO
 
 SRC = REPO / "src" / "oci_genai_gateway"
@@ -30,20 +26,6 @@ def compose() -> dict[str, Any]:
 def example_env(*, commented: bool = False) -> dict[str, str]:
     """gateway.env.example's settings."""
     return read_env_file((COMPOSE_DIR / "gateway.env.example").read_text(), commented=commented)
-
-
-def caddy_adapt(env: dict[str, str]) -> dict[str, Any]:
-    """The shipped Caddyfile as Caddy's own parser turns it into JSON config."""
-    caddy = require_tool("caddy")
-    result = subprocess.run(
-        [caddy, "adapt", "--config", str(COMPOSE_DIR / "Caddyfile"), "--adapter", "caddyfile"],
-        env={"PATH": "/usr/bin:/bin", **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    config: dict[str, Any] = json.loads(result.stdout)
-    return config
 
 
 def handlers(node: Any, kind: str) -> list[dict[str, Any]]:
@@ -99,22 +81,6 @@ def test_caddyfile_proxies_to_the_gateway_port_and_lets_caddy_flush_sse() -> Non
     # Caddy flushes text/event-stream on every write; an explicit -1 would make it ignore a client
     # that hangs up mid-stream (the upstream OCI call would run on).
     assert not any(d.startswith("flush_interval") for d in directives)
-
-
-@pytest.mark.parametrize("port", [None, "9123"])
-def test_caddy_parses_the_caddyfile_to_the_gateway_address(port: str | None) -> None:
-    env = {"GATEWAY_SITE_ADDRESS": "gateway.example.com", **({"GATEWAY_PORT": port} if port else {})}
-    config = caddy_adapt(env)
-    (proxy,) = handlers(config, "reverse_proxy")
-    image = read_containerfile().env
-    # Unset, Caddy's default must be the port the image (and `serve`) listens on.
-    assert proxy["upstreams"] == [{"dial": f"{image['GATEWAY_HOST']}:{port or image['GATEWAY_PORT']}"}]
-    assert "flush_interval" not in proxy  # see the test above
-    server = next(iter(config["apps"]["http"]["servers"].values()))
-    assert server["listen"] == [":443"]
-    assert server["routes"][0]["match"] == [{"host": ["gateway.example.com"]}]
-    # No `tls internal` or other TLS automation override: production gets a public ACME certificate.
-    assert "tls" not in config["apps"]
 
 
 def test_the_test_caddyfile_is_the_shipped_one_plus_test_options(tmp_path: Path) -> None:

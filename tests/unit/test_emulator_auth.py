@@ -77,9 +77,15 @@ def sha256_b64(body: bytes) -> str:
     return base64.b64encode(hashlib.sha256(body).digest()).decode()
 
 
-@pytest.fixture
-def issuer(tmp_path: Path) -> Issuer:
-    return Issuer.load_or_create(tmp_path / "issuer.pem")
+@pytest.fixture(scope="module")
+def issuer(tmp_path_factory: pytest.TempPathFactory) -> Issuer:
+    # One issuer and one API key for the module: each RSA key costs tens of milliseconds to make.
+    return Issuer.load_or_create(tmp_path_factory.mktemp("issuer") / "issuer.pem")
+
+
+@pytest.fixture(scope="module")
+def api_key_files(tmp_path_factory: pytest.TempPathFactory) -> ApiKey:
+    return generate_api_key(tmp_path_factory.mktemp("apikey"))
 
 
 @pytest.fixture
@@ -88,10 +94,9 @@ def verifier(issuer: Issuer) -> Verifier:
 
 
 @pytest.fixture
-def api_key(tmp_path: Path, verifier: Verifier) -> ApiKey:
-    key = generate_api_key(tmp_path / "apikey")
-    verifier.register_api_key(key.key_id, key.public_pem)
-    return key
+def api_key(api_key_files: ApiKey, verifier: Verifier) -> ApiKey:
+    verifier.register_api_key(api_key_files.key_id, api_key_files.public_pem)
+    return api_key_files
 
 
 @pytest.fixture
@@ -393,7 +398,8 @@ def test_sdk_keeps_a_fresh_token_until_forced_to_refresh(
     assert verify(verifier, sign(rp_signer, "GET", MODELS_URL)).kind == "resource_principal"
 
 
-def test_private_files_are_owner_only(tmp_path: Path, issuer: Issuer, api_key: ApiKey) -> None:
+def test_private_files_are_owner_only(tmp_path: Path, api_key: ApiKey) -> None:
+    issuer = Issuer.load_or_create(tmp_path / "issuer.pem")
     env = issuer.mint_resource_principal(tmp_path / "rp")
     issuer.mint_resource_principal(tmp_path / "rp")  # rotation keeps the mode
     paths = [
@@ -415,6 +421,7 @@ def test_minted_paths_are_absolute(issuer: Issuer, tmp_path: Path, monkeypatch: 
     assert "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE" not in env
 
 
-def test_issuer_key_is_reused_across_loads(tmp_path: Path, issuer: Issuer) -> None:
+def test_issuer_key_is_reused_across_loads(tmp_path: Path) -> None:
+    issuer = Issuer.load_or_create(tmp_path / "issuer.pem")
     again = Issuer.load_or_create(tmp_path / "issuer.pem")
     assert again.public_key.public_numbers() == issuer.public_key.public_numbers()

@@ -5,13 +5,24 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from oci_genai_gateway.core.errors import ModelNotFound, UpstreamError
 from oci_genai_gateway.core.settings import Settings
 from oci_genai_gateway.core.upstream.catalog import ModelCatalog, select
-from tests.fakes import model_summary
+from tests.fakes import (
+    BASE_ENV,
+    Json,
+    ScriptedOci,
+    gateway,
+    model_summary,
+    models_page,
+    oci_error,
+    send,
+)
+from tests.openapi import validate
 
 NOW = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
 PAST = NOW - dt.timedelta(days=30)
@@ -134,3 +145,49 @@ async def test_get_by_id_and_alias() -> None:
     assert (await catalog.get("fast")).owned_by == "meta"
     with pytest.raises(ModelNotFound):
         await catalog.get("meta.zzz")
+
+
+# --- ListModels through the gateway, over the scripted OCI -------------------------------------
+
+
+async def test_the_listing_follows_ocis_page_tokens_with_signed_gets() -> None:
+    oci = ScriptedOci().enqueue(
+        models_page(model_summary("meta.a"), next_page="page-2"), models_page(model_summary("xai.b"))
+    )
+    gw, signer = gateway(oci)
+    reply = await send(gw, "GET", "/v1/models")
+    assert reply.status == 200
+    assert reply.body is not None
+    validate(reply.body, "ListModelsResponse")
+    assert [m["id"] for m in reply.body["data"]] == ["meta.a", "xai.b"]
+    first, second = (urlsplit(sent.url) for sent in oci.sent)
+    assert first.netloc == "generativeai.us-chicago-1.oci.oraclecloud.com"  # the management endpoint
+    assert first.path == second.path == "/20231130/models"
+    assert parse_qs(first.query) == {
+        "compartmentId": [BASE_ENV["GATEWAY_COMPARTMENT_ID"]],
+        "lifecycleState": ["ACTIVE"],
+    }
+    assert parse_qs(second.query)["page"] == ["page-2"]
+    assert [sent.method for sent in oci.sent] == ["GET", "GET"]
+    # A GET signs date, (request-target) and host, as the oci SDK signs its own ListModels.
+    assert all('headers="date (request-target) host"' in sent.headers["authorization"] for sent in oci.sent)
+    assert signer.signed == 2
+
+
+async def test_a_401_on_the_listing_refreshes_the_token_once_and_lists() -> None:
+    oci = ScriptedOci().enqueue(
+        oci_error(401, "token expired", "NotAuthenticated"), models_page(model_summary("meta.a"))
+    )
+    gw, signer = gateway(oci)
+    reply = await send(gw, "GET", "/v1/models/meta.a")
+    assert (reply.status, signer.refreshed) == (200, 1)
+
+
+async def test_a_listing_that_fails_with_no_list_to_serve_is_a_502(caplog: pytest.LogCaptureFixture) -> None:
+    oci = ScriptedOci().enqueue(oci_error(500, "internal"), Json({"items": "not a list"}))
+    gw, _ = gateway(oci)
+    reply = await send(gw, "GET", "/v1/models")
+    assert reply.status == 502
+    assert reply.body is not None
+    validate(reply.body, "ErrorResponse")
+    assert "no list to serve" in caplog.text

@@ -215,7 +215,7 @@ async def test_completions_streams_and_embeddings_are_metered_per_key_and_model(
     await asyncio.wait_for(read_stream(streamed), 10)
     body = json.dumps({"model": "cohere.embed-english-v3.0", "input": ["a", "b"]}).encode()
     await send(gw, "POST", "/v1/embeddings", body, auth(KEY_B))
-    await gw.admission.meter.aclose()
+    await gw.aclose()
     points = monitoring.datapoints()
     dims = [
         {"key": "team-b", "model": "xai.grok-3-mini", "route": "chat"},
@@ -256,7 +256,7 @@ async def test_metering_is_batched_off_the_request_path_and_a_failed_post_is_onl
     assert (await send(gw, "POST", CHAT, chat(), auth(KEY_B))).status == 200
     assert (await send(gw, "POST", CHAT, chat(), auth(KEY_A))).status == 200
     assert monitoring.posted == []  # nothing sent while answering
-    await gw.admission.meter.aclose()
+    await gw.aclose()
     (failure,) = [r for r in caplog.records if getattr(r, "event", None) == "metrics_error"]
     assert "ServiceError status=404; 8 datapoints dropped" in failure.getMessage()
 
@@ -266,7 +266,7 @@ async def test_metrics_can_be_turned_off_and_the_usage_line_stays(caplog: pytest
     monitoring = FakeMonitoring()
     gw, _ = gateway(ScriptedOci().enqueue(generic_answer(usage=USAGE)), monitoring, GATEWAY_METRICS="false")
     assert (await send(gw, "POST", CHAT, chat(), buffered=True)).status == 200
-    await gw.admission.meter.aclose()
+    await gw.aclose()
     assert monitoring.posted == []
     line = next(r for r in caplog.records if getattr(r, "event", None) == "usage")
     assert (line.key_name, line.total_tokens) == (None, 7)  # type: ignore[attr-defined]

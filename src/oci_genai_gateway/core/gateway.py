@@ -9,11 +9,13 @@ import re
 import time
 import urllib.parse
 from dataclasses import replace
+from datetime import datetime
 
 import httpx
 
-from oci_genai_gateway.core.access.admission import Admission, MonitoringLike, build_admission
-from oci_genai_gateway.core.access.limits import Clock
+from oci_genai_gateway.core.access.admission import Admission, MonitoringLike
+from oci_genai_gateway.core.access.limits import Budget, Clock, Limiter, Limits
+from oci_genai_gateway.core.access.metering import Meter, MetricsSender
 from oci_genai_gateway.core.apis.surfaces import error_body
 from oci_genai_gateway.core.errors import (
     GatewayError,
@@ -85,15 +87,15 @@ class Gateway:
         serves: str | tuple[str, ...] | None = None,
         authenticate: bool = False,
         monitoring: MonitoringLike | None = None,
+        images: ImageFetcher | None = None,
         clock: Clock = time.time,
     ) -> Gateway:
         """Wire the gateway from explicit parts (entry points build them; tests pass transport and clock)."""
         oci = OciHttp(settings, signer, transport)
         catalog = ModelCatalog(settings, oci_fetcher(oci, settings.compartment_id))
-        services = Services(settings, oci, ModelQuirks(), catalog, ImageFetcher())
+        services = Services(settings, oci, ModelQuirks(), catalog, images or ImageFetcher())
         monitoring = monitoring or Monitoring(settings, signer)
-        admission = build_admission(settings, monitoring, authenticate=authenticate, clock=clock)
-        return cls(services, admission, serves=serves)
+        return cls(services, _admission(settings, monitoring, authenticate, clock), serves=serves)
 
     async def handle(self, request: Request) -> Reply:
         """Serve one request; every failure becomes an error reply in the route's dialect, never a raise."""
@@ -151,6 +153,33 @@ class Gateway:
                 raise too_large
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _admission(settings: Settings, monitoring: MonitoringLike, authenticate: bool, clock: Clock) -> Admission:
+    """The meter, the budget (from Monitoring when metrics are on) and, on the HTTP server, the limiter."""
+    metrics_on = settings.metrics
+    reader = monitoring.tokens_spent
+
+    async def spent(team: str, start: datetime, end: datetime) -> float:
+        # Without metrics nothing reaches Monitoring: count what this process metered only.
+        return await asyncio.to_thread(reader, team, start, end) if metrics_on else 0.0
+
+    budget = Budget(spent, ttl=settings.budget_cache_seconds, clock=clock)
+    sender = None
+    if metrics_on:
+        sender = MetricsSender(
+            monitoring.post,
+            namespace=settings.metrics_namespace,
+            compartment_id=settings.compartment_id,
+            flush_seconds=settings.metrics_flush_seconds,
+        )
+    meter = Meter(sender, spent=budget.add, clock=clock)
+    if not authenticate:
+        # On Functions each instance is its own process: rates and quotas are API Gateway's usage plans.
+        return Admission(None, {}, settings.target_of, meter, Limits(None, budget, clock))
+    limiter = Limiter(clock=clock, workers=settings.workers)
+    limits = Limits(limiter, budget, clock)
+    return Admission(settings.api_keys, settings.key_policies, settings.target_of, meter, limits)
 
 
 async def _buffer(reply: Reply) -> Reply:
