@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, Protocol
 
 from oci_genai_gateway.core.errors import GatewayError, InternalError
@@ -37,6 +37,14 @@ def named_event(kind: str, payload: Any) -> bytes:
 Chunk = dict[str, Any]
 
 
+class ChunkSource(Protocol):
+    """Chat chunks from an open OCI stream; `aclose` releases it, whether or not reading began."""
+
+    def __aiter__(self) -> AsyncIterator[Chunk]: ...
+
+    async def aclose(self) -> None: ...
+
+
 class StreamRenderer(Protocol):
     """How one API writes a chat stream as its events (core/apis/*); EventStream runs it."""
 
@@ -62,7 +70,7 @@ class EventStream:
     instead of a 200 carrying an error event; a streaming transport has sent bytes and cannot.
     """
 
-    def __init__(self, chunks: AsyncGenerator[Chunk, None], renderer: StreamRenderer) -> None:
+    def __init__(self, chunks: ChunkSource, renderer: StreamRenderer) -> None:
         self.failure: GatewayError | None = None  # what ended the stream after its first byte
         self._frames = self._generate(chunks, renderer)
 
@@ -76,28 +84,26 @@ class EventStream:
         """Stop early (client gone, deadline): the OCI stream is closed now."""
         await self._frames.aclose()
 
-    async def _generate(
-        self, chunks: AsyncGenerator[Chunk, None], renderer: StreamRenderer
-    ) -> AsyncGenerator[bytes, None]:
-        try:
-            for piece in renderer.start():
-                yield piece
-            # aclosing: a client that leaves closes the OCI stream at once.
-            async with contextlib.aclosing(chunks):
+    async def _generate(self, chunks: ChunkSource, renderer: StreamRenderer) -> AsyncGenerator[bytes, None]:
+        # aclosing: a client that leaves closes the OCI stream at once, even before its first chunk.
+        async with contextlib.aclosing(chunks):
+            try:
+                for piece in renderer.start():
+                    yield piece
                 async for chunk in chunks:
                     for piece in renderer.feed(chunk):
                         yield piece
-            for piece in renderer.finish():
-                yield piece
-        except GatewayError as exc:
-            log.warning(
-                "stream ended by upstream error", extra={"event": "stream_error", "status": exc.status}
-            )
-            self.failure = exc
-            yield renderer.error(exc)
-        except Exception:
-            log.exception("stream failed", extra={"event": "stream_bug"})
-            self.failure = InternalError("The gateway failed while streaming.")
-            yield renderer.error(self.failure)
-        if renderer.trailer:
-            yield renderer.trailer
+                for piece in renderer.finish():
+                    yield piece
+            except GatewayError as exc:
+                log.warning(
+                    "stream ended by upstream error", extra={"event": "stream_error", "status": exc.status}
+                )
+                self.failure = exc
+                yield renderer.error(exc)
+            except Exception:
+                log.exception("stream failed", extra={"event": "stream_bug"})
+                self.failure = InternalError("The gateway failed while streaming.")
+                yield renderer.error(self.failure)
+            if renderer.trailer:
+                yield renderer.trailer

@@ -46,9 +46,7 @@ async def create(request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant:
     }
 
 
-async def stream(
-    request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant: Grant
-) -> AsyncGenerator[Chunk, None]:
+async def stream(request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant: Grant) -> ChunkStream:
     """Open the OCI stream (errors surface here, before any byte is sent) and return the chunks."""
     model = request.target.model
     with_options = not quirks.has(model, Quirk.NO_STREAM_OPTIONS)
@@ -60,7 +58,23 @@ async def stream(
         # A model that refuses the usage option still streams without it.
         quirks.note(model, Quirk.NO_STREAM_OPTIONS)
         response = await _open(request, oci, quirks, stream_usage=False)
-    return _chunks(request, oci, quirks, grant, response)
+    return ChunkStream(_chunks(request, oci, quirks, grant, response), response)
+
+
+class ChunkStream:
+    """The chunks of an open OCI stream; closing it closes the response, even before the first chunk."""
+
+    def __init__(self, chunks: AsyncGenerator[Chunk, None], response: httpx.Response) -> None:
+        self._chunks = chunks
+        self._response = response
+
+    def __aiter__(self) -> AsyncGenerator[Chunk, None]:
+        return self._chunks
+
+    async def aclose(self) -> None:
+        """Stop reading: the generator's cleanup if it began, and the response either way."""
+        await self._chunks.aclose()
+        await self._response.aclose()
 
 
 async def _post(
