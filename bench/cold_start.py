@@ -67,6 +67,7 @@ class Subject:
     first: Call
     more: tuple[Call, ...] = ()
     floor: str = "import fdk.scripts.fdk"  # what its first call must import, as Python code
+    src: Path | None = None  # another tree's src/ to import the gateway from (a baseline)
 
 
 # The import floor: the fdk server, the function's module and what its first call builds the
@@ -175,10 +176,15 @@ def fdk_client(sock: Path) -> httpx.Client:
     return httpx.Client(transport=httpx.HTTPTransport(uds=str(sock)), base_url="http://fdk", timeout=300)
 
 
+def _env(subject: Subject, env: Mapping[str, str]) -> dict[str, str]:
+    """A baseline imports the gateway from its own tree: PYTHONPATH wins over the editable install."""
+    return {**env, "PYTHONPATH": str(subject.src)} if subject.src else dict(env)
+
+
 def cold_start(subject: Subject, env: Mapping[str, str], workdir: Path) -> Sample:
     """Spawn fdk, time socket and first response, run the working set, read the RSS peak."""
     started = time.perf_counter()
-    process, sock = spawn_fdk(subject.func, env, workdir)
+    process, sock = spawn_fdk(subject.func, _env(subject, env), workdir)
     try:
         wait_listening(process, sock, subject.name)
         listening = time.perf_counter()
@@ -196,7 +202,10 @@ def cold_start(subject: Subject, env: Mapping[str, str], workdir: Path) -> Sampl
 def import_floor(subject: Subject, env: Mapping[str, str]) -> float:
     """Seconds from spawn to exit of a process that only imports what the function's first call needs."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", subject.floor], cwd=subject.func.parent, env=dict(env), check=True)
+    floor = subject.floor
+    if subject.src:  # an older tree may keep LiteLLM's loader elsewhere; the floor is the same imports
+        floor = _FLOOR + "; import litellm" if floor == _FLOOR_CHAT else floor
+    subprocess.run([sys.executable, "-c", floor], cwd=subject.func.parent, env=_env(subject, env), check=True)
     return time.perf_counter() - started
 
 
@@ -239,8 +248,17 @@ def _compartment() -> str:
     return DEFAULT_COMPARTMENT
 
 
-def measure(runs: int, workdir: Path, log: Callable[[str], None]) -> list[tuple[str, bool, list[Sample]]]:
-    """Every subject, with and without bytecode, `runs` times each (interleaved)."""
+def measure(
+    runs: int,
+    workdir: Path,
+    log: Callable[[str], None],
+    *,
+    only: tuple[str, ...] = (),
+    baseline: Path | None = None,
+    modes: tuple[bool, ...] = (True, False),
+) -> list[tuple[str, bool, list[Sample]]]:
+    """Every subject (or `only` those, beside hello), in each bytecode mode, `runs` times each
+    (interleaved); with `baseline`, each route function again from that tree's src/."""
     from oci_genai_emulator import EmulatorProcess
 
     hello = workdir / "hello" / "func.py"
@@ -252,12 +270,16 @@ def measure(runs: int, workdir: Path, log: Callable[[str], None]) -> list[tuple[
     url = emulator.url
     try:
         rp_env = emulator.mint_resource_principal(workdir / "rp")
-        envs = {mode: function_env(url, rp_env, bytecode=mode, prefix=prefix) for mode in (True, False)}
+        envs = {mode: function_env(url, rp_env, bytecode=mode, prefix=prefix) for mode in modes}
+        chosen = [s for s in subjects(hello) if not only or s.name in only or s.func == hello]
+        if baseline is not None:
+            twins = [replace(s, name=f"{s.name} (baseline)", src=baseline) for s in chosen if s.func != hello]
+            chosen += twins
         results: dict[tuple[str, bool], list[Sample]] = {}
         for run in range(runs):
             # Interleaved, so drift in machine load hits every subject alike.
-            for subject in subjects(hello):
-                for mode in (True, False):
+            for subject in chosen:
+                for mode in modes:
                     sample = cold_start(subject, envs[mode], workdir)
                     sample = replace(sample, floor_s=import_floor(subject, envs[mode]))
                     results.setdefault((subject.name, mode), []).append(sample)
@@ -276,18 +298,22 @@ def report(results: list[tuple[str, bool, list[Sample]]], runs: int) -> str:
         "",
         "`import floor`: spawn to exit of a process importing only what the first call needs.",
         "",
+        "`x baseline`: first response and peak RSS against the same function from the baseline tree.",
+        "",
         "| function | bytecode | socket (s) | first response (s) | x hello | x bytecode | import floor (s) "
-        "| x floor | peak RSS (MiB) | x hello |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| x floor | peak RSS (MiB) | x hello | x baseline (first, RSS) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, mode, _ in results:
         listen, first, rss, floor = median[(name, mode)]
         _, base_first, base_rss, _ = median[("hello (fdk baseline)", mode)]
-        _, compiled_first, _, _ = median[(name, True)]
+        _, compiled_first, _, _ = median.get((name, True), median[(name, mode)])
+        twin = median.get((f"{name} (baseline)", mode))
+        against = f"{first / twin[1]:.2f}, {rss / twin[2]:.2f}" if twin else ""
         lines.append(
             f"| {name} | {'precompiled' if mode else 'none'} | {listen:.2f} | {first:.2f} | "
             f"{first / base_first:.1f} | {first / compiled_first:.2f} | {floor:.2f} | {first / floor:.2f} | "
-            f"{rss:.0f} | {rss / base_rss:.1f} |"
+            f"{rss:.0f} | {rss / base_rss:.1f} | {against} |"
         )
     return "\n".join(lines)
 
@@ -305,9 +331,22 @@ def main(argv: list[str] | None = None) -> int:
     """Measure and print the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--only", nargs="*", default=(), help="route functions to measure (chat, embeddings, models)"
+    )
+    parser.add_argument("--baseline-src", type=Path, help="also measure each function from this tree's src/")
+    parser.add_argument("--precompiled-only", action="store_true", help="skip the runs without bytecode")
     args = parser.parse_args(argv)
+    modes = (True,) if args.precompiled_only else (True, False)
     with tempfile.TemporaryDirectory(prefix="cold-", dir="/tmp") as tmp:
-        results = measure(args.runs, Path(tmp), lambda line: print(line, file=sys.stderr))
+        results = measure(
+            args.runs,
+            Path(tmp),
+            lambda line: print(line, file=sys.stderr),
+            only=tuple(args.only),
+            baseline=args.baseline_src,
+            modes=modes,
+        )
     print(report(results, args.runs))
     return 0
 
