@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oci_genai_gateway.deploy.config import AuthConfig, ConfigError
+from oci_genai_gateway.core.errors import ConfigError
+from oci_genai_gateway.deploy.config import AuthConfig
 
 # Short names for the SDK clients deploy uses; tests pass autospec'd mocks under the same names.
 CLIENT_CLASSES: Mapping[str, str] = {

@@ -9,9 +9,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.deploy import engine, report, status
 from oci_genai_gateway.deploy.auth import ClientMaker, Clients, authenticate, sdk_maker
-from oci_genai_gateway.deploy.config import ConfigError, DeployConfig, load
+from oci_genai_gateway.deploy.config import DeployConfig, load
 from oci_genai_gateway.deploy.errors import DeployError, explain, genai_region_problem
 from oci_genai_gateway.deploy.facts import gather
 from oci_genai_gateway.deploy.images import Builder, CliBuilder

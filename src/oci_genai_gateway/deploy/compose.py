@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from oci_genai_gateway.deploy.config import ConfigError, DeployConfig
+from oci_genai_gateway.core.errors import ConfigError
+from oci_genai_gateway.deploy.config import DeployConfig
 from oci_genai_gateway.deploy.facts import Facts
 from oci_genai_gateway.deploy.kinds import DeployError, SdkKind, list_all
 from oci_genai_gateway.deploy.model import Changes, Context, Resource, Spec, State, is_pending

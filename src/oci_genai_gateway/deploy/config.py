@@ -10,6 +10,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.deploy.config_types import (
     ApiGatewayConfig,
     AuthConfig,
@@ -23,13 +24,12 @@ from oci_genai_gateway.deploy.config_types import (
     LoggingConfig,
     NetworkConfig,
 )
-from oci_genai_gateway.deploy.toml_reader import ConfigError, Table
+from oci_genai_gateway.deploy.toml_reader import Table
 
 __all__ = [
     "ApiGatewayConfig",
     "AuthConfig",
     "ComposeConfig",
-    "ConfigError",
     "DeployConfig",
     "FunctionsConfig",
     "GatewayConfig",

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.deploy.auth import Clients
-from oci_genai_gateway.deploy.config import ConfigError, DeployConfig
+from oci_genai_gateway.deploy.config import DeployConfig
 from oci_genai_gateway.deploy.kinds import DeployError, list_all
 from oci_genai_gateway.deploy.model import pending
 

@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from oci_genai_gateway.core import key_policy
-from oci_genai_gateway.core.errors import ConfigError as KeysConfigError
+from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.core.key_policy import KeyTable
-from oci_genai_gateway.deploy.config import ConfigError, DeployConfig
+from oci_genai_gateway.deploy.config import DeployConfig
 from oci_genai_gateway.deploy.kinds import DeployError, SdkKind, list_all
 from oci_genai_gateway.deploy.model import Changes, Context, Resource, Spec, State
 
@@ -90,7 +90,7 @@ def read_table(ctx: Context, secret_id: str) -> KeyTable:
     """The keys and their policies, checked as the authorizer checks them."""
     try:
         return key_policy.parse_entries(read_entries(ctx, secret_id), f"secret {secret_id}")
-    except KeysConfigError as exc:
+    except ConfigError as exc:
         raise DeployError(f"{exc}; fix it with `oci-genai-gateway keys`") from None
 
 

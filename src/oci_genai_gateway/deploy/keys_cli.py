@@ -11,12 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.core.metering import METRICS
 from oci_genai_gateway.core.monitoring import DAILY, sum_points
 from oci_genai_gateway.deploy import report
 from oci_genai_gateway.deploy.auth import ClientMaker
 from oci_genai_gateway.deploy.cli import DEFAULT_CONFIG, _clients
-from oci_genai_gateway.deploy.config import ConfigError, load
+from oci_genai_gateway.deploy.config import load
 from oci_genai_gateway.deploy.errors import DeployError, explain
 from oci_genai_gateway.deploy.keys_store import KeysSecret, policy_entry, rotated
 from oci_genai_gateway.deploy.model import Context

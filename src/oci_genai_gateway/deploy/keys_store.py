@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from oci_genai_gateway.core import key_policy
-from oci_genai_gateway.core.errors import ConfigError as KeysConfigError
+from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.core.key_policy import PERIODS, KeyTable
 from oci_genai_gateway.deploy.keys import encode, key_of, new_key, read_entries
 from oci_genai_gateway.deploy.kinds import DeployError, list_all, wait_for_state
@@ -69,7 +69,7 @@ def table(entries: Mapping[str, Any], secret_id: str) -> KeyTable:
     """The entries as the authorizer reads them; DeployError (naming the entry) if it would refuse them."""
     try:
         return key_policy.parse_entries(entries, f"secret {secret_id}")
-    except KeysConfigError as exc:
+    except ConfigError as exc:
         raise DeployError(str(exc)) from None
 
 

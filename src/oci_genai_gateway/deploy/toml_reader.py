@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-
-class ConfigError(ValueError):
-    """The deploy config is wrong; the message names the key and what it should be."""
+from oci_genai_gateway.core.errors import ConfigError
 
 
 class Table:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
+from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.deploy.compose import (
     DROP_IN,
     ENV_PATH,
@@ -16,7 +17,6 @@ from oci_genai_gateway.deploy.compose import (
     gateway_env,
     user_data,
 )
-from oci_genai_gateway.deploy.config import ConfigError
 from oci_genai_gateway.deploy.model import Action
 from tests.unit.deploy.conftest import COMPARTMENT, COMPOSE, Deployer, config
 from tests.unit.deploy.fake_tenancy import FakeTenancy

@@ -9,8 +9,8 @@ import re
 
 import pytest
 
+from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.deploy import report
-from oci_genai_gateway.deploy.config import ConfigError
 from oci_genai_gateway.deploy.keys import decode, encode, keys_from_env, new_key
 from oci_genai_gateway.deploy.model import Action
 from tests.unit.deploy.conftest import Deployer, config
