@@ -11,7 +11,9 @@ class _RunDeploy(argparse.Action):
     """Hands everything after `deploy` to the deploy command line and exits with its status."""
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, opt: Any = None) -> None:
-        from oci_genai_gateway.deploy.cli import main  # deferred: `serve` never loads the deploy code
+        from oci_genai_gateway.deploy.commands.cli import (
+            main,  # deferred: `serve` never loads the deploy code
+        )
 
         sys.exit(main(list(values)))
 
@@ -20,7 +22,7 @@ class _RunKeys(argparse.Action):
     """Hands everything after `keys` to the keys command line (deploy/keys_cli.py)."""
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, opt: Any = None) -> None:
-        from oci_genai_gateway.deploy.keys_cli import main
+        from oci_genai_gateway.deploy.commands.keys_cli import main
 
         sys.exit(main(list(values)))
 

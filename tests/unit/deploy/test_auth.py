@@ -11,8 +11,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.deploy.auth import Clients, authenticate, config_location, detect_method, sdk_maker
-from oci_genai_gateway.deploy.config import AuthConfig
+from oci_genai_gateway.deploy.config.loader import AuthConfig
+from oci_genai_gateway.deploy.engine.clients import (
+    Clients,
+    authenticate,
+    config_location,
+    detect_method,
+    sdk_maker,
+)
 
 TENANCY = "ocid1.tenancy.oc1..t"
 

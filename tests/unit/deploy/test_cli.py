@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from oci_genai_gateway import __main__ as package_main
-from oci_genai_gateway.deploy.cli import main
+from oci_genai_gateway.deploy.commands.cli import main
 from tests.paths import REPO
 from tests.unit.deploy.conftest import COMPARTMENT
 from tests.unit.deploy.fake_tenancy import TENANCY, FakeBuilder, FakeTenancy, service_error

@@ -7,7 +7,7 @@ from typing import Any
 import oci
 import pytest
 
-from oci_genai_gateway.deploy.errors import explain, genai_region_problem
+from oci_genai_gateway.deploy.engine.failures import explain, genai_region_problem
 from tests.unit.deploy.fake_tenancy import service_error
 from tests.unit.deploy.sdk_checks import assert_roundtrip, check_call
 

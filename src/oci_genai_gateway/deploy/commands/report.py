@@ -6,10 +6,10 @@ import json
 from collections import Counter
 from typing import Any, TextIO
 
-from oci_genai_gateway.deploy.model import Action, Change, plain
-from oci_genai_gateway.deploy.network import describe_rules
-from oci_genai_gateway.deploy.stack import Stack
-from oci_genai_gateway.deploy.status import Check
+from oci_genai_gateway.deploy.commands.status import Check
+from oci_genai_gateway.deploy.engine.resource_model import Action, Change, plain
+from oci_genai_gateway.deploy.resources.network import describe_rules
+from oci_genai_gateway.deploy.resources.stack import Stack
 
 _SIGNS = {
     Action.CREATE: "+",

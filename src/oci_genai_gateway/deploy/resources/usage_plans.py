@@ -12,8 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oci_genai_gateway.core.key_policy import KeyTable
-from oci_genai_gateway.deploy.kinds import list_all, wait_for_state
-from oci_genai_gateway.deploy.model import OWNER_TAG, Changes, Context, Kind, Resource, Spec, is_pending
+from oci_genai_gateway.deploy.engine.resource_model import (
+    OWNER_TAG,
+    Changes,
+    Context,
+    Kind,
+    Resource,
+    Spec,
+    is_pending,
+)
+from oci_genai_gateway.deploy.engine.sdk_kind import list_all, wait_for_state
 from oci_genai_gateway.usage_tiers import Subscription, Tier, subscriptions, tiers
 
 ENTITLEMENT = "gateway"  # the one entitlement of each plan: the deployment, at the tier's limits

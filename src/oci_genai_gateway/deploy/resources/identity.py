@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from oci_genai_gateway.deploy.config import DeployConfig
-from oci_genai_gateway.deploy.facts import Facts
-from oci_genai_gateway.deploy.kinds import SdkKind, list_all
-from oci_genai_gateway.deploy.model import Changes, Context, Kind, Resource, Spec, State, is_pending
+from oci_genai_gateway.deploy.config.loader import DeployConfig
+from oci_genai_gateway.deploy.engine.resource_model import (
+    Changes,
+    Context,
+    Kind,
+    Resource,
+    Spec,
+    State,
+    is_pending,
+)
+from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind, list_all
+from oci_genai_gateway.deploy.resources.facts import Facts
 
 # https://docs.oracle.com/en-us/iaas/Content/Identity/policysyntax/subject.htm (identity-domain subjects)
 # https://docs.oracle.com/en-us/iaas/Content/Identity/policysyntax/location.htm (`compartment id <ocid>`)

@@ -17,9 +17,9 @@ from typing import Any
 from oci_genai_gateway.core import key_policy
 from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.core.key_policy import KeyTable
-from oci_genai_gateway.deploy.config import DeployConfig
-from oci_genai_gateway.deploy.kinds import DeployError, SdkKind, list_all
-from oci_genai_gateway.deploy.model import Changes, Context, Resource, Spec, State
+from oci_genai_gateway.deploy.config.loader import DeployConfig
+from oci_genai_gateway.deploy.engine.resource_model import Changes, Context, Resource, Spec, State
+from oci_genai_gateway.deploy.engine.sdk_kind import DeployError, SdkKind, list_all
 
 # The authorizer's rules (authorizer.validated_keys): names, and keys of at least 16 token characters.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from oci_genai_gateway.deploy.kinds import DeployError
+from oci_genai_gateway.deploy.engine.sdk_kind import DeployError
 
 __all__ = ["DeployError", "explain", "genai_region_problem"]
 

@@ -11,12 +11,13 @@ from typing import Any
 import yaml
 
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.deploy.config import DeployConfig
-from oci_genai_gateway.deploy.facts import Facts
-from oci_genai_gateway.deploy.kinds import DeployError, SdkKind, list_all
-from oci_genai_gateway.deploy.model import Changes, Context, Resource, Spec, State, is_pending
+from oci_genai_gateway.deploy.config.loader import DeployConfig
+from oci_genai_gateway.deploy.engine.resource_model import Changes, Context, Resource, Spec, State, is_pending
+from oci_genai_gateway.deploy.engine.sdk_kind import DeployError, SdkKind, list_all
+from oci_genai_gateway.deploy.resources.facts import Facts
 
-COMPOSE_DIR = Path(__file__).resolve().parents[3] / "deploy" / "compose"
+# Repository layout (src/oci_genai_gateway/deploy/resources/ -> repo root); deploy runs from a checkout.
+COMPOSE_DIR = Path(__file__).resolve().parents[4] / "deploy" / "compose"
 ENV_PATH = "/etc/oci-genai-gateway/gateway.env"
 SOURCE_PATH = "/etc/oci-genai-gateway/source.env"
 KEYS_SCRIPT = "/usr/local/sbin/oci-genai-gateway-keys"

@@ -9,11 +9,25 @@ from typing import Any
 
 import yaml
 
-from oci_genai_gateway.deploy.config import FUNCTIONS, DeployConfig
-from oci_genai_gateway.deploy.facts import Facts
-from oci_genai_gateway.deploy.images import FUNCTIONS_DIR, Builder, build_step, content_tag, registry_host
-from oci_genai_gateway.deploy.kinds import DeployError, SdkKind, list_all
-from oci_genai_gateway.deploy.model import OWNER_TAG, Changes, Context, Kind, Resource, Spec, State
+from oci_genai_gateway.deploy.config.loader import FUNCTIONS, DeployConfig
+from oci_genai_gateway.deploy.engine.resource_model import (
+    OWNER_TAG,
+    Changes,
+    Context,
+    Kind,
+    Resource,
+    Spec,
+    State,
+)
+from oci_genai_gateway.deploy.engine.sdk_kind import DeployError, SdkKind, list_all
+from oci_genai_gateway.deploy.resources.container_images import (
+    FUNCTIONS_DIR,
+    Builder,
+    build_step,
+    content_tag,
+    registry_host,
+)
+from oci_genai_gateway.deploy.resources.facts import Facts
 
 
 @dataclass(frozen=True)

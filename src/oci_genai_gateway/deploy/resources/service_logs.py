@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from oci_genai_gateway.deploy.config import DeployConfig
-from oci_genai_gateway.deploy.kinds import SdkKind, list_all
-from oci_genai_gateway.deploy.model import Resource, Spec, State
+from oci_genai_gateway.deploy.config.loader import DeployConfig
+from oci_genai_gateway.deploy.engine.resource_model import Resource, Spec, State
+from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind, list_all
 
 
 def _kind(label: str, noun: str, lister: object, **extra: object) -> SdkKind:

@@ -10,16 +10,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.deploy import engine, report, status
-from oci_genai_gateway.deploy.auth import ClientMaker, Clients, authenticate, sdk_maker
-from oci_genai_gateway.deploy.config import DeployConfig, load
-from oci_genai_gateway.deploy.errors import DeployError, explain, genai_region_problem
-from oci_genai_gateway.deploy.facts import gather
-from oci_genai_gateway.deploy.images import Builder, CliBuilder
-from oci_genai_gateway.deploy.keys import read_keys
-from oci_genai_gateway.deploy.model import Action, Change, Context, State
-from oci_genai_gateway.deploy.offline import offline_maker
-from oci_genai_gateway.deploy.stack import Stack, build
+from oci_genai_gateway.deploy.commands import report, status
+from oci_genai_gateway.deploy.commands.offline import offline_maker
+from oci_genai_gateway.deploy.config.loader import DeployConfig, load
+from oci_genai_gateway.deploy.engine import reconcile
+from oci_genai_gateway.deploy.engine.clients import ClientMaker, Clients, authenticate, sdk_maker
+from oci_genai_gateway.deploy.engine.failures import DeployError, explain, genai_region_problem
+from oci_genai_gateway.deploy.engine.resource_model import Action, Change, Context, State
+from oci_genai_gateway.deploy.resources.container_images import Builder, CliBuilder
+from oci_genai_gateway.deploy.resources.facts import gather
+from oci_genai_gateway.deploy.resources.stack import Stack, build
+from oci_genai_gateway.deploy.resources.vault import read_keys
 
 DEFAULT_CONFIG = "deploy/gateway.toml"
 
@@ -131,7 +132,7 @@ def _confirm(question: str, yes: bool, stream: TextIO) -> bool:
 
 
 def _plan(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, transport: Any) -> int:
-    changes = engine.plan(ctx, stack)
+    changes = reconcile.plan(ctx, stack)
     print(report.format_plan(changes, stack, offline=args.offline), file=out)
     if not args.offline:
         problem = genai_region_problem(ctx.clients.generative_ai, ctx.compartment_id, ctx.config.region)
@@ -144,27 +145,27 @@ def _apply(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, tr
     problem = genai_region_problem(ctx.clients.generative_ai, ctx.compartment_id, ctx.config.region)
     if problem and not args.skip_region_check:
         raise DeployError(f"{problem} (or pass --skip-region-check)")
-    planned = engine.plan(ctx, stack)
+    planned = reconcile.plan(ctx, stack)
     print(report.format_plan(planned, stack, offline=False), file=out)
     if all(c.action is Action.NOOP for c in planned):
         print("\nEverything is up to date.", file=out)
     elif any(c.action is Action.CONFLICT for c in planned):
-        pass  # engine.apply refuses with the list, before any change
+        pass  # reconcile.apply refuses with the list, before any change
     elif not _confirm("\nApply these changes?", args.yes, out):
         return 1
     else:
         print("\nApplying:", file=out)
-    done = engine.apply(ctx, stack, planned)
+    done = reconcile.apply(ctx, stack, planned)
     _print_result(ctx, done, out)
     return 0
 
 
 def _destroy(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, transport: Any) -> int:
-    found = engine.destroy(ctx, stack, dry_run=True)
+    found = reconcile.destroy(ctx, stack, dry_run=True)
     print(report.format_destroy(found), file=out)
     if args.dry_run or not found or not _confirm(f"\nDelete these {len(found)} resources?", args.yes, out):
         return 0
-    engine.destroy(ctx, stack)
+    reconcile.destroy(ctx, stack)
     print(
         "Done. Vault objects are scheduled for deletion (cancellable until then); apply restores them.",
         file=out,
@@ -173,7 +174,7 @@ def _destroy(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, 
 
 
 def _status(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, transport: Any) -> int:
-    changes = engine.plan(ctx, stack)
+    changes = reconcile.plan(ctx, stack)
     drift = [c for c in changes if c.action is not Action.NOOP]
     for change in drift:
         what = (

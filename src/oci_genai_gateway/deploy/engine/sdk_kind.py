@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from oci_genai_gateway.deploy.model import (
+from oci_genai_gateway.deploy.engine.resource_model import (
     DIGEST_TAG,
     OWNER_TAG,
     Changes,

@@ -6,9 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from oci_genai_gateway.deploy.errors import explain
-from oci_genai_gateway.deploy.kinds import DeployError
-from oci_genai_gateway.deploy.model import (
+from oci_genai_gateway.deploy.engine.failures import explain
+from oci_genai_gateway.deploy.engine.resource_model import (
     DIGEST_TAG,
     OWNER_TAG,
     Action,
@@ -20,7 +19,8 @@ from oci_genai_gateway.deploy.model import (
     is_pending,
     plain,
 )
-from oci_genai_gateway.deploy.stack import Stack
+from oci_genai_gateway.deploy.engine.sdk_kind import DeployError
+from oci_genai_gateway.deploy.resources.stack import Stack
 
 NOT_OWNED = "exists but not owned; rename the prefix or reuse it explicitly in the config"
 

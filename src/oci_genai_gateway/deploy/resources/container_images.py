@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-# Repository layout (src/oci_genai_gateway/deploy/ -> repo root); deploy runs from a checkout.
-ROOT = Path(__file__).resolve().parents[3]
+# Repository layout (src/oci_genai_gateway/deploy/resources/ -> repo root); deploy runs from a checkout.
+ROOT = Path(__file__).resolve().parents[4]
 FUNCTIONS_DIR = ROOT / "functions"
 # What goes into an image (functions/Dockerfile installs the wheel of src/ with constraints.txt).
 _SHARED = ("pyproject.toml", "constraints.txt", "README.md", "functions/Dockerfile")

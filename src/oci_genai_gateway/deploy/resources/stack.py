@@ -5,11 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from oci_genai_gateway.deploy import compose, functions, gateway, identity, keys, logs, network
-from oci_genai_gateway.deploy.config import DeployConfig
-from oci_genai_gateway.deploy.facts import Facts
-from oci_genai_gateway.deploy.images import Builder
-from oci_genai_gateway.deploy.model import Resource
+from oci_genai_gateway.deploy.config.loader import DeployConfig
+from oci_genai_gateway.deploy.engine.resource_model import Resource
+from oci_genai_gateway.deploy.resources import (
+    api_gateway,
+    compose_vm,
+    functions,
+    identity,
+    network,
+    service_logs,
+    vault,
+)
+from oci_genai_gateway.deploy.resources.container_images import Builder
+from oci_genai_gateway.deploy.resources.facts import Facts
 
 
 @dataclass(frozen=True)
@@ -23,7 +31,7 @@ class Stack:
 
     def policy_statements(self) -> list[str]:
         """The IAM statements as they will read once the secret exists (for the reviewer's page)."""
-        from oci_genai_gateway.deploy.model import State
+        from oci_genai_gateway.deploy.engine.resource_model import State
 
         state = State(self.external)
         return list(identity.policy(self.config, self.facts).spec(state)["statements"])
@@ -38,7 +46,7 @@ def build(config: DeployConfig, facts: Facts, builder: Builder, env: Mapping[str
         external["network.subnet-public"] = str(net.public_subnet_id)
         if net.private_subnet_id is not None:
             external["network.subnet-private"] = net.private_subnet_id
-    key_resources, given = keys.resources(config, env)
+    key_resources, given = vault.resources(config, env)
     external.update(given)
     out: list[Resource] = [
         *network.resources(config, facts),
@@ -48,10 +56,10 @@ def build(config: DeployConfig, facts: Facts, builder: Builder, env: Mapping[str
     ]
     if config.target == "serverless":
         out += functions.resources(config, facts, builder)
-        out += gateway.resources(config)
-        out += logs.resources(config)
+        out += api_gateway.resources(config)
+        out += service_logs.resources(config)
     else:
-        out += compose.resources(config, facts)
+        out += compose_vm.resources(config, facts)
     _check_order(out, external)
     return Stack(config, facts, tuple(out), external)
 

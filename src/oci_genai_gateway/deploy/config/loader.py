@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.deploy.config_types import (
+from oci_genai_gateway.deploy.config.schema import (
     ApiGatewayConfig,
     AuthConfig,
     ComposeConfig,
@@ -24,7 +24,7 @@ from oci_genai_gateway.deploy.config_types import (
     LoggingConfig,
     NetworkConfig,
 )
-from oci_genai_gateway.deploy.toml_reader import Table
+from oci_genai_gateway.deploy.config.toml_reader import Table
 
 __all__ = [
     "ApiGatewayConfig",

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from oci_genai_gateway.deploy.auth import Clients
-from oci_genai_gateway.deploy.config import DeployConfig
+from oci_genai_gateway.deploy.config.loader import DeployConfig
+from oci_genai_gateway.deploy.engine.clients import Clients
 
 OWNER_TAG = "oci-genai-gateway"
 # Opaque inputs (a deployment spec, user data) are compared by this digest, since OCI returns them

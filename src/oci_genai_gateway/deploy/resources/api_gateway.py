@@ -7,11 +7,11 @@ from typing import Any
 
 # The only import of the spec renderer (it may move): render + validate with the SDK's own models.
 from oci_genai_gateway import apigw_spec
-from oci_genai_gateway.deploy.config import DeployConfig
-from oci_genai_gateway.deploy.keys import read_table
-from oci_genai_gateway.deploy.kinds import DeployError, SdkKind, list_all
-from oci_genai_gateway.deploy.model import Resource, Spec, State
-from oci_genai_gateway.deploy.usage_plans import UsagePlansKind
+from oci_genai_gateway.deploy.config.loader import DeployConfig
+from oci_genai_gateway.deploy.engine.resource_model import Resource, Spec, State
+from oci_genai_gateway.deploy.engine.sdk_kind import DeployError, SdkKind, list_all
+from oci_genai_gateway.deploy.resources.usage_plans import UsagePlansKind
+from oci_genai_gateway.deploy.resources.vault import read_table
 
 
 def spec_values(config: DeployConfig, function_ids: dict[str, str]) -> dict[str, object]:

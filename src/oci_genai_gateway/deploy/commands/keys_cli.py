@@ -14,13 +14,13 @@ from typing import Any, TextIO
 from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.core.metering import METRICS
 from oci_genai_gateway.core.monitoring import DAILY, sum_points
-from oci_genai_gateway.deploy import report
-from oci_genai_gateway.deploy.auth import ClientMaker
-from oci_genai_gateway.deploy.cli import DEFAULT_CONFIG, _clients
-from oci_genai_gateway.deploy.config import load
-from oci_genai_gateway.deploy.errors import DeployError, explain
-from oci_genai_gateway.deploy.keys_store import KeysSecret, policy_entry, rotated
-from oci_genai_gateway.deploy.model import Context
+from oci_genai_gateway.deploy.commands import report
+from oci_genai_gateway.deploy.commands.cli import DEFAULT_CONFIG, _clients
+from oci_genai_gateway.deploy.commands.keys_store import KeysSecret, policy_entry, rotated
+from oci_genai_gateway.deploy.config.loader import load
+from oci_genai_gateway.deploy.engine.clients import ClientMaker
+from oci_genai_gateway.deploy.engine.failures import DeployError, explain
+from oci_genai_gateway.deploy.engine.resource_model import Context
 
 # The authorizer re-reads Vault every 60 s; API Gateway keeps a grant until its expiresAt (300 s).
 REVOKED_WITHIN = "about six minutes (authorizer cache 60 s + API Gateway's grant cache 300 s)"

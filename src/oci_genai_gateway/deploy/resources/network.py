@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from oci_genai_gateway.deploy.config import DeployConfig
-from oci_genai_gateway.deploy.facts import Facts
-from oci_genai_gateway.deploy.kinds import SdkKind, list_all
-from oci_genai_gateway.deploy.model import Changes, Context, Resource, Spec, State, matches, plain
+from oci_genai_gateway.deploy.config.loader import DeployConfig
+from oci_genai_gateway.deploy.engine.resource_model import (
+    Changes,
+    Context,
+    Resource,
+    Spec,
+    State,
+    matches,
+    plain,
+)
+from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind, list_all
+from oci_genai_gateway.deploy.resources.facts import Facts
 
 _FAMILY = "virtual-network-family"
 ANYWHERE = "0.0.0.0/0"
