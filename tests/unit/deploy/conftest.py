@@ -12,7 +12,8 @@ from typing import Any
 import oci
 import pytest
 
-from oci_genai_gateway.deploy.config.loader import DeployConfig, parse
+from oci_genai_gateway.deploy.config.loader import parse
+from oci_genai_gateway.deploy.config.schema import DeployConfig
 from oci_genai_gateway.deploy.engine import reconcile
 from oci_genai_gateway.deploy.engine.clients import Clients
 from oci_genai_gateway.deploy.engine.resource_model import Change, Context

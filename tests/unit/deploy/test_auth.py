@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.deploy.config.loader import AuthConfig
+from oci_genai_gateway.deploy.config.schema import AuthConfig
 from oci_genai_gateway.deploy.engine.clients import (
     Clients,
     authenticate,

@@ -12,7 +12,8 @@ from typing import Any, TextIO
 from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.deploy.commands import report, status
 from oci_genai_gateway.deploy.commands.offline import offline_maker
-from oci_genai_gateway.deploy.config.loader import DeployConfig, load
+from oci_genai_gateway.deploy.config.loader import load
+from oci_genai_gateway.deploy.config.schema import DeployConfig
 from oci_genai_gateway.deploy.engine import reconcile
 from oci_genai_gateway.deploy.engine.clients import ClientMaker, Clients, authenticate, sdk_maker
 from oci_genai_gateway.deploy.engine.failures import DeployError, explain, genai_region_problem

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+# The gateway's four functions (functions/<name>/), one image each.
+FUNCTIONS = ("chat", "embeddings", "models", "authorizer")
+
 
 @dataclass(frozen=True)
 class AuthConfig:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.deploy.config.loader import AuthConfig
+from oci_genai_gateway.deploy.config.schema import AuthConfig
 
 # Short names for the SDK clients deploy uses; tests pass autospec'd mocks under the same names.
 CLIENT_CLASSES: Mapping[str, str] = {

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from oci_genai_gateway.deploy.config.loader import DeployConfig
+from oci_genai_gateway.deploy.config.schema import DeployConfig
 from oci_genai_gateway.deploy.engine.clients import Clients
 
 OWNER_TAG = "oci-genai-gateway"

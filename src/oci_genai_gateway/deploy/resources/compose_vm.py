@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.deploy.config.loader import DeployConfig
+from oci_genai_gateway.deploy.config.schema import DeployConfig
 from oci_genai_gateway.deploy.engine.resource_model import Changes, Context, Resource, Spec, State, is_pending
 from oci_genai_gateway.deploy.engine.sdk_kind import DeployError, SdkKind, list_all
 from oci_genai_gateway.deploy.resources.facts import Facts

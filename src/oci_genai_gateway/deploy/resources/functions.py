@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from oci_genai_gateway.deploy.config.loader import FUNCTIONS, DeployConfig
+from oci_genai_gateway.deploy.config.schema import FUNCTIONS, DeployConfig
 from oci_genai_gateway.deploy.engine.resource_model import (
     OWNER_TAG,
     Changes,

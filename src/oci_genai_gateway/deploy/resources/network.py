@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from oci_genai_gateway.deploy.config.loader import DeployConfig
+from oci_genai_gateway.deploy.config.schema import DeployConfig
 from oci_genai_gateway.deploy.engine.resource_model import (
     Changes,
     Context,

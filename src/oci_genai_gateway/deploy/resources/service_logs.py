@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from oci_genai_gateway.deploy.config.loader import DeployConfig
+from oci_genai_gateway.deploy.config.schema import DeployConfig
 from oci_genai_gateway.deploy.engine.resource_model import Resource, Spec, State
 from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind, list_all
 

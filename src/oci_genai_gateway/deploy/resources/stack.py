@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from oci_genai_gateway.deploy.config.loader import DeployConfig
+from oci_genai_gateway.deploy.config.schema import DeployConfig
 from oci_genai_gateway.deploy.engine.resource_model import Resource
 from oci_genai_gateway.deploy.resources import (
     api_gateway,

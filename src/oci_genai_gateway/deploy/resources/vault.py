@@ -17,7 +17,7 @@ from typing import Any
 from oci_genai_gateway.core import key_policy
 from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.core.key_policy import KeyTable
-from oci_genai_gateway.deploy.config.loader import DeployConfig
+from oci_genai_gateway.deploy.config.schema import DeployConfig
 from oci_genai_gateway.deploy.engine.resource_model import Changes, Context, Resource, Spec, State
 from oci_genai_gateway.deploy.engine.sdk_kind import DeployError, SdkKind, list_all
 
