@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from oci_genai_gateway import apigw_spec
+from oci_genai_gateway.deploy.engine.failures import DeployError
 from oci_genai_gateway.deploy.engine.resource_model import DIGEST_TAG, OWNER_TAG, Action
-from oci_genai_gateway.deploy.engine.sdk_kind import DeployError
 from oci_genai_gateway.deploy.resources import functions as functions_module
 from tests.paths import FUNCTIONS_DIR
 from tests.unit.deploy.conftest import COMPARTMENT, Deployer, config

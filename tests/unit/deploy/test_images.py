@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from oci_genai_gateway.deploy.engine.sdk_kind import DeployError
+from oci_genai_gateway.deploy.engine.failures import DeployError
 from oci_genai_gateway.deploy.resources import container_images as images
 from oci_genai_gateway.deploy.resources.container_images import CliBuilder, build_step, content_tag
 from tests.unit.deploy.conftest import Deployer, config

@@ -14,8 +14,9 @@ from typing import Any
 from oci_genai_gateway.core import key_policy
 from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.core.key_policy import PERIODS, KeyTable
+from oci_genai_gateway.deploy.engine.failures import DeployError
 from oci_genai_gateway.deploy.engine.resource_model import OWNER_TAG, Context
-from oci_genai_gateway.deploy.engine.sdk_kind import DeployError, list_all, wait_for_state
+from oci_genai_gateway.deploy.engine.sdk_calls import list_all, wait_for_state
 from oci_genai_gateway.deploy.resources.usage_plans import Plans
 from oci_genai_gateway.deploy.resources.vault import encode, key_of, new_key, read_entries
 from oci_genai_gateway.usage_tiers import subscriptions

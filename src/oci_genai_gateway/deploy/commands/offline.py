@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from oci_genai_gateway.deploy.engine.clients import ClientMaker
-from oci_genai_gateway.deploy.engine.sdk_kind import DeployError
+from oci_genai_gateway.deploy.engine.failures import DeployError
 
 OFFLINE_DOMAIN_URL = "https://idcs-offline.identity.oraclecloud.com"
 

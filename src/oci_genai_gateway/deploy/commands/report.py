@@ -7,7 +7,8 @@ from collections import Counter
 from typing import Any, TextIO
 
 from oci_genai_gateway.deploy.commands.status import Check
-from oci_genai_gateway.deploy.engine.resource_model import Action, Change, plain
+from oci_genai_gateway.deploy.engine.compare import plain
+from oci_genai_gateway.deploy.engine.resource_model import Action, Change
 from oci_genai_gateway.deploy.resources.network import describe_rules
 from oci_genai_gateway.deploy.resources.stack import Stack
 

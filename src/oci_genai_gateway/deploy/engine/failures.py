@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from oci_genai_gateway.deploy.engine.sdk_kind import DeployError
-
-__all__ = ["DeployError", "explain", "genai_region_problem"]
-
 # Where OCI lists the regions (and models) of Generative AI.
 GENAI_REGIONS_URL = "https://docs.oracle.com/en-us/iaas/Content/generative-ai/pretrained-models.htm"
 LIMITS_URL = "https://docs.oracle.com/en-us/iaas/Content/General/Concepts/servicelimits.htm"
+
+
+class DeployError(RuntimeError):
+    """A step failed; the message names the resource and the fix."""
 
 
 def explain(what: str, family: str, compartment_id: str, exc: Any) -> str:

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from oci_genai_gateway.deploy.engine.failures import explain
+from oci_genai_gateway.deploy.engine.compare import digest, plain
+from oci_genai_gateway.deploy.engine.failures import DeployError, explain
 from oci_genai_gateway.deploy.engine.resource_model import (
     DIGEST_TAG,
     OWNER_TAG,
@@ -15,11 +16,8 @@ from oci_genai_gateway.deploy.engine.resource_model import (
     Context,
     Resource,
     State,
-    digest,
     is_pending,
-    plain,
 )
-from oci_genai_gateway.deploy.engine.sdk_kind import DeployError
 from oci_genai_gateway.deploy.resources.stack import Stack
 
 NOT_OWNED = "exists but not owned; rename the prefix or reuse it explicitly in the config"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -183,51 +181,3 @@ class Change:
     scope: str | None = None
     live: Any | None = None
     note: str = ""
-
-
-def digest(spec: Spec, fields: frozenset[str]) -> str:
-    """A short stable digest of the named spec fields."""
-    data = {name: plain(spec.get(name)) for name in sorted(fields)}
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-class ModelDict(dict[str, Any]):
-    """A plain-data SDK model: compared as a subset, since OCI fills in fields we never set."""
-
-
-def plain(value: Any) -> Any:
-    """SDK models, lists and dicts as plain data (models as ModelDict without None fields)."""
-    if hasattr(value, "swagger_types"):
-        items = ((name, getattr(value, name)) for name in value.swagger_types)
-        return ModelDict({name: plain(item) for name, item in items if item is not None})
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(item) for item in value]
-    return value
-
-
-def matches(desired: Any, live: Any) -> bool:
-    """True when `live` has what `desired` asks for: models as subsets, dicts exactly, lists as multisets."""
-    if live is None and desired in ({}, []):
-        return True
-    if isinstance(desired, ModelDict):
-        return isinstance(live, dict) and all(k in live and matches(v, live[k]) for k, v in desired.items())
-    if isinstance(desired, dict):
-        return (
-            isinstance(live, dict)
-            and desired.keys() == live.keys()
-            and all(matches(v, live[k]) for k, v in desired.items())
-        )
-    if isinstance(desired, list):
-        if not isinstance(live, list) or len(desired) != len(live):
-            return False
-        rest = list(live)
-        for item in desired:
-            hit = next((i for i, candidate in enumerate(rest) if matches(item, candidate)), None)
-            if hit is None:
-                return False
-            rest.pop(hit)
-        return True
-    return bool(desired == live)

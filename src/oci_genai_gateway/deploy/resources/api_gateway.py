@@ -8,8 +8,10 @@ from typing import Any
 # The only import of the spec renderer (it may move): render + validate with the SDK's own models.
 from oci_genai_gateway import apigw_spec
 from oci_genai_gateway.deploy.config.schema import DeployConfig
+from oci_genai_gateway.deploy.engine.failures import DeployError
 from oci_genai_gateway.deploy.engine.resource_model import Resource, Spec, State
-from oci_genai_gateway.deploy.engine.sdk_kind import DeployError, SdkKind, list_all
+from oci_genai_gateway.deploy.engine.sdk_calls import list_all
+from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 from oci_genai_gateway.deploy.resources.usage_plans import UsagePlansKind
 from oci_genai_gateway.deploy.resources.vault import read_table
 

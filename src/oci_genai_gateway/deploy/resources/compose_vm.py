@@ -12,8 +12,10 @@ import yaml
 
 from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.deploy.config.schema import DeployConfig
+from oci_genai_gateway.deploy.engine.failures import DeployError
 from oci_genai_gateway.deploy.engine.resource_model import Changes, Context, Resource, Spec, State, is_pending
-from oci_genai_gateway.deploy.engine.sdk_kind import DeployError, SdkKind, list_all
+from oci_genai_gateway.deploy.engine.sdk_calls import list_all
+from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 from oci_genai_gateway.deploy.resources.facts import Facts
 
 # Repository layout (src/oci_genai_gateway/deploy/resources/ -> repo root); deploy runs from a checkout.

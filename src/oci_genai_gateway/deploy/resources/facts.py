@@ -8,8 +8,9 @@ from typing import Any
 from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.deploy.config.schema import DeployConfig
 from oci_genai_gateway.deploy.engine.clients import Clients
+from oci_genai_gateway.deploy.engine.failures import DeployError
 from oci_genai_gateway.deploy.engine.resource_model import pending
-from oci_genai_gateway.deploy.engine.sdk_kind import DeployError, list_all
+from oci_genai_gateway.deploy.engine.sdk_calls import list_all
 
 
 @dataclass(frozen=True)

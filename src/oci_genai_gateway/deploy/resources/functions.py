@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from oci_genai_gateway.deploy.config.schema import FUNCTIONS, DeployConfig
+from oci_genai_gateway.deploy.engine.failures import DeployError
 from oci_genai_gateway.deploy.engine.resource_model import (
     OWNER_TAG,
     Changes,
@@ -19,7 +20,8 @@ from oci_genai_gateway.deploy.engine.resource_model import (
     Spec,
     State,
 )
-from oci_genai_gateway.deploy.engine.sdk_kind import DeployError, SdkKind, list_all
+from oci_genai_gateway.deploy.engine.sdk_calls import list_all
+from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 from oci_genai_gateway.deploy.resources.container_images import (
     FUNCTIONS_DIR,
     Builder,

@@ -15,7 +15,8 @@ from oci_genai_gateway.deploy.engine.resource_model import (
     State,
     is_pending,
 )
-from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind, list_all
+from oci_genai_gateway.deploy.engine.sdk_calls import list_all
+from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 from oci_genai_gateway.deploy.resources.facts import Facts
 
 # https://docs.oracle.com/en-us/iaas/Content/Identity/policysyntax/subject.htm (identity-domain subjects)

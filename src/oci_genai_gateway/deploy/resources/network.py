@@ -5,16 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from oci_genai_gateway.deploy.config.schema import DeployConfig
-from oci_genai_gateway.deploy.engine.resource_model import (
-    Changes,
-    Context,
-    Resource,
-    Spec,
-    State,
-    matches,
-    plain,
-)
-from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind, list_all
+from oci_genai_gateway.deploy.engine.compare import matches, plain
+from oci_genai_gateway.deploy.engine.resource_model import Changes, Context, Resource, Spec, State
+from oci_genai_gateway.deploy.engine.sdk_calls import list_all
+from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 from oci_genai_gateway.deploy.resources.facts import Facts
 
 _FAMILY = "virtual-network-family"

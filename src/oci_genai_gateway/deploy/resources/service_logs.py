@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from oci_genai_gateway.deploy.config.schema import DeployConfig
 from oci_genai_gateway.deploy.engine.resource_model import Resource, Spec, State
-from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind, list_all
+from oci_genai_gateway.deploy.engine.sdk_calls import list_all
+from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 
 
 def _kind(label: str, noun: str, lister: object, **extra: object) -> SdkKind:

@@ -21,7 +21,7 @@ from oci_genai_gateway.deploy.engine.resource_model import (
     Spec,
     is_pending,
 )
-from oci_genai_gateway.deploy.engine.sdk_kind import list_all, wait_for_state
+from oci_genai_gateway.deploy.engine.sdk_calls import list_all, wait_for_state
 from oci_genai_gateway.usage_tiers import Subscription, Tier, subscriptions, tiers
 
 ENTITLEMENT = "gateway"  # the one entitlement of each plan: the deployment, at the tier's limits

@@ -18,8 +18,10 @@ from oci_genai_gateway.core import key_policy
 from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.core.key_policy import KeyTable
 from oci_genai_gateway.deploy.config.schema import DeployConfig
+from oci_genai_gateway.deploy.engine.failures import DeployError
 from oci_genai_gateway.deploy.engine.resource_model import Changes, Context, Resource, Spec, State
-from oci_genai_gateway.deploy.engine.sdk_kind import DeployError, SdkKind, list_all
+from oci_genai_gateway.deploy.engine.sdk_calls import list_all
+from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 
 # The authorizer's rules (authorizer.validated_keys): names, and keys of at least 16 token characters.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
