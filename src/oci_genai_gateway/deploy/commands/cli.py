@@ -11,11 +11,10 @@ from typing import Any, TextIO
 
 from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.deploy.commands import report, status
-from oci_genai_gateway.deploy.commands.offline import offline_maker
+from oci_genai_gateway.deploy.commands.auth import clients_for
 from oci_genai_gateway.deploy.config.loader import load
-from oci_genai_gateway.deploy.config.schema import DeployConfig
 from oci_genai_gateway.deploy.engine import reconcile
-from oci_genai_gateway.deploy.engine.clients import ClientMaker, Clients, authenticate, sdk_maker
+from oci_genai_gateway.deploy.engine.clients import ClientMaker
 from oci_genai_gateway.deploy.engine.failures import DeployError, explain, genai_region_problem
 from oci_genai_gateway.deploy.engine.resource_model import Action, Change, Context, State
 from oci_genai_gateway.deploy.resources.container_images import Builder, CliBuilder
@@ -82,7 +81,7 @@ def main(
         config = load(args.config)
         compartment = config.compartment_id
         offline = bool(getattr(args, "offline", False))
-        clients = _clients(config, offline, maker, env)
+        clients = clients_for(config, offline, maker, env)
         ctx = Context(clients, config, reporter)
         stack = build(config, gather(config, clients), builder or CliBuilder(config.images.tool), env)
         command = {"plan": _plan, "apply": _apply, "destroy": _destroy, "status": _status}[args.command]
@@ -106,21 +105,6 @@ def main(
         return 1
     finally:
         _print_keys(reporter, stream)  # keys stored before any failure (or Ctrl-C) must not be lost
-
-
-def _clients(
-    config: DeployConfig, offline: bool, maker: ClientMaker | None, env: Mapping[str, str]
-) -> Clients:
-    if offline:
-        tenancy = config.tenancy_id or "<tenancy>"
-        return Clients(offline_maker(config.identity.mode != "legacy"), config.region, tenancy)
-    if maker is not None:
-        return Clients(maker, config.region, config.tenancy_id or "<tenancy>")
-    creds = authenticate(config.auth, config.region, env)
-    tenancy = config.tenancy_id or creds.tenancy_id or ""
-    if not tenancy:
-        raise ConfigError("cannot tell the tenancy from these credentials: set deployment.tenancy_id")
-    return Clients(sdk_maker(creds), config.region, tenancy)
 
 
 def _confirm(question: str, yes: bool, stream: TextIO) -> bool:

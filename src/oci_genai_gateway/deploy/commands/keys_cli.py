@@ -15,7 +15,8 @@ from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.core.metering import METRICS
 from oci_genai_gateway.core.monitoring import DAILY, sum_points
 from oci_genai_gateway.deploy.commands import report
-from oci_genai_gateway.deploy.commands.cli import DEFAULT_CONFIG, _clients
+from oci_genai_gateway.deploy.commands.auth import clients_for
+from oci_genai_gateway.deploy.commands.cli import DEFAULT_CONFIG
 from oci_genai_gateway.deploy.commands.keys_store import KeysSecret, policy_entry, rotated
 from oci_genai_gateway.deploy.config.loader import load
 from oci_genai_gateway.deploy.engine.clients import ClientMaker
@@ -78,7 +79,7 @@ def main(
         config = load(args.config)
         compartment = config.compartment_id
         ctx = Context(
-            _clients(config, False, maker, os.environ if env is None else env),
+            clients_for(config, False, maker, os.environ if env is None else env),
             config,
             report.PrintReporter(stream),
         )

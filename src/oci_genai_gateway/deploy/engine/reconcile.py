@@ -14,11 +14,11 @@ from oci_genai_gateway.deploy.engine.resource_model import (
     Action,
     Change,
     Context,
+    Desired,
     Resource,
     State,
     is_pending,
 )
-from oci_genai_gateway.deploy.resources.stack import Stack
 
 NOT_OWNED = "exists but not owned; rename the prefix or reuse it explicitly in the config"
 
@@ -77,7 +77,7 @@ def evaluate(ctx: Context, res: Resource, state: State, *, refind: bool = True) 
     return Change(res, Action.REPLACE if blocked else Action.UPDATE, fields, spec, scope, live)
 
 
-def plan(ctx: Context, stack: Stack) -> list[Change]:
+def plan(ctx: Context, stack: Desired) -> list[Change]:
     """What apply would do, changing nothing; specs that refer forward are re-read with the full state."""
     state = State(stack.external)
     first = [evaluate(ctx, res, state) for res in stack.resources]
@@ -134,7 +134,7 @@ def execute(ctx: Context, change: Change, state: State) -> Change:
     return Change(res, action, change.fields, change.spec, change.scope, live)
 
 
-def apply(ctx: Context, stack: Stack, planned: list[Change] | None = None) -> list[Change]:
+def apply(ctx: Context, stack: Desired, planned: list[Change] | None = None) -> list[Change]:
     """Make the tenancy match the stack; stops at the first failure, and the next apply resumes."""
     planned = plan(ctx, stack) if planned is None else planned
     conflicts = [c for c in planned if c.action is Action.CONFLICT]
@@ -156,7 +156,7 @@ def apply(ctx: Context, stack: Stack, planned: list[Change] | None = None) -> li
     return out
 
 
-def destroy(ctx: Context, stack: Stack, *, dry_run: bool = False) -> list[Change]:
+def destroy(ctx: Context, stack: Desired, *, dry_run: bool = False) -> list[Change]:
     """Delete what this prefix owns, in reverse creation order; same-named resources of others stay."""
     state = State(stack.external)
     found: list[Change] = []

@@ -170,6 +170,16 @@ class Resource:
     show: tuple[str, ...] = ()
 
 
+class Desired(Protocol):
+    """What the engine needs of a stack: resources in creation order, the OCIDs of reused ones."""
+
+    @property
+    def resources(self) -> tuple[Resource, ...]: ...
+
+    @property
+    def external(self) -> Mapping[str, str]: ...
+
+
 @dataclass(frozen=True)
 class Change:
     """What the engine found for one resource and what it will do (or did)."""
