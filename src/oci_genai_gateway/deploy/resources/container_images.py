@@ -1,4 +1,4 @@
-"""Function images: a content tag per function, and building/pushing them with docker or podman."""
+"""Function images: a content tag each, built and pushed with docker or podman into an OCIR repository."""
 
 from __future__ import annotations
 
@@ -8,10 +8,25 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+from oci_genai_gateway.deploy.config.schema import FUNCTIONS, DeployConfig
+from oci_genai_gateway.deploy.engine.failures import DeployError
+from oci_genai_gateway.deploy.engine.resource_model import (
+    OWNER_TAG,
+    Changes,
+    Context,
+    Kind,
+    Resource,
+    Spec,
+    State,
+)
+from oci_genai_gateway.deploy.engine.sdk_calls import list_all
+from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
+from oci_genai_gateway.deploy.resources.facts import Facts
 
 # Repository layout (src/oci_genai_gateway/deploy/resources/ -> repo root); deploy runs from a checkout.
 ROOT = Path(__file__).resolve().parents[4]
@@ -119,3 +134,140 @@ class CliBuilder:
                         "identity domain the user is '<namespace>/<domain>/<username>')"
                     )
                 raise RuntimeError(f"`{shlex.join(command)}` exited with {code}{hint}")
+
+
+@dataclass(frozen=True)
+class PushedImage:
+    """An image known to be in OCIR (found by tag, or just pushed)."""
+
+    id: str
+    version: str
+
+
+class ImageKind(Kind):
+    """One function image, identified by its content tag; built and pushed when OCIR lacks it."""
+
+    label = "image"
+    family = "repos"
+
+    def __init__(self, owner: str, ref: str, step_for: Any, builder: Builder) -> None:
+        self._owner = owner
+        self.ref = ref
+        self._step_for = step_for
+        self._builder = builder
+
+    def find(self, ctx: Context, res: Resource, scope: str | None) -> list[Any]:
+        """The tag in the repository (scope: the repository's name)."""
+        version = self.ref.rsplit(":", 1)[1]
+        images = list_all(
+            ctx.clients.artifacts.list_container_images,
+            ctx.compartment_id,
+            repository_name=scope,
+            version=version,
+        )
+        return [
+            i for i in images if i.version == version and getattr(i, "lifecycle_state", None) != "DELETED"
+        ]
+
+    def ocid(self, live: Any) -> str:
+        """Functions reference images by name, not OCID."""
+        return self.ref
+
+    def tags(self, live: Any) -> Mapping[str, str]:
+        """Ownership is the repository's; a tag in it is ours."""
+        return {OWNER_TAG: self._owner}
+
+    def create(self, ctx: Context, res: Resource, scope: str | None, spec: Spec, tags: dict[str, str]) -> Any:
+        """Build and push, or stop with the exact commands when no container tool is here."""
+        tool = self._builder.tool()
+        if tool is None:
+            step = self._step_for("docker")
+            raise DeployError(
+                f"image {self.ref} is not in OCIR and neither docker nor podman is on PATH. "
+                "Build and push it "
+                f"(Cloud Shell has docker):\n{step.text()}\nthen apply again, or set [images] refs."
+            )
+        ctx.reporter.progress(f"building and pushing {self.ref} with {tool}")
+        try:
+            self._builder.run(self._step_for(tool))
+        except RuntimeError as exc:
+            raise DeployError(f"image {self.ref}: {exc}") from None
+        return PushedImage(self.ref, self.ref.rsplit(":", 1)[1])
+
+    def update(
+        self, ctx: Context, res: Resource, scope: str | None, live: Any, changed: Spec, tags: dict[str, str]
+    ) -> Any:
+        """Never needed: a different image has a different tag."""
+        return live
+
+    def delete(self, ctx: Context, res: Resource, scope: str | None, live: Any) -> None:
+        """Delete the tag's image (found by listing, so `live.id` is its OCID)."""
+        image_id = getattr(live, "id", "")
+        if str(image_id).startswith("ocid1."):
+            ctx.clients.artifacts.delete_container_image(image_id)
+
+    def diff(self, ctx: Context, res: Resource, live: Any, spec: Spec) -> Changes:
+        """Found means identical (content tag)."""
+        return {}
+
+
+def _repo_kind() -> SdkKind:
+    import oci
+
+    m = oci.artifacts.models
+    return SdkKind(
+        label="container repository",
+        family="repos",
+        client="artifacts",
+        lister=lambda c, ctx, scope, name: list_all(
+            c.list_container_repositories, ctx.compartment_id, display_name=name
+        ),
+        create_model=m.CreateContainerRepositoryDetails,
+        create_call=lambda c, scope, d: c.create_container_repository(d),
+        get_call=lambda c, scope, i: c.get_container_repository(i),
+        update_model=m.UpdateContainerRepositoryDetails,
+        update_call=lambda c, scope, i, d: c.update_container_repository(i, d),
+        delete_call=lambda c, scope, i: c.delete_container_repository(i),
+        deleted=("DELETED",),
+        deleting=("DELETING",),
+    )
+
+
+def image_refs(config: DeployConfig, facts: Facts) -> dict[str, str]:
+    """Each function's image: given, or `<ocir>/<namespace>/<repository>:<content tag>`."""
+    if config.images.refs:
+        return dict(config.images.refs)
+    host = registry_host(facts.region_key, config.images.registry)
+    repo = config.images.repository or f"{config.prefix}-gateway"
+    return {name: f"{host}/{facts.namespace}/{repo}:{content_tag(name)}" for name in FUNCTIONS}
+
+
+def image_keys(config: DeployConfig) -> tuple[str, ...]:
+    """The image resources the functions wait for (none when the images are given)."""
+    return () if config.images.refs else tuple(f"functions.image.{name}" for name in FUNCTIONS)
+
+
+def resources(config: DeployConfig, facts: Facts, builder: Builder) -> list[Resource]:
+    """The OCIR repository (unless named) and the four images (unless given)."""
+    if config.images.refs:
+        return []
+    p = config.prefix
+    refs = image_refs(config, facts)
+    out: list[Resource] = []
+    repo_name = config.images.repository or f"{p}-gateway"
+    if config.images.repository is None:
+        out.append(Resource("functions.repository", _repo_kind(), repo_name, lambda s: {"is_public": False}))
+
+    def repo_scope(s: State) -> str:
+        # A repository we create is only listable once it exists.
+        if config.images.repository is None and not s.known("functions.repository"):
+            return s.ocid("functions.repository")
+        return repo_name
+
+    for name in FUNCTIONS:
+        ref = refs[name]
+        step_for = lambda tool, n=name, r=ref: build_step(tool, n, r, config.functions.shape)  # noqa: E731
+        kind = ImageKind(p, ref, step_for, builder)
+        deps = ("functions.repository",) if config.images.repository is None else ()
+        out.append(Resource(f"functions.image.{name}", kind, ref, lambda s: {}, deps, repo_scope))
+    return out

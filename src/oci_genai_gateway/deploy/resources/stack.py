@@ -10,6 +10,7 @@ from oci_genai_gateway.deploy.engine.resource_model import Resource
 from oci_genai_gateway.deploy.resources import (
     api_gateway,
     compose_vm,
+    container_images,
     functions,
     identity,
     network,
@@ -55,7 +56,8 @@ def build(config: DeployConfig, facts: Facts, builder: Builder, env: Mapping[str
         identity.policy(config, facts),
     ]
     if config.target == "serverless":
-        out += functions.resources(config, facts, builder)
+        out += container_images.resources(config, facts, builder)
+        out += functions.resources(config, facts)
         out += api_gateway.resources(config)
         out += service_logs.resources(config)
     else:
