@@ -1,4 +1,4 @@
-"""A Kind for the common OCI shape (list by name, create/update/delete details, lifecycle states)."""
+"""SdkKind: a Kind for OCI's common resource shape, driven by calls that kind_factory derives."""
 
 from __future__ import annotations
 
@@ -11,15 +11,18 @@ from oci_genai_gateway.deploy.engine.failures import DeployError
 from oci_genai_gateway.deploy.engine.resource_model import OWNER_TAG, Changes, Context, Kind, Resource, Spec
 from oci_genai_gateway.deploy.engine.sdk_calls import wait_for_state, wait_for_work_request
 
+# (client, compartment, scope, name) -> the items listed under that name, deleted or not
+Lister = Callable[[Any, str, str | None, str], list[Any]]
+
 
 @dataclass(frozen=True, kw_only=True)
 class SdkKind(Kind):
-    """Declarative kind: the client, its calls (as lambdas over the SDK client) and models."""
+    """Declarative kind: the client, its calls (functions of the SDK client and the scope) and models."""
 
     label: str
     family: str
     client: str
-    lister: Callable[[Any, Context, str | None, str], list[Any]]
+    lister: Lister
     create_model: Any
     create_call: Callable[[Any, str | None, Any], Any]
     get_call: Callable[[Any, str | None, str], Any]
@@ -53,7 +56,7 @@ class SdkKind(Kind):
 
     def find(self, ctx: Context, res: Resource, scope: str | None) -> list[Any]:
         """Same-named, not deleted."""
-        items = self.lister(self.sdk(ctx, scope), ctx, scope, res.name)
+        items = self.lister(self.sdk(ctx, scope), self.compartment(ctx), scope, res.name)
         return [
             item
             for item in items

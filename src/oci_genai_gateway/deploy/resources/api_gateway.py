@@ -9,8 +9,8 @@ from typing import Any
 from oci_genai_gateway import apigw_spec
 from oci_genai_gateway.deploy.config.schema import DeployConfig
 from oci_genai_gateway.deploy.engine.failures import DeployError
+from oci_genai_gateway.deploy.engine.kind_factory import sdk_kind
 from oci_genai_gateway.deploy.engine.resource_model import Resource, Spec, State
-from oci_genai_gateway.deploy.engine.sdk_calls import list_all
 from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 from oci_genai_gateway.deploy.resources.usage_plans import UsagePlansKind
 from oci_genai_gateway.deploy.resources.vault import read_table
@@ -61,42 +61,22 @@ def to_model(data: dict[str, Any], type_name: str) -> Any:
 
 
 def _gateway_kind() -> SdkKind:
-    import oci
-
-    m = oci.apigateway.models
-    return SdkKind(
-        label="API gateway",
-        family="api-gateway-family",
-        client="gateway",
-        lister=lambda c, ctx, scope, name: list_all(c.list_gateways, ctx.compartment_id, display_name=name),
-        create_model=m.CreateGatewayDetails,
-        create_call=lambda c, scope, d: c.create_gateway(d),
-        get_call=lambda c, scope, i: c.get_gateway(i),
-        update_model=m.UpdateGatewayDetails,
-        update_call=lambda c, scope, i, d: c.update_gateway(i, d),
-        delete_call=lambda c, scope, i: c.delete_gateway(i),
+    return sdk_kind(
+        "API gateway",
+        "api-gateway-family",
+        "gateway",
+        "gateway",
         ready=("ACTIVE",),
         immutable=frozenset({"endpoint_type", "subnet_id"}),
     )
 
 
 def _deployment_kind() -> SdkKind:
-    import oci
-
-    m = oci.apigateway.models
-    return SdkKind(
-        label="API deployment",
-        family="api-gateway-family",
-        client="deployment",
-        lister=lambda c, ctx, scope, name: list_all(
-            c.list_deployments, ctx.compartment_id, gateway_id=scope, display_name=name
-        ),
-        create_model=m.CreateDeploymentDetails,
-        create_call=lambda c, scope, d: c.create_deployment(d),
-        get_call=lambda c, scope, i: c.get_deployment(i),
-        update_model=m.UpdateDeploymentDetails,
-        update_call=lambda c, scope, i, d: c.update_deployment(i, d),
-        delete_call=lambda c, scope, i: c.delete_deployment(i),
+    return sdk_kind(
+        "API deployment",
+        "api-gateway-family",
+        "deployment",
+        "deployment",
         scope_field="gateway_id",
         ready=("ACTIVE",),
         immutable=frozenset({"path_prefix"}),

@@ -13,6 +13,7 @@ import yaml
 from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.deploy.config.schema import DeployConfig
 from oci_genai_gateway.deploy.engine.failures import DeployError
+from oci_genai_gateway.deploy.engine.kind_factory import sdk_kind
 from oci_genai_gateway.deploy.engine.resource_model import Changes, Context, Resource, Spec, State, is_pending
 from oci_genai_gateway.deploy.engine.sdk_calls import list_all
 from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
@@ -155,22 +156,16 @@ class PublicIpKind(SdkKind):
 
 
 def _vm_kind() -> SdkKind:
-    import oci
-
-    m = oci.core.models
     everything = frozenset(
         {"availability_domain", "shape", "shape_config", "source_details", "create_vnic_details", "metadata"}
     )
-    return SdkKind(
-        label="compute instance",
-        family="instance-family",
-        client="compute",
-        lister=lambda c, ctx, scope, name: list_all(c.list_instances, ctx.compartment_id, display_name=name),
-        create_model=m.LaunchInstanceDetails,
-        create_call=lambda c, scope, d: c.launch_instance(d),
-        get_call=lambda c, scope, i: c.get_instance(i),
-        update_model=m.UpdateInstanceDetails,
-        update_call=lambda c, scope, i, d: c.update_instance(i, d),
+    # Compute launches (LaunchInstanceDetails) and terminates instances; the boot volume goes with the VM.
+    return sdk_kind(
+        "compute instance",
+        "instance-family",
+        "compute",
+        "instance",
+        create_verb="launch",
         delete_call=lambda c, scope, i: c.terminate_instance(i, preserve_boot_volume=False),
         ready=("RUNNING",),
         # User data runs once, at first boot: any change means a new VM (the reserved IP moves over).
@@ -179,23 +174,17 @@ def _vm_kind() -> SdkKind:
     )
 
 
-def _ip_kind() -> PublicIpKind:
-    import oci
-
-    m = oci.core.models
-    return PublicIpKind(
-        label="reserved public IP",
-        family="virtual-network-family",
-        client="network",
-        lister=lambda c, ctx, scope, name: list_all(
-            c.list_public_ips, "REGION", ctx.compartment_id, lifetime="RESERVED"
+def _ip_kind() -> SdkKind:
+    # Reserved IPs are regional (scope REGION) and have no name filter.
+    return sdk_kind(
+        "reserved public IP",
+        "virtual-network-family",
+        "network",
+        "public_ip",
+        cls=PublicIpKind,
+        lister=lambda c, compartment, scope, name: list_all(
+            c.list_public_ips, "REGION", compartment, lifetime="RESERVED"
         ),
-        create_model=m.CreatePublicIpDetails,
-        create_call=lambda c, scope, d: c.create_public_ip(d),
-        get_call=lambda c, scope, i: c.get_public_ip(i),
-        update_model=m.UpdatePublicIpDetails,
-        update_call=lambda c, scope, i, d: c.update_public_ip(i, d),
-        delete_call=lambda c, scope, i: c.delete_public_ip(i),
         ready=("ASSIGNED",),
     )
 

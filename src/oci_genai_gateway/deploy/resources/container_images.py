@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from oci_genai_gateway.deploy.config.schema import FUNCTIONS, DeployConfig
 from oci_genai_gateway.deploy.engine.failures import DeployError
+from oci_genai_gateway.deploy.engine.kind_factory import sdk_kind
 from oci_genai_gateway.deploy.engine.resource_model import (
     OWNER_TAG,
     Changes,
@@ -212,25 +213,7 @@ class ImageKind(Kind):
 
 
 def _repo_kind() -> SdkKind:
-    import oci
-
-    m = oci.artifacts.models
-    return SdkKind(
-        label="container repository",
-        family="repos",
-        client="artifacts",
-        lister=lambda c, ctx, scope, name: list_all(
-            c.list_container_repositories, ctx.compartment_id, display_name=name
-        ),
-        create_model=m.CreateContainerRepositoryDetails,
-        create_call=lambda c, scope, d: c.create_container_repository(d),
-        get_call=lambda c, scope, i: c.get_container_repository(i),
-        update_model=m.UpdateContainerRepositoryDetails,
-        update_call=lambda c, scope, i, d: c.update_container_repository(i, d),
-        delete_call=lambda c, scope, i: c.delete_container_repository(i),
-        deleted=("DELETED",),
-        deleting=("DELETING",),
-    )
+    return sdk_kind("container repository", "repos", "artifacts", "container_repository")
 
 
 def image_refs(config: DeployConfig, facts: Facts) -> dict[str, str]:

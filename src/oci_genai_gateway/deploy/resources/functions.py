@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from oci_genai_gateway.deploy.config.schema import FUNCTIONS, DeployConfig
+from oci_genai_gateway.deploy.engine.kind_factory import sdk_kind
 from oci_genai_gateway.deploy.engine.resource_model import (
     Changes,
     Context,
@@ -16,7 +17,6 @@ from oci_genai_gateway.deploy.engine.resource_model import (
     Spec,
     State,
 )
-from oci_genai_gateway.deploy.engine.sdk_calls import list_all
 from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 from oci_genai_gateway.deploy.resources.container_images import FUNCTIONS_DIR, image_keys, image_refs
 from oci_genai_gateway.deploy.resources.facts import Facts
@@ -63,43 +63,26 @@ class FunctionKind(SdkKind):
 
 
 def _app_kind() -> SdkKind:
-    import oci
-
-    m = oci.functions.models
-    return SdkKind(
-        label="Functions application",
-        family="functions-family",
-        client="functions",
-        lister=lambda c, ctx, scope, name: list_all(
-            c.list_applications, ctx.compartment_id, display_name=name
-        ),
-        create_model=m.CreateApplicationDetails,
-        create_call=lambda c, scope, d: c.create_application(d),
-        get_call=lambda c, scope, i: c.get_application(i),
-        update_model=m.UpdateApplicationDetails,
-        update_call=lambda c, scope, i, d: c.update_application(i, d),
-        delete_call=lambda c, scope, i: c.delete_application(i),
+    return sdk_kind(
+        "Functions application",
+        "functions-family",
+        "functions",
+        "application",
         ready=("ACTIVE",),
         immutable=frozenset({"subnet_ids", "shape"}),
     )
 
 
-def _function_kind() -> FunctionKind:
-    import oci
-
-    m = oci.functions.models
-    return FunctionKind(
-        label="function",
-        family="functions-family",
-        client="functions",
-        lister=lambda c, ctx, scope, name: list_all(c.list_functions, scope, display_name=name),
-        create_model=m.CreateFunctionDetails,
-        create_call=lambda c, scope, d: c.create_function(d),
-        get_call=lambda c, scope, i: c.get_function(i),
-        update_model=m.UpdateFunctionDetails,
-        update_call=lambda c, scope, i, d: c.update_function(i, d),
-        delete_call=lambda c, scope, i: c.delete_function(i),
+def _function_kind() -> SdkKind:
+    # Created with application_id in the details, listed by it: list_functions(application_id).
+    return sdk_kind(
+        "function",
+        "functions-family",
+        "functions",
+        "function",
+        cls=FunctionKind,
         scope_field="application_id",
+        listed_in_scope=True,
         ready=("ACTIVE",),
     )
 

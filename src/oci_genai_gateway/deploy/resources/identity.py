@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from oci_genai_gateway.deploy.config.schema import DeployConfig
+from oci_genai_gateway.deploy.engine.kind_factory import sdk_kind
 from oci_genai_gateway.deploy.engine.resource_model import (
     Changes,
     Context,
@@ -15,7 +16,6 @@ from oci_genai_gateway.deploy.engine.resource_model import (
     State,
     is_pending,
 )
-from oci_genai_gateway.deploy.engine.sdk_calls import list_all
 from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 from oci_genai_gateway.deploy.resources.facts import Facts
 
@@ -139,28 +139,16 @@ class DomainDynamicGroupKind(Kind):
         return {k: (getattr(live, k, None), v) for k, v in spec.items() if getattr(live, k, None) != v}
 
 
-def _tenancy(c: Any, ctx: Context, method: str, name: str) -> list[Any]:
-    return list_all(getattr(c, method), ctx.clients.tenancy_id, name=name)
-
-
 def dynamic_group_kind(facts: Facts) -> Kind:
     """The domain kind in identity-domain tenancies, the legacy IdentityClient kind otherwise."""
-    import oci
-
     if facts.domain is not None:
         return DomainDynamicGroupKind(facts.domain.url)
-    m = oci.identity.models
-    return SdkKind(
-        label="dynamic group",
-        family="dynamic-groups",
-        client="identity_home",
-        lister=lambda c, ctx, scope, name: _tenancy(c, ctx, "list_dynamic_groups", name),
-        create_model=m.CreateDynamicGroupDetails,
-        create_call=lambda c, scope, d: c.create_dynamic_group(d),
-        get_call=lambda c, scope, i: c.get_dynamic_group(i),
-        update_model=m.UpdateDynamicGroupDetails,
-        update_call=lambda c, scope, i, d: c.update_dynamic_group(i, d),
-        delete_call=lambda c, scope, i: c.delete_dynamic_group(i),
+    # IAM writes go to the home region; legacy dynamic groups live in the tenancy, named by `name`.
+    return sdk_kind(
+        "dynamic group",
+        "dynamic-groups",
+        "identity_home",
+        "dynamic_group",
         name_field="name",
         in_tenancy=True,
         ready=("ACTIVE",),
@@ -169,23 +157,7 @@ def dynamic_group_kind(facts: Facts) -> Kind:
 
 def policy_kind() -> SdkKind:
     """A policy attached to the deployment's compartment (IdentityClient in both kinds of tenancy)."""
-    import oci
-
-    m = oci.identity.models
-    return SdkKind(
-        label="policy",
-        family="policies",
-        client="identity_home",
-        lister=lambda c, ctx, scope, name: list_all(c.list_policies, ctx.compartment_id, name=name),
-        create_model=m.CreatePolicyDetails,
-        create_call=lambda c, scope, d: c.create_policy(d),
-        get_call=lambda c, scope, i: c.get_policy(i),
-        update_model=m.UpdatePolicyDetails,
-        update_call=lambda c, scope, i, d: c.update_policy(i, d),
-        delete_call=lambda c, scope, i: c.delete_policy(i),
-        name_field="name",
-        ready=("ACTIVE",),
-    )
+    return sdk_kind("policy", "policies", "identity_home", "policy", name_field="name", ready=("ACTIVE",))
 
 
 def dynamic_group(config: DeployConfig, facts: Facts) -> Resource:

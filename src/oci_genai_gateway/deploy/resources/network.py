@@ -6,6 +6,7 @@ from typing import Any
 
 from oci_genai_gateway.deploy.config.schema import DeployConfig
 from oci_genai_gateway.deploy.engine.compare import matches, plain
+from oci_genai_gateway.deploy.engine.kind_factory import sdk_kind
 from oci_genai_gateway.deploy.engine.resource_model import Changes, Context, Resource, Spec, State
 from oci_genai_gateway.deploy.engine.sdk_calls import list_all
 from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
@@ -13,37 +14,6 @@ from oci_genai_gateway.deploy.resources.facts import Facts
 
 _FAMILY = "virtual-network-family"
 ANYWHERE = "0.0.0.0/0"
-
-
-def _kind(label: str, noun: str, lister: Any, **extra: Any) -> SdkKind:
-    """A core networking kind: create_<noun>, get_<noun>, update_<noun>, delete_<noun>."""
-    import oci
-
-    model = "".join(part.title() for part in noun.split("_"))
-    return SdkKind(
-        label=label,
-        family=_FAMILY,
-        client="network",
-        lister=lister,
-        create_model=getattr(oci.core.models, f"Create{model}Details"),
-        create_call=lambda c, scope, d: getattr(c, f"create_{noun}")(d),
-        get_call=lambda c, scope, i: getattr(c, f"get_{noun}")(i),
-        update_model=getattr(oci.core.models, f"Update{model}Details"),
-        update_call=lambda c, scope, i, d: getattr(c, f"update_{noun}")(i, d),
-        delete_call=lambda c, scope, i: getattr(c, f"delete_{noun}")(i),
-        **extra,
-    )
-
-
-def _in_vcn(method: str, by_name: bool = True) -> Any:
-    def lister(c: Any, ctx: Context, scope: str | None, name: str) -> list[Any]:
-        kwargs: dict[str, Any] = {"vcn_id": scope}
-        if by_name:
-            kwargs["display_name"] = name
-        # Keyword, not positional: list_network_security_groups takes no positional arguments.
-        return list_all(getattr(c, method), compartment_id=ctx.compartment_id, **kwargs)
-
-    return lister
 
 
 class NsgKind(SdkKind):
@@ -156,17 +126,12 @@ def resources(config: DeployConfig, facts: Facts) -> list[Resource]:
             key, kind, name, spec, ("network.vcn", *deps), lambda s: s.ocid("network.vcn"), show=show
         )
 
-    nsg_kind = NsgKind(
-        label="network security group",
-        family=_FAMILY,
-        client="network",
-        lister=_in_vcn("list_network_security_groups"),
-        create_model=m.CreateNetworkSecurityGroupDetails,
-        create_call=lambda c, scope, d: c.create_network_security_group(d),
-        get_call=lambda c, scope, i: c.get_network_security_group(i),
-        update_model=m.UpdateNetworkSecurityGroupDetails,
-        update_call=lambda c, scope, i, d: c.update_network_security_group(i, d),
-        delete_call=lambda c, scope, i: c.delete_network_security_group(i),
+    nsg_kind = sdk_kind(
+        "network security group",
+        _FAMILY,
+        "network",
+        "network_security_group",
+        cls=NsgKind,
         scope_field="vcn_id",
     )
     nsg_name = f"{p}-gateway-nsg" if serverless else f"{p}-vm-nsg"
@@ -209,24 +174,17 @@ def resources(config: DeployConfig, facts: Facts) -> list[Resource]:
             "dns_label": label,
         }
 
-    vcns = lambda c, ctx, scope, name: list_all(c.list_vcns, ctx.compartment_id, display_name=name)  # noqa: E731
-    vcn_kind = _kind("VCN", "vcn", vcns, immutable=frozenset({"cidr_blocks", "dns_label"}))
-    igw = _kind(
-        "internet gateway", "internet_gateway", _in_vcn("list_internet_gateways"), scope_field="vcn_id"
+    vcn_kind = sdk_kind("VCN", _FAMILY, "network", "vcn", immutable=frozenset({"cidr_blocks", "dns_label"}))
+    igw = sdk_kind("internet gateway", _FAMILY, "network", "internet_gateway", scope_field="vcn_id")
+    nat = sdk_kind("NAT gateway", _FAMILY, "network", "nat_gateway", scope_field="vcn_id")
+    # list_service_gateways has no display_name filter.
+    sgw = sdk_kind(
+        "service gateway", _FAMILY, "network", "service_gateway", scope_field="vcn_id", by_name=False
     )
-    nat = _kind("NAT gateway", "nat_gateway", _in_vcn("list_nat_gateways"), scope_field="vcn_id")
-    sgw = _kind(
-        "service gateway", "service_gateway", _in_vcn("list_service_gateways", False), scope_field="vcn_id"
-    )
-    rt = _kind("route table", "route_table", _in_vcn("list_route_tables"), scope_field="vcn_id")
-    sl = _kind("security list", "security_list", _in_vcn("list_security_lists"), scope_field="vcn_id")
-    sub = _kind(
-        "subnet",
-        "subnet",
-        _in_vcn("list_subnets"),
-        scope_field="vcn_id",
-        immutable=frozenset({"dns_label", "prohibit_public_ip_on_vnic"}),
-    )
+    rt = sdk_kind("route table", _FAMILY, "network", "route_table", scope_field="vcn_id")
+    sl = sdk_kind("security list", _FAMILY, "network", "security_list", scope_field="vcn_id")
+    fixed = frozenset({"dns_label", "prohibit_public_ip_on_vnic"})
+    sub = sdk_kind("subnet", _FAMILY, "network", "subnet", scope_field="vcn_id", immutable=fixed)
     vcn_spec = {"cidr_blocks": [net.vcn_cidr], "dns_label": _label(p)}
     out = [
         Resource("network.vcn", vcn_kind, f"{p}-vcn", lambda s: vcn_spec, show=("cidr_blocks",)),

@@ -2,42 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from oci_genai_gateway.deploy.config.schema import DeployConfig
+from oci_genai_gateway.deploy.engine.kind_factory import sdk_kind
 from oci_genai_gateway.deploy.engine.resource_model import Resource, Spec, State
-from oci_genai_gateway.deploy.engine.sdk_calls import list_all
-from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 
-
-def _kind(label: str, noun: str, lister: object, **extra: object) -> SdkKind:
-    import oci
-
-    m = oci.logging.models
-    model = "".join(part.title() for part in noun.split("_"))
-    group = noun == "log_group"
-    # Log calls take the group first; every change is a work request.
-    return SdkKind(
-        label=label,
-        family="logging-family",
-        client="logging",
-        lister=lister,  # type: ignore[arg-type]
-        create_model=getattr(m, f"Create{model}Details"),
-        create_call=(lambda c, s, d: c.create_log_group(d))
-        if group
-        else (lambda c, s, d: c.create_log(s, d)),
-        get_call=(lambda c, s, i: c.get_log_group(i)) if group else (lambda c, s, i: c.get_log(s, i)),
-        update_model=getattr(m, f"Update{model}Details"),
-        update_call=(lambda c, s, i, d: c.update_log_group(i, d))
-        if group
-        else (lambda c, s, i, d: c.update_log(s, i, d)),
-        delete_call=(lambda c, s, i: c.delete_log_group(i))
-        if group
-        else (lambda c, s, i: c.delete_log(s, i)),
-        ready=("ACTIVE",),
-        deleted=(),
-        deleting=("DELETING",),
-        work_requests=True,
-        **extra,  # type: ignore[arg-type]
-    )
+_FAMILY = "logging-family"
 
 
 def resources(config: DeployConfig) -> list[Resource]:
@@ -48,19 +19,21 @@ def resources(config: DeployConfig) -> list[Resource]:
 
     m = oci.logging.models
     p = config.prefix
-    group_kind = _kind(
-        "log group",
-        "log_group",
-        lambda c, ctx, scope, name: list_all(c.list_log_groups, ctx.compartment_id, display_name=name),
-    )
-    log_kind = _kind(
+    # Every change to a log or log group is a work request.
+    group_kind = sdk_kind("log group", _FAMILY, "logging", "log_group", ready=("ACTIVE",), work_requests=True)
+    # Log calls take their group first: get_log(log_group_id, log_id), list_logs(log_group_id).
+    log_kind = sdk_kind(
         "log",
+        _FAMILY,
+        "logging",
         "log",
-        lambda c, ctx, scope, name: list_all(c.list_logs, scope, display_name=name),
+        scope_in_path=True,
+        ready=("ACTIVE",),
+        work_requests=True,
         immutable=frozenset({"log_type"}),
     )
 
-    def service_log(service: str, source: str, category: str) -> object:
+    def service_log(service: str, source: str, category: str) -> Callable[[State], Spec]:
         def spec(s: State) -> Spec:
             return {
                 "log_type": "SERVICE",
@@ -81,7 +54,7 @@ def resources(config: DeployConfig) -> list[Resource]:
             f"logs.{key}",
             log_kind,
             name,
-            service_log(service, source, category),  # type: ignore[arg-type]
+            service_log(service, source, category),
             depends_on=("logs.group", source),
             scope=lambda s: s.ocid("logs.group"),
         )

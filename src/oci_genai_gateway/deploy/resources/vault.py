@@ -11,7 +11,6 @@ import json
 import re
 import secrets
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from oci_genai_gateway.core import key_policy
@@ -19,8 +18,8 @@ from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.core.key_policy import KeyTable
 from oci_genai_gateway.deploy.config.schema import DeployConfig
 from oci_genai_gateway.deploy.engine.failures import DeployError
+from oci_genai_gateway.deploy.engine.kind_factory import sdk_kind
 from oci_genai_gateway.deploy.engine.resource_model import Changes, Context, Resource, Spec, State
-from oci_genai_gateway.deploy.engine.sdk_calls import list_all
 from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 
 # The authorizer's rules (authorizer.validated_keys): names, and keys of at least 16 token characters.
@@ -65,11 +64,6 @@ def keys_from_env(raw: str, variable: str) -> dict[str, str]:
     if not out:
         raise ConfigError(f"{variable} holds no keys")
     return out
-
-
-def _later(days: int) -> datetime:
-    # OCI wants the deletion time inside a window of whole days from now; an hour of slack keeps it there.
-    return datetime.now(UTC) + timedelta(days=days, hours=1)
 
 
 def read_entries(ctx: Context, secret_id: str) -> dict[str, Any]:
@@ -149,85 +143,47 @@ class SecretKind(SdkKind):
         return out
 
 
+# Vault objects are scheduled for deletion (days ahead) and can be restored until then; OCI lists
+# vaults and keys without a name filter.
 def _vault_kind() -> SdkKind:
-    import oci
-
-    m = oci.key_management.models
-    return SdkKind(
-        label="vault",
-        family="vaults",
-        client="kms_vault",
-        lister=lambda c, ctx, scope, name: list_all(c.list_vaults, ctx.compartment_id),
-        create_model=m.CreateVaultDetails,
-        create_call=lambda c, scope, d: c.create_vault(d),
-        get_call=lambda c, scope, i: c.get_vault(i),
-        update_model=m.UpdateVaultDetails,
-        update_call=lambda c, scope, i, d: c.update_vault(i, d),
-        delete_call=lambda c, scope, i: c.schedule_vault_deletion(
-            i, m.ScheduleVaultDeletionDetails(time_of_deletion=_later(7))
-        ),
-        restore_call=lambda c, scope, i: c.cancel_vault_deletion(i),
-        scheduled_delete=True,
+    return sdk_kind(
+        "vault",
+        "vaults",
+        "kms_vault",
+        "vault",
+        by_name=False,
+        deletion_days=7,
         ready=("ACTIVE",),
-        deleted=("DELETED",),
-        deleting=("DELETING",),
         immutable=frozenset({"vault_type"}),
     )
 
 
 def _key_kind() -> SdkKind:
-    import oci
-
-    m = oci.key_management.models
-    return SdkKind(
-        label="master encryption key",
-        family="keys",
-        client="kms_management",
+    # KmsManagementClient lives at the vault's management endpoint: the scope.
+    return sdk_kind(
+        "master encryption key",
+        "keys",
+        "kms_management",
+        "key",
+        by_name=False,
+        deletion_days=7,
         endpoint_from_scope=True,
-        lister=lambda c, ctx, scope, name: list_all(c.list_keys, ctx.compartment_id),
-        create_model=m.CreateKeyDetails,
-        create_call=lambda c, scope, d: c.create_key(d),
-        get_call=lambda c, scope, i: c.get_key(i),
-        update_model=m.UpdateKeyDetails,
-        update_call=lambda c, scope, i, d: c.update_key(i, d),
-        delete_call=lambda c, scope, i: c.schedule_key_deletion(
-            i, m.ScheduleKeyDeletionDetails(time_of_deletion=_later(7))
-        ),
-        restore_call=lambda c, scope, i: c.cancel_key_deletion(i),
-        scheduled_delete=True,
         ready=("ENABLED",),
-        deleted=("DELETED",),
-        deleting=("DELETING",),
         immutable=frozenset({"key_shape", "protection_mode"}),
     )
 
 
-def _secret_kind() -> SecretKind:
-    import oci
-
-    m = oci.vault.models
-    return SecretKind(
-        label="secret",
-        family="secret-family",
-        client="vaults",
-        lister=lambda c, ctx, scope, name: list_all(
-            c.list_secrets, ctx.compartment_id, name=name, vault_id=scope
-        ),
-        create_model=m.CreateSecretDetails,
-        create_call=lambda c, scope, d: c.create_secret(d),
-        get_call=lambda c, scope, i: c.get_secret(i),
-        update_model=m.UpdateSecretDetails,
-        update_call=lambda c, scope, i, d: c.update_secret(i, d),
-        delete_call=lambda c, scope, i: c.schedule_secret_deletion(
-            i, m.ScheduleSecretDeletionDetails(time_of_deletion=_later(1))
-        ),
-        restore_call=lambda c, scope, i: c.cancel_secret_deletion(i),
-        scheduled_delete=True,
+def _secret_kind() -> SdkKind:
+    return sdk_kind(
+        "secret",
+        "secret-family",
+        "vaults",
+        "secret",
+        cls=SecretKind,
+        deletion_days=1,
         name_field="secret_name",
         scope_field="vault_id",
         ready=("ACTIVE",),
-        deleted=("DELETED",),
-        deleting=("DELETING",),
         immutable=frozenset({"key_id"}),
     )
 
