@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import subprocess
 import time
 import types
 from collections.abc import Mapping
@@ -105,6 +106,16 @@ def _no_waiting(mocker: Any) -> None:
     # library in the process (subprocess's waits included).
     clock = types.SimpleNamespace(time=time.time, monotonic=time.monotonic, sleep=refuse)
     mocker.patch.object(oci.waiter, "time", clock)
+
+
+@pytest.fixture(autouse=True)
+def _no_processes(mocker: Any) -> None:
+    """The unit tier runs in process: a command that spawns belongs in tests/functional."""
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"a unit test spawned a process: {args[:1]}")
+
+    mocker.patch.object(subprocess, "Popen", side_effect=refuse)
 
 
 @pytest.fixture
