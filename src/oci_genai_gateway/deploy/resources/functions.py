@@ -10,13 +10,7 @@ import yaml
 
 from oci_genai_gateway.deploy.config.schema import FUNCTIONS, DeployConfig
 from oci_genai_gateway.deploy.engine.kind_factory import sdk_kind
-from oci_genai_gateway.deploy.engine.resource_model import (
-    Changes,
-    Context,
-    Resource,
-    Spec,
-    State,
-)
+from oci_genai_gateway.deploy.engine.resource_model import Changes, Context, Resource, Spec, State
 from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 from oci_genai_gateway.deploy.resources.container_images import FUNCTIONS_DIR, image_keys, image_refs
 from oci_genai_gateway.deploy.resources.facts import Facts
