@@ -64,6 +64,7 @@ def sdk_kind(
     # OCI filters lists by display_name, or by `name` for kinds named otherwise (IAM, secrets).
     name_filter = ("display_name" if name_field == "display_name" else "name") if by_name else None
     scope_filter = None if in_scope else overrides.get("scope_field")
+    # Each made only unless overridden: a departing kind's conventional name need not exist in the SDK.
     derived: dict[str, Callable[[], Any]] = {
         "lister": lambda: _lister(_method(sdk, f"list_{_plural(noun)}"), in_scope, scope_filter, name_filter),
         "create_model": lambda: _model(models, f"{create_verb.title()}{model}Details"),

@@ -151,7 +151,7 @@ class ImageKind(Kind):
     label = "image"
     family = "repos"
 
-    def __init__(self, owner: str, ref: str, step_for: Any, builder: Builder) -> None:
+    def __init__(self, owner: str, ref: str, step_for: Callable[[str], BuildStep], builder: Builder) -> None:
         self._owner = owner
         self.ref = ref
         self._step_for = step_for
