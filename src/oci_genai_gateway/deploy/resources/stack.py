@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from oci_genai_gateway.deploy.config.schema import DeployConfig
-from oci_genai_gateway.deploy.engine.resource_model import Resource
+from oci_genai_gateway.deploy.engine.resource_model import Resource, State
 from oci_genai_gateway.deploy.resources import (
     api_gateway,
     compose_vm,
@@ -32,8 +32,6 @@ class Stack:
 
     def policy_statements(self) -> list[str]:
         """The IAM statements as they will read once the secret exists (for the reviewer's page)."""
-        from oci_genai_gateway.deploy.engine.resource_model import State
-
         state = State(self.external)
         return list(identity.policy(self.config, self.facts).spec(state)["statements"])
 
