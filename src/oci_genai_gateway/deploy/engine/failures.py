@@ -1,4 +1,4 @@
-"""Turn OCI failures into messages that name the resource and the fix."""
+"""DeployError, and OCI failures turned into messages that name the resource and the fix."""
 
 from __future__ import annotations
 
