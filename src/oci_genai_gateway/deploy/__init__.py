@@ -11,23 +11,24 @@ class _RunDeploy(argparse.Action):
     """Hands everything after `deploy` to the deploy command line and exits with its status."""
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, opt: Any = None) -> None:
-        from oci_genai_gateway.deploy.cli import main  # deferred: `serve` never loads the deploy code
+        # Deferred: `serve` never loads the deploy code.
+        from oci_genai_gateway.deploy.commands.cli import main
 
         sys.exit(main(list(values)))
 
 
 class _RunKeys(argparse.Action):
-    """Hands everything after `keys` to the keys command line (deploy/keys_cli.py)."""
+    """Hands everything after `keys` to the keys command line (deploy/commands/keys_cli.py)."""
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, opt: Any = None) -> None:
-        from oci_genai_gateway.deploy.keys_cli import main
+        from oci_genai_gateway.deploy.commands.keys_cli import main
 
         sys.exit(main(list(values)))
 
 
 def register(subparsers: Any) -> None:
-    """Add `deploy` and `keys` to the package's command line (their parsers live in deploy.cli, keys_cli)."""
-    # No option prefix: `deploy --help` and every deploy option reach deploy.cli untouched.
+    """Add `deploy` and `keys` to the package's command line (their parsers: deploy/commands/)."""
+    # No option prefix: `deploy --help` and every deploy option reach commands/cli.py untouched.
     deploy = subparsers.add_parser(
         "deploy", help="plan/apply/destroy/status of a deployment in OCI", add_help=False, prefix_chars="\0"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import subprocess
 import time
 import types
 from collections.abc import Mapping
@@ -12,12 +13,13 @@ from typing import Any
 import oci
 import pytest
 
-from oci_genai_gateway.deploy import engine
-from oci_genai_gateway.deploy.auth import Clients
-from oci_genai_gateway.deploy.config import DeployConfig, parse
-from oci_genai_gateway.deploy.facts import gather
-from oci_genai_gateway.deploy.model import Change, Context
-from oci_genai_gateway.deploy.stack import Stack, build
+from oci_genai_gateway.deploy.config.loader import parse
+from oci_genai_gateway.deploy.config.schema import DeployConfig
+from oci_genai_gateway.deploy.engine import reconcile
+from oci_genai_gateway.deploy.engine.clients import Clients
+from oci_genai_gateway.deploy.engine.resource_model import Change, Context
+from oci_genai_gateway.deploy.resources.facts import gather
+from oci_genai_gateway.deploy.resources.stack import Stack, build
 from tests.unit.deploy.fake_tenancy import TENANCY, FakeBuilder, FakeTenancy
 
 COMPARTMENT = "ocid1.compartment.oc1..comp"
@@ -84,13 +86,13 @@ class Deployer:
         return ctx, build(cfg, gather(cfg, clients), self.builder, self.env)
 
     def plan(self, cfg: DeployConfig) -> list[Change]:
-        return engine.plan(*self.stack(cfg))
+        return reconcile.plan(*self.stack(cfg))
 
     def apply(self, cfg: DeployConfig) -> list[Change]:
-        return engine.apply(*self.stack(cfg))
+        return reconcile.apply(*self.stack(cfg))
 
     def destroy(self, cfg: DeployConfig) -> list[Change]:
-        return engine.destroy(*self.stack(cfg))
+        return reconcile.destroy(*self.stack(cfg))
 
 
 @pytest.fixture(autouse=True)
@@ -104,6 +106,16 @@ def _no_waiting(mocker: Any) -> None:
     # library in the process (subprocess's waits included).
     clock = types.SimpleNamespace(time=time.time, monotonic=time.monotonic, sleep=refuse)
     mocker.patch.object(oci.waiter, "time", clock)
+
+
+@pytest.fixture(autouse=True)
+def _no_processes(mocker: Any) -> None:
+    """The unit tier runs in process: a command that spawns belongs in tests/functional."""
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"a unit test spawned a process: {args[:1]}")
+
+    mocker.patch.object(subprocess, "Popen", side_effect=refuse)
 
 
 @pytest.fixture

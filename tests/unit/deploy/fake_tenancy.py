@@ -17,7 +17,7 @@ from typing import Any
 import oci
 from oci.response import Response
 
-from oci_genai_gateway.deploy.auth import CLIENT_CLASSES
+from oci_genai_gateway.deploy.engine.clients import CLIENT_CLASSES
 from tests.unit.deploy.sdk_checks import check_call
 
 m_core, m_fn, m_gw, m_log = oci.core.models, oci.functions.models, oci.apigateway.models, oci.logging.models

@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from oci_genai_gateway import apigw_spec
-from oci_genai_gateway.deploy import functions as functions_module
-from oci_genai_gateway.deploy.kinds import DeployError
-from oci_genai_gateway.deploy.model import DIGEST_TAG, OWNER_TAG, Action
+from oci_genai_gateway.deploy.engine.failures import DeployError
+from oci_genai_gateway.deploy.engine.resource_model import DIGEST_TAG, OWNER_TAG, Action
+from oci_genai_gateway.deploy.resources import container_images
 from tests.paths import FUNCTIONS_DIR
 from tests.unit.deploy.conftest import COMPARTMENT, Deployer, config
 from tests.unit.deploy.fake_tenancy import HOME, TENANCY, FakeBuilder, FakeTenancy, service_error
@@ -292,9 +292,9 @@ def test_changed_source_builds_and_rolls_only_that_function(
 ) -> None:
     tenancy = applied(deployer)
     before, built = len(tenancy.mutations), len(deployer.builder.steps)
-    original = functions_module.content_tag
+    original = container_images.content_tag
     monkeypatch.setattr(
-        functions_module, "content_tag", lambda n: original(n) + ("x" if n == "models" else "")
+        container_images, "content_tag", lambda n: original(n) + ("x" if n == "models" else "")
     )
     deployer.apply(config())
     assert [s.name for s in deployer.builder.steps[built:]] == ["models"]

@@ -10,8 +10,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from oci_genai_gateway.deploy.auth import Clients, authenticate, config_location, detect_method, sdk_maker
-from oci_genai_gateway.deploy.config import AuthConfig, ConfigError
+from oci_genai_gateway.core.errors import ConfigError
+from oci_genai_gateway.deploy.commands.auth import authenticate, config_location, detect_method, sdk_maker
+from oci_genai_gateway.deploy.config.schema import AuthConfig
+from oci_genai_gateway.deploy.engine.clients import Clients
 
 TENANCY = "ocid1.tenancy.oc1..t"
 

@@ -1,12 +1,9 @@
-"""The command line: the README's offline plan, and apply/status/destroy against the fake tenancy."""
+"""The command line in process: the offline plan, and apply/status/destroy against the fake tenancy."""
 
 from __future__ import annotations
 
 import io
 import json
-import shlex
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +11,7 @@ import httpx
 import pytest
 
 from oci_genai_gateway import __main__ as package_main
-from oci_genai_gateway.deploy.cli import main
+from oci_genai_gateway.deploy.commands.cli import main
 from tests.paths import REPO
 from tests.unit.deploy.conftest import COMPARTMENT
 from tests.unit.deploy.fake_tenancy import TENANCY, FakeBuilder, FakeTenancy, service_error
@@ -174,18 +171,3 @@ def test_a_refused_domain_look_up_is_explained_not_guessed(
     code, _ = run(["plan", "-c", str(config_file)], tenancy)
     assert code == 1
     assert "reading the tenancy before planning: OCI answered 503" in capsys.readouterr().err
-
-
-def test_the_readmes_offline_plan_command_runs_as_written() -> None:
-    """The README's line, run from the repository root with this environment's console script."""
-    lines = [
-        line for line in (REPO / "README.md").read_text().splitlines() if "deploy plan --offline" in line
-    ]
-    assert lines, "the README shows the offline plan"
-    command = shlex.split(lines[0].split("#", 1)[0])
-    assert command[0] == ".venv/bin/oci-genai-gateway"
-    command[0] = str(Path(sys.executable).parent / "oci-genai-gateway")
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr
-    assert "to create" in done.stdout
-    assert "allow any-user to use functions-family" in done.stdout

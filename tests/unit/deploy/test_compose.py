@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from oci_genai_gateway.deploy.compose import (
+from oci_genai_gateway.core.errors import ConfigError
+from oci_genai_gateway.deploy.engine.resource_model import Action
+from oci_genai_gateway.deploy.resources.compose_vm import (
     DROP_IN,
     ENV_PATH,
     KEYS_SCRIPT,
@@ -16,8 +18,6 @@ from oci_genai_gateway.deploy.compose import (
     gateway_env,
     user_data,
 )
-from oci_genai_gateway.deploy.config import ConfigError
-from oci_genai_gateway.deploy.model import Action
 from tests.unit.deploy.conftest import COMPARTMENT, COMPOSE, Deployer, config
 from tests.unit.deploy.fake_tenancy import FakeTenancy
 
@@ -168,8 +168,8 @@ def test_the_boot_step_writes_the_keys_with_their_policies_as_one_json_line(
     mocker: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from oci_genai_gateway.core.access.policy import parse_env
-    from oci_genai_gateway.deploy import compose
-    from oci_genai_gateway.deploy.keys import encode
+    from oci_genai_gateway.deploy.resources import compose_vm as compose
+    from oci_genai_gateway.deploy.resources.vault import encode
 
     entries = {"old": "sk-plain-0000000000000000", "team": {"key": "sk-team-00000000000000000", "rps": 5}}
     bundle = mocker.Mock()

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from oci_genai_gateway.deploy.config import ConfigError, load, parse
+from oci_genai_gateway.core.errors import ConfigError
+from oci_genai_gateway.deploy.config.loader import load, parse
 from tests.paths import REPO
 from tests.unit.deploy.conftest import BASE, COMPOSE, config, merge
 

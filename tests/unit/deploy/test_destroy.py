@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import oci
 
-from oci_genai_gateway.deploy.model import OWNER_TAG, Action
+from oci_genai_gateway.deploy.engine.resource_model import OWNER_TAG, Action
 from tests.unit.deploy.conftest import COMPARTMENT, COMPOSE, Deployer, config
 from tests.unit.deploy.test_apply import SERVERLESS_CREATES
 
@@ -102,10 +102,10 @@ def test_destroy_with_nothing_deployed_deletes_nothing(deployer: Deployer) -> No
 def test_dry_run_lists_and_deletes_nothing(deployer: Deployer) -> None:
     deployer.apply(config())
     ctx, stack = deployer.stack(config())
-    from oci_genai_gateway.deploy import engine
+    from oci_genai_gateway.deploy.engine import reconcile
 
     before = len(deployer.tenancy.mutations)
-    listed = engine.destroy(ctx, stack, dry_run=True)
+    listed = reconcile.destroy(ctx, stack, dry_run=True)
     assert [c.resource.key for c in listed][:2] == ["logs.execution", "logs.access"]
     assert len(listed) == len(SERVERLESS_DELETES) - 1  # the usage plans and subscribers are one resource
     assert deployer.tenancy.mutations[before:] == []

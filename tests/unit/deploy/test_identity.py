@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from oci_genai_gateway.deploy.facts import Domain, Facts
-from oci_genai_gateway.deploy.identity import DRG_SCHEMA, matching_rule, statements
-from oci_genai_gateway.deploy.model import Action
+from oci_genai_gateway.deploy.engine.resource_model import Action
+from oci_genai_gateway.deploy.resources.facts import Domain, Facts
+from oci_genai_gateway.deploy.resources.identity import DRG_SCHEMA, matching_rule, statements
 from tests.unit.deploy.conftest import COMPARTMENT, COMPOSE, Deployer, config
 from tests.unit.deploy.fake_tenancy import TENANCY, FakeBuilder, FakeTenancy
 

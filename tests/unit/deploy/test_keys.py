@@ -9,10 +9,10 @@ import re
 
 import pytest
 
-from oci_genai_gateway.deploy import report
-from oci_genai_gateway.deploy.config import ConfigError
-from oci_genai_gateway.deploy.keys import decode, encode, keys_from_env, new_key
-from oci_genai_gateway.deploy.model import Action
+from oci_genai_gateway.core.errors import ConfigError
+from oci_genai_gateway.deploy.commands import report
+from oci_genai_gateway.deploy.engine.resource_model import Action
+from oci_genai_gateway.deploy.resources.vault import decode, encode, keys_from_env, new_key
 from tests.unit.deploy.conftest import Deployer, config
 from tests.unit.deploy.fake_tenancy import FakeTenancy
 

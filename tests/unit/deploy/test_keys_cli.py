@@ -14,7 +14,7 @@ import oci
 import pytest
 
 from oci_genai_gateway.core.access.policy import client_token, parse_entries
-from oci_genai_gateway.deploy.keys_cli import main
+from oci_genai_gateway.deploy.commands.keys_cli import main
 from tests.unit.deploy.conftest import COMPARTMENT, Deployer, config
 from tests.unit.deploy.fake_tenancy import TENANCY, FakeTenancy
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from oci_genai_gateway.deploy.kinds import SdkKind
-from oci_genai_gateway.deploy.model import State
+from oci_genai_gateway.deploy.engine.resource_model import State
+from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 from tests.unit.deploy.conftest import COMPOSE, Deployer, config
 
 # Fields handled by a kind's own update (not by its Update*Details model).

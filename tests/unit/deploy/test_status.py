@@ -8,7 +8,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from oci_genai_gateway.deploy.status import run
+from oci_genai_gateway.deploy.commands.status import run
 
 KEY = "sk-genai-good-key-0000000000"
 Handler = Callable[[httpx.Request], httpx.Response]

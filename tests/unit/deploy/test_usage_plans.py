@@ -9,7 +9,7 @@ from typing import Any
 import oci
 
 from oci_genai_gateway.core.access.policy import client_token
-from oci_genai_gateway.deploy.model import OWNER_TAG, Action
+from oci_genai_gateway.deploy.engine.resource_model import OWNER_TAG, Action
 from tests.unit.deploy.conftest import COMPARTMENT, Deployer, config
 from tests.unit.deploy.fake_tenancy import FakeTenancy
 

@@ -7,9 +7,10 @@ from typing import Any
 import oci
 import pytest
 
-from oci_genai_gateway.deploy.auth import Clients
-from oci_genai_gateway.deploy.kinds import DeployError, wait_for_state, wait_for_work_request
-from oci_genai_gateway.deploy.model import Context
+from oci_genai_gateway.deploy.engine.clients import Clients
+from oci_genai_gateway.deploy.engine.failures import DeployError
+from oci_genai_gateway.deploy.engine.resource_model import Context
+from oci_genai_gateway.deploy.engine.sdk_calls import wait_for_state, wait_for_work_request
 from tests.unit.deploy.conftest import Collector, config
 from tests.unit.deploy.fake_tenancy import service_error
 

@@ -13,7 +13,7 @@ import httpx
 
 from oci_genai_gateway.core.errors import GatewayError, UpstreamError, UpstreamTimeout
 from oci_genai_gateway.core.settings import Settings
-from oci_genai_gateway.core.upstream.failures import OciFailure, log_failure, map_failure, read_failure
+from oci_genai_gateway.core.upstream.error_map import OciFailure, log_failure, map_failure, read_failure
 from oci_genai_gateway.core.upstream.pool import PooledTransport
 from oci_genai_gateway.core.upstream.signers import RefreshingSigner
 

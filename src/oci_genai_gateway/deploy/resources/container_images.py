@@ -1,0 +1,256 @@
+"""Function images: a content tag each, built and pushed with docker or podman into an OCIR repository."""
+
+from __future__ import annotations
+
+import hashlib
+import shlex
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from oci_genai_gateway.deploy.config.schema import FUNCTIONS, DeployConfig
+from oci_genai_gateway.deploy.engine.failures import DeployError
+from oci_genai_gateway.deploy.engine.kind_factory import sdk_kind
+from oci_genai_gateway.deploy.engine.resource_model import (
+    OWNER_TAG,
+    Changes,
+    Context,
+    Kind,
+    Resource,
+    Spec,
+    State,
+)
+from oci_genai_gateway.deploy.engine.sdk_calls import list_all
+from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
+from oci_genai_gateway.deploy.resources.facts import Facts
+
+# Repository layout (src/oci_genai_gateway/deploy/resources/ -> repo root); deploy runs from a checkout.
+ROOT = Path(__file__).resolve().parents[4]
+FUNCTIONS_DIR = ROOT / "functions"
+# What goes into an image (functions/Dockerfile installs the wheel of src/ with constraints.txt).
+_SHARED = ("pyproject.toml", "constraints.txt", "README.md", "functions/Dockerfile")
+_PER_FUNCTION = ("func.py", "func.yaml", "requirements.txt")
+PLATFORMS = {"GENERIC_X86": "linux/amd64", "GENERIC_ARM": "linux/arm64"}
+
+
+def version(root: Path = ROOT) -> str:
+    """The package version from pyproject.toml."""
+    data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    return str(data["project"]["version"])
+
+
+def content_tag(name: str, root: Path = ROOT) -> str:
+    """`<name>-<version>-<hash>`: changes exactly when something that goes into the image changes."""
+    digest = hashlib.sha256()
+    files = [root / rel for rel in _SHARED]
+    files += sorted(p for p in (root / "src").rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    files += [root / "functions" / name / rel for rel in _PER_FUNCTION]
+    for path in files:
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return f"{name}-{version(root)}-{digest.hexdigest()[:12]}"
+
+
+def registry_host(region_key: str, override: str | None) -> str:
+    """OCIR's host for the region (commercial realm), unless given."""
+    return override or f"{region_key}.ocir.io"
+
+
+@dataclass(frozen=True)
+class BuildStep:
+    """The commands that build and push one function's image."""
+
+    name: str
+    ref: str
+    commands: tuple[tuple[str, ...], ...]
+
+    def text(self) -> str:
+        """The commands as a shell would take them."""
+        return "\n".join(shlex.join(command) for command in self.commands)
+
+
+def build_step(tool: str, name: str, ref: str, shape: str) -> BuildStep:
+    """Stage the wheel into functions/<name>/, build for the application's architecture, push."""
+    context = str(Path("functions") / name)
+    return BuildStep(
+        name,
+        ref,
+        (
+            ("python3", "functions/build.py", name),
+            (tool, "build", "--platform", PLATFORMS.get(shape, "linux/amd64"), "-t", ref, context),
+            (tool, "push", ref),
+        ),
+    )
+
+
+class Builder(Protocol):
+    """Builds and pushes images (a real CLI, or a fake in tests)."""
+
+    def tool(self) -> str | None: ...
+
+    def run(self, step: BuildStep) -> None: ...
+
+
+Runner = Callable[[Sequence[str]], int]
+
+
+def _run(command: Sequence[str]) -> int:
+    args = [sys.executable if command[0] == "python3" else command[0], *command[1:]]
+    return subprocess.run(args, cwd=ROOT, check=False).returncode
+
+
+class CliBuilder:
+    """docker or podman on PATH (Cloud Shell has docker); commands run from the repository root."""
+
+    def __init__(self, preferred: str | None = None, runner: Runner = _run) -> None:
+        self._preferred = preferred
+        self._runner = runner
+
+    def tool(self) -> str | None:
+        """The container tool to use, or None when there is none (then the commands are printed)."""
+        # fn itself builds with docker; driving docker directly lets us pick the tag and the platform.
+        candidates = (
+            [self._preferred] if self._preferred and self._preferred != "fn" else ["docker", "podman"]
+        )
+        for name in candidates:
+            if name and shutil.which(name):
+                return name
+        return None
+
+    def run(self, step: BuildStep) -> None:
+        """Run the step's commands; the first failure raises with the command that failed."""
+        for command in step.commands:
+            code = self._runner(command)
+            if code != 0:
+                hint = ""
+                if command[1] == "push":
+                    hint = (
+                        f" (log in first: {command[0]} login {step.ref.split('/')[0]} -u "
+                        "'<namespace>/<username>' with an auth token as the password; in a non-default "
+                        "identity domain the user is '<namespace>/<domain>/<username>')"
+                    )
+                raise RuntimeError(f"`{shlex.join(command)}` exited with {code}{hint}")
+
+
+@dataclass(frozen=True)
+class PushedImage:
+    """An image known to be in OCIR (found by tag, or just pushed)."""
+
+    id: str
+    version: str
+
+
+class ImageKind(Kind):
+    """One function image, identified by its content tag; built and pushed when OCIR lacks it."""
+
+    label = "image"
+    family = "repos"
+
+    def __init__(self, owner: str, ref: str, step_for: Callable[[str], BuildStep], builder: Builder) -> None:
+        self._owner = owner
+        self.ref = ref
+        self._step_for = step_for
+        self._builder = builder
+
+    def find(self, ctx: Context, res: Resource, scope: str | None) -> list[Any]:
+        """The tag in the repository (scope: the repository's name)."""
+        version = self.ref.rsplit(":", 1)[1]
+        images = list_all(
+            ctx.clients.artifacts.list_container_images,
+            ctx.compartment_id,
+            repository_name=scope,
+            version=version,
+        )
+        return [
+            i for i in images if i.version == version and getattr(i, "lifecycle_state", None) != "DELETED"
+        ]
+
+    def ocid(self, live: Any) -> str:
+        """Functions reference images by name, not OCID."""
+        return self.ref
+
+    def tags(self, live: Any) -> Mapping[str, str]:
+        """Ownership is the repository's; a tag in it is ours."""
+        return {OWNER_TAG: self._owner}
+
+    def create(self, ctx: Context, res: Resource, scope: str | None, spec: Spec, tags: dict[str, str]) -> Any:
+        """Build and push, or stop with the exact commands when no container tool is here."""
+        tool = self._builder.tool()
+        if tool is None:
+            step = self._step_for("docker")
+            raise DeployError(
+                f"image {self.ref} is not in OCIR and neither docker nor podman is on PATH. "
+                "Build and push it "
+                f"(Cloud Shell has docker):\n{step.text()}\nthen apply again, or set [images] refs."
+            )
+        ctx.reporter.progress(f"building and pushing {self.ref} with {tool}")
+        try:
+            self._builder.run(self._step_for(tool))
+        except RuntimeError as exc:
+            raise DeployError(f"image {self.ref}: {exc}") from None
+        return PushedImage(self.ref, self.ref.rsplit(":", 1)[1])
+
+    def update(
+        self, ctx: Context, res: Resource, scope: str | None, live: Any, changed: Spec, tags: dict[str, str]
+    ) -> Any:
+        """Never needed: a different image has a different tag."""
+        return live
+
+    def delete(self, ctx: Context, res: Resource, scope: str | None, live: Any) -> None:
+        """Delete the tag's image (found by listing, so `live.id` is its OCID)."""
+        image_id = getattr(live, "id", "")
+        if str(image_id).startswith("ocid1."):
+            ctx.clients.artifacts.delete_container_image(image_id)
+
+    def diff(self, ctx: Context, res: Resource, live: Any, spec: Spec) -> Changes:
+        """Found means identical (content tag)."""
+        return {}
+
+
+def _repo_kind() -> SdkKind:
+    return sdk_kind("container repository", "repos", "artifacts", "container_repository")
+
+
+def image_refs(config: DeployConfig, facts: Facts) -> dict[str, str]:
+    """Each function's image: given, or `<ocir>/<namespace>/<repository>:<content tag>`."""
+    if config.images.refs:
+        return dict(config.images.refs)
+    host = registry_host(facts.region_key, config.images.registry)
+    repo = config.images.repository or f"{config.prefix}-gateway"
+    return {name: f"{host}/{facts.namespace}/{repo}:{content_tag(name)}" for name in FUNCTIONS}
+
+
+def image_keys(config: DeployConfig) -> tuple[str, ...]:
+    """The image resources the functions wait for (none when the images are given)."""
+    return () if config.images.refs else tuple(f"functions.image.{name}" for name in FUNCTIONS)
+
+
+def resources(config: DeployConfig, facts: Facts, builder: Builder) -> list[Resource]:
+    """The OCIR repository (unless named) and the four images (unless given)."""
+    if config.images.refs:
+        return []
+    p = config.prefix
+    refs = image_refs(config, facts)
+    out: list[Resource] = []
+    repo_name = config.images.repository or f"{p}-gateway"
+    if config.images.repository is None:
+        out.append(Resource("functions.repository", _repo_kind(), repo_name, lambda s: {"is_public": False}))
+
+    def repo_scope(s: State) -> str:
+        # A repository we create is only listable once it exists.
+        if config.images.repository is None and not s.known("functions.repository"):
+            return s.ocid("functions.repository")
+        return repo_name
+
+    for name in FUNCTIONS:
+        ref = refs[name]
+        step_for = lambda tool, n=name, r=ref: build_step(tool, n, r, config.functions.shape)  # noqa: E731
+        kind = ImageKind(p, ref, step_for, builder)
+        deps = ("functions.repository",) if config.images.repository is None else ()
+        out.append(Resource(f"functions.image.{name}", kind, ref, lambda s: {}, deps, repo_scope))
+    return out

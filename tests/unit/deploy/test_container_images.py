@@ -1,0 +1,92 @@
+"""Function images: content tags, the build commands, and what happens without a container tool."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from oci_genai_gateway.deploy.engine.failures import DeployError
+from oci_genai_gateway.deploy.resources import container_images as images
+from oci_genai_gateway.deploy.resources.container_images import CliBuilder, build_step, content_tag
+from tests.unit.deploy.conftest import Deployer, config
+from tests.unit.deploy.fake_tenancy import FakeBuilder
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """The files that go into an image, copied from the repository."""
+    for rel in ("pyproject.toml", "constraints.txt", "README.md", "functions/Dockerfile"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(images.ROOT / rel, tmp_path / rel)
+    for name in ("chat", "models"):
+        for rel in ("func.py", "func.yaml", "requirements.txt"):
+            (tmp_path / "functions" / name).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(images.ROOT / "functions" / name / rel, tmp_path / "functions" / name / rel)
+    (tmp_path / "src" / "pkg").mkdir(parents=True)
+    (tmp_path / "src" / "pkg" / "a.py").write_text("A = 1\n")
+    return tmp_path
+
+
+def test_content_tag_changes_with_what_goes_into_the_image(tree: Path) -> None:
+    chat, models = content_tag("chat", tree), content_tag("models", tree)
+    assert chat.startswith("chat-0.1.0-")
+    assert models.startswith("models-0.1.0-")
+    assert content_tag("chat", tree) == chat
+    (tree / "functions" / "models" / "func.py").write_text("# changed\n")
+    assert (content_tag("chat", tree), content_tag("models", tree) != models) == (chat, True)
+    (tree / "src" / "pkg" / "__pycache__").mkdir()
+    (tree / "src" / "pkg" / "__pycache__" / "a.pyc").write_bytes(b"x")
+    assert content_tag("chat", tree) == chat  # bytecode caches do not count
+    (tree / "src" / "pkg" / "a.py").write_text("A = 2\n")
+    assert content_tag("chat", tree) != chat
+
+
+def test_build_step_stages_builds_for_the_platform_and_pushes() -> None:
+    step = build_step("podman", "chat", "ord.ocir.io/ns/repo:chat-1", "GENERIC_ARM")
+    assert step.commands == (
+        ("python3", "functions/build.py", "chat"),
+        (
+            "podman",
+            "build",
+            "--platform",
+            "linux/arm64",
+            "-t",
+            "ord.ocir.io/ns/repo:chat-1",
+            "functions/chat",
+        ),
+        ("podman", "push", "ord.ocir.io/ns/repo:chat-1"),
+    )
+    assert "docker" not in step.text()
+
+
+def test_cli_builder_picks_a_tool_and_explains_a_failed_push(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(images.shutil, "which", lambda name: "/usr/bin/podman" if name == "podman" else None)
+    ran: list[tuple[str, ...]] = []
+
+    def runner(command: Any) -> int:
+        ran.append(tuple(command))
+        return 1 if command[1] == "push" else 0
+
+    builder = CliBuilder(runner=runner)
+    assert builder.tool() == "podman"
+    assert CliBuilder("docker").tool() is None
+    with pytest.raises(RuntimeError, match=r"podman login ord\.ocir\.io.*auth token"):
+        builder.run(build_step("podman", "chat", "ord.ocir.io/ns/repo:chat-1", "GENERIC_X86"))
+    assert [c[1] for c in ran] == ["functions/build.py", "build", "push"]
+
+
+def test_without_a_container_tool_apply_stops_with_the_exact_commands(deployer: Deployer) -> None:
+    nothing = Deployer(deployer.tenancy, FakeBuilder(deployer.tenancy, tool=None))
+    with pytest.raises(DeployError) as caught:
+        nothing.apply(config())
+    message = str(caught.value)
+    assert "neither docker nor podman" in message
+    assert "python3 functions/build.py chat" in message
+    assert "docker build --platform linux/amd64 -t ord.ocir.io/tenancyns/genai-gateway:chat-0.1.0-" in message
+    assert "docker push ord.ocir.io/tenancyns/genai-gateway:chat-0.1.0-" in message
+    # Everything before the images exists; the next apply (after a manual push) goes on from there.
+    assert nothing.tenancy.objects("repo")
+    assert not nothing.tenancy.objects("app")
