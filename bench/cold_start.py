@@ -73,7 +73,12 @@ class Subject:
 # The import floor: the fdk server, the function's module and what its first call builds the
 # gateway with (the oci SDK for the signer; chat also LiteLLM's OCI transform), and nothing else.
 _FLOOR = "import fdk.scripts.fdk, oci, oci_genai_gateway.adapters.fn, oci_genai_gateway.bootstrap"
-_FLOOR_CHAT = _FLOOR + "; from oci_genai_gateway.core.upstream.llm import chat_config; chat_config()"
+# LiteLLM's loader moved in issue 19: a baseline tree (--baseline-src) may have it at core/llm.py.
+_FLOOR_CHAT = (
+    _FLOOR
+    + "\ntry:\n    from oci_genai_gateway.core.upstream.llm import chat_config\n"
+    + "except ImportError:\n    from oci_genai_gateway.core.llm import chat_config\nchat_config()"
+)
 
 
 @dataclass(frozen=True)
@@ -202,10 +207,9 @@ def cold_start(subject: Subject, env: Mapping[str, str], workdir: Path) -> Sampl
 def import_floor(subject: Subject, env: Mapping[str, str]) -> float:
     """Seconds from spawn to exit of a process that only imports what the function's first call needs."""
     started = time.perf_counter()
-    floor = subject.floor
-    if subject.src:  # an older tree may keep LiteLLM's loader elsewhere; the floor is the same imports
-        floor = _FLOOR + "; import litellm" if floor == _FLOOR_CHAT else floor
-    subprocess.run([sys.executable, "-c", floor], cwd=subject.func.parent, env=_env(subject, env), check=True)
+    subprocess.run(
+        [sys.executable, "-c", subject.floor], cwd=subject.func.parent, env=_env(subject, env), check=True
+    )
     return time.perf_counter() - started
 
 

@@ -4,7 +4,7 @@ Run from the repository root (figures go to docs/RELIABILITY.md, "Fuzzing"):
 
     .venv/bin/python -m bench.fuzz --examples 10000
 
-The same strategies and properties as tests/unit/test_fuzz_*.py (tests/fuzz/), with no shrinking and
+The same strategies and properties as tests/fuzz/test_front_doors.py, with no shrinking and
 no stop at the first failure: each door (the ASGI app, the fdk functions invoked by API Gateway and
 plainly, the local API Gateway over the functions, all in process over an OCI that answers every
 call) gets `--examples` requests. Reported per door: cases run, violations (5xx, a body that is

@@ -187,7 +187,7 @@ class Authorizer:
         self._keys = keys
         self._grant = grant_seconds
         self._clock = clock
-        # Usage-plan client tokens are derived from it (core/key_policy.client_token): the secret's OCID.
+        # Usage-plan client tokens derive from it (core/access/policy.py:client_token): the secret's OCID.
         self._token_scope = token_scope
 
     @classmethod

@@ -1,6 +1,6 @@
 """Property-based fuzzing of the front doors: strategies, the doors in process, the properties.
 
-tests/unit/test_fuzz.py runs a few hundred cases per door; bench/fuzz.py runs ten thousand.
+tests/fuzz/test_front_doors.py runs a few hundred cases per door; bench/fuzz.py runs ten thousand.
 """
 
 import os
