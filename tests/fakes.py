@@ -179,6 +179,7 @@ def gateway(
     clock: Callable[[], float] | None = None,
     serves: str | tuple[str, ...] | None = None,
     images: ImageFetcher | None = None,
+    upstream_timeout: float | None = None,
     **env: str,
 ) -> tuple[Gateway, FakeSessionSigner]:
     """A gateway over `oci` (Monitoring `monitoring`, limits on `clock`, serving `serves` or every
@@ -186,6 +187,8 @@ def gateway(
     signer = FakeSessionSigner()
     monitoring = monitoring or FakeMonitoring()
     settings = fast_settings({**BASE_ENV, "GATEWAY_UPSTREAM_RETRIES": "0", **env})
+    if upstream_timeout is not None:  # below the 1 s the environment allows: tests spend no seconds
+        settings = dataclasses.replace(settings, upstream_timeout=upstream_timeout)
     authenticate = bool(settings.api_keys)  # as the HTTP server does; functions leave keys to API Gateway
     gw = Gateway.build(
         settings,

@@ -281,7 +281,7 @@ async def test_upstream_failures_keep_their_status_in_anthropics_shape(
 
 async def test_the_deadline_is_anthropics_timeout_error() -> None:
     gw, _ = gateway(ScriptedOci().enqueue(Hang()))
-    reply = await send(gw, "POST", ROUTE, body(), deadline=time.monotonic() + 0.2)
+    reply = await send(gw, "POST", ROUTE, body(), deadline=time.monotonic() + 0.02)
     anthropic_error(reply, 504, "timeout_error")
     ERROR.validate_python(reply.body)
 

@@ -244,7 +244,7 @@ async def test_an_oci_401_refreshes_the_token_once_then_blames_the_gateway_not_t
 
 
 async def test_an_upstream_that_never_answers_is_a_504_after_the_upstream_timeout() -> None:
-    gw, _ = gateway(ScriptedOci().enqueue(Hang()), GATEWAY_UPSTREAM_TIMEOUT="1")
+    gw, _ = gateway(ScriptedOci().enqueue(Hang()), upstream_timeout=0.02)
     reply = await send(gw, "POST", CHAT, chat_body())
     assert reply.status == 504
     assert reply.body is not None
@@ -253,7 +253,7 @@ async def test_an_upstream_that_never_answers_is_a_504_after_the_upstream_timeou
 
 async def test_the_transport_deadline_bounds_the_whole_request() -> None:
     gw, _ = gateway(ScriptedOci().enqueue(Hang()))
-    reply = await send(gw, "POST", CHAT, chat_body(), deadline=time.monotonic() + 0.2)
+    reply = await send(gw, "POST", CHAT, chat_body(), deadline=time.monotonic() + 0.02)
     assert reply.status == 504
 
 
