@@ -144,3 +144,13 @@ def test_the_architecture_check_sees_the_page() -> None:
     assert sum(bool(_PATH.match(t)) for t in tokens) >= 40
     assert sum(bool(_NAME.match(t)) for t in tokens) >= 15
     assert "ScriptedLLM" not in ARCHITECTURE.read_text()
+
+
+_DOC = re.compile(r"\bdocs/[\w/.-]+\.md\b")
+
+
+def test_every_doc_the_code_and_the_docs_cite_exists() -> None:
+    texts = [*_modules(PRODUCT), *(REPO / "docs").rglob("*.md"), REPO / "README.md"]
+    cited = {m for path in texts for m in _DOC.findall(path.read_text())}
+    assert any(c.startswith("docs/decisions/") for c in cited)  # the decision records are cited
+    assert sorted(c for c in cited if not (REPO / c).exists()) == []

@@ -1,7 +1,7 @@
 """OCI's chat answers (GENERIC and COHERE) in OpenAI's words: choices, tool calls, finish reasons, usage.
 
 LiteLLM builds the request (core/chat/body.py), but its reading of OCI's answers loses usage
-details, finish reasons and tool-call ids (docs/decisions/0001-reading-oci-answers.md).
+details, finish reasons and tool-call ids (docs/decisions/0001-the-gateway-reads-ocis-answers.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Validate an Anthropic Messages request and turn it into the gateway's chat request.
 
-What is honoured and what is refused is in README.md (`POST /v1/messages`); core/apis/messages/render.py says
-why LiteLLM's Anthropic adapter is not used. Messages' parameter names are kept in every 400.
+What is honoured and refused: README.md (`POST /v1/messages`); why not LiteLLM's adapter:
+docs/decisions/0003-messages-api-over-the-chat-pipeline.md. Every 400 keeps Messages' parameter names.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Validate an OpenAI Responses request (stateless) and turn it into the gateway's chat request.
 
-What is honoured, what is refused and why is in README.md (`POST /v1/responses`); the `input`
-items are core/apis/responses/input.py's; core/apis/responses/render.py says why LiteLLM's
-Responses bridge is not used.
+What is honoured and refused: README.md (`POST /v1/responses`); the `input` items:
+core/apis/responses/input.py; why not LiteLLM's bridge:
+docs/decisions/0002-responses-api-over-the-chat-pipeline.md.
 """
 
 from __future__ import annotations
