@@ -48,6 +48,7 @@ class Call:
     body: Any
     fault: Fault
     state: EmulatorState
+    entry: dict[str, Any]  # this request's line in the request log
 
 
 Handler = Callable[[Call], Awaitable[Response]]
@@ -124,7 +125,7 @@ async def _oci_call(request: Request, state: EmulatorState, handler: Handler) ->
             await asyncio.sleep(fault.latency_ms / 1000)
         if (err := fault.error()) is not None:
             raise err
-        response = await handler(Call(request, body, fault, state))
+        response = await handler(Call(request, body, fault, state, entry))
         if fault.hold_after is not None and not isinstance(response, StreamingResponse):
             await state.holds.wait()
     except OciError as err:
@@ -200,7 +201,10 @@ async def _chat(call: Call) -> Response:
     if turn.images and not model.vision:
         raise invalid(f"Model {model.display_name} does not support image input")
     check_chat(model, turn)
-    choices = chat.answer(turn, model)
+    script = call.state.scripts.take(_model_refs(call.body), [t.name for t in turn.tools])
+    if script is not None:
+        call.entry["scripted"] = script.describe()
+    choices = chat.answer(turn, model, script)
     if turn.stream:
         return _sse(chat.stream(model, turn, choices), call)
     if model.api_format == "COHERE":

@@ -21,6 +21,7 @@ from typing import Any
 from . import generation as gen
 from .catalog import Model
 from .chat_input import Turn
+from .scripts import Script
 from .vendors import WireProfile, profile
 
 _COHERE_FINISH = {"stop": "COMPLETE", "length": "MAX_TOKENS", "tool_calls": "COMPLETE"}
@@ -69,12 +70,12 @@ class Stream:
     ends_with_done: bool
 
 
-def answer(turn: Turn, model: Model) -> list[Choice]:
-    """Generate every choice for a turn, deterministically."""
-    return [_choice(turn, model, profile(model), i) for i in range(turn.generations)]
+def answer(turn: Turn, model: Model, script: Script | None = None) -> list[Choice]:
+    """Generate every choice for a turn, deterministically (a scripted answer when one is given)."""
+    return [_choice(turn, model, profile(model), i, script) for i in range(turn.generations)]
 
 
-def _choice(turn: Turn, model: Model, wire: WireProfile, index: int) -> Choice:
+def _choice(turn: Turn, model: Model, wire: WireProfile, index: int, script: Script | None) -> Choice:
     name = model.display_name
     limit = min(turn.max_tokens or model.max_output_tokens, model.max_output_tokens)
     reasoning = gen.reasoning_tokens(name, turn.prompt, index) if model.reasoning else 0
@@ -85,7 +86,20 @@ def _choice(turn: Turn, model: Model, wire: WireProfile, index: int) -> Choice:
         reasoning = wire.reasoning_budget
         limit -= reasoning
     thoughts = gen.reasoning_text(name, turn.prompt) if model.reasoning and wire.reasoning_content else None
-    if turn.tool_result is None:
+    if script is not None and script.calls:
+        calls = tuple(
+            Call(
+                gen.tool_call_id(wire.tool_call_id, name, turn.prompt, c.name, str(index), str(n)),
+                c.name,
+                dict(c.arguments),
+                compact=wire.compact_arguments,
+            )
+            for n, c in enumerate(script.calls)
+        )
+        return Choice(index, _calling_text(turn, calls), "tool_calls", calls, reasoning, thoughts)
+    if script is not None and script.text is not None:
+        text = script.text
+    elif turn.tool_result is None:
         picked = gen.choose_tools(
             turn.tools, turn.prompt, turn.tool_mode, turn.forced_tool, parallel=turn.parallel_tools
         )
@@ -99,18 +113,19 @@ def _choice(turn: Turn, model: Model, wire: WireProfile, index: int) -> Choice:
                 )
                 for t in picked
             )
-            # Cohere models say what they are about to do; GENERIC models return no text.
-            text = (
-                f"I will use {', '.join(c.name for c in calls)} to answer this."
-                if turn.api_format == "COHERE"
-                else ""
-            )
-            return Choice(index, text, "tool_calls", calls, reasoning, thoughts)
+            return Choice(index, _calling_text(turn, calls), "tool_calls", calls, reasoning, thoughts)
         text = _text(turn, name, index)
     else:
         text = gen.tool_result_text(name, *turn.tool_result, choice=index)
     limited, finish = gen.apply_limits(text, limit, turn.stops)
     return Choice(index, limited, finish, reasoning_tokens=reasoning, reasoning=thoughts)
+
+
+def _calling_text(turn: Turn, calls: tuple[Call, ...]) -> str:
+    """What a model says next to its tool calls: Cohere models announce them, GENERIC ones say nothing."""
+    if turn.api_format != "COHERE":
+        return ""
+    return f"I will use {', '.join(c.name for c in calls)} to answer this."
 
 
 def _text(turn: Turn, name: str, index: int) -> str:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -64,6 +64,27 @@ class EmulatorClient:
         """Queue a fault (header syntax, e.g. "status=429,retry-after=2") for matching requests."""
         self.control("POST", "/faults", {"fault": fault, "path": path, "model": model, "count": count})
 
+    def script_answer(
+        self,
+        *,
+        tool_calls: Sequence[Mapping[str, Any]] | None = None,
+        text: str | None = None,
+        model: str | None = None,
+        count: int = 1,
+    ) -> None:
+        """Queue what the model answers next: tool calls (`{"name", "arguments"}` each) or a text.
+
+        Taken by the next `count` chat requests for `model` (any model when None) that offer every
+        tool the answer calls; rendered in the model's API format and vendor style, streamed or not.
+        """
+        body = {"tool_calls": tool_calls, "text": text, "model": model, "count": count}
+        self.control("POST", "/answers", body)
+
+    def scripted_answers(self) -> list[dict[str, Any]]:
+        """The answers still queued (each with its `model` and `remaining` count)."""
+        queued: list[dict[str, Any]] = self.control("GET", "/answers")["queued"]
+        return queued
+
     def release(self) -> int:
         """Release every held request; returns how many were held."""
         released: int = self.control("POST", "/release")["released"]
@@ -98,7 +119,7 @@ class EmulatorClient:
         return records
 
     def reset(self) -> None:
-        """Clear queued faults and the request log; release held requests."""
+        """Clear queued faults, scripted answers and the request log; release held requests."""
         self.control("POST", "/reset")
 
 

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from . import catalog
 from .faults import Fault
+from .scripts import Script
 from .state import EmulatorState
 
 PREFIX = "/_emulator"
@@ -87,6 +88,22 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         state.faults.add(fault, path=_field(data, "path", str), model=_field(data, "model", str), count=count)
         return {"queued": state.faults.pending()}
 
+    async def add_answer(request: Request) -> dict[str, Any]:
+        data = await _json(request)
+        script = Script.parse(data.get("tool_calls"), data.get("text"))
+        count = _field(data, "count", int, 1)
+        if count < 1:
+            raise _BadRequest("count must be at least 1")
+        state.scripts.add(script, model=_field(data, "model", str), count=count)
+        return {"queued": state.scripts.pending()}
+
+    async def list_answers(request: Request) -> dict[str, Any]:
+        return {"queued": state.scripts.pending()}
+
+    async def clear_answers(request: Request) -> dict[str, Any]:
+        state.scripts.clear()
+        return {"queued": []}
+
     async def list_faults(request: Request) -> dict[str, Any]:
         return {"queued": state.faults.pending()}
 
@@ -133,6 +150,9 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         route("/faults", add_fault, ["POST"]),
         route("/faults", list_faults, ["GET"]),
         route("/faults", clear_faults, ["DELETE"]),
+        route("/answers", add_answer, ["POST"]),
+        route("/answers", list_answers, ["GET"]),
+        route("/answers", clear_answers, ["DELETE"]),
         route("/release", release, ["POST"]),
         route("/holds", holds, ["GET"]),
         route("/requests", requests, ["GET"]),

@@ -1,4 +1,4 @@
-"""The emulator's configuration and mutable state (keys, faults, holds, request log)."""
+"""The emulator's configuration and mutable state (keys, faults, scripted answers, holds, request log)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .constants import DEFAULT_REGION
 from .credentials import Issuer
 from .faults import FaultQueue, Holds
 from .monitoring import MetricStore
+from .scripts import ScriptQueue
 
 _LOG_LIMIT = 10_000
 
@@ -61,6 +62,7 @@ class EmulatorState:
     issuer: Issuer
     verifier: Verifier
     faults: FaultQueue = field(default_factory=FaultQueue)
+    scripts: ScriptQueue = field(default_factory=ScriptQueue)
     log: RequestLog = field(default_factory=RequestLog)
     metrics: MetricStore = field(default_factory=MetricStore)
     holds: Holds = field(init=False)
@@ -79,8 +81,9 @@ class EmulatorState:
         return cls(config, issuer, verifier)
 
     def reset(self) -> int:
-        """Clear faults, log and metrics; release held requests; close lingering streams (API keys stay)."""
+        """Clear faults, scripted answers, log and metrics; release held and lingering streams (keys stay)."""
         self.faults.clear()
+        self.scripts.clear()
         self.log.clear()
         self.metrics.clear()
         self.lingering.release()
