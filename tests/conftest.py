@@ -4,5 +4,6 @@ pytest_plugins = [
     "tests.fixtures.caddy",
     "tests.fixtures.localgw",
     "tests.fixtures.node",
+    "tests.fixtures.agents",
     "tests.fixtures.functions",
 ]

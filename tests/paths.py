@@ -7,3 +7,4 @@ FUNCTIONS_DIR = REPO / "functions"
 COMPOSE_DIR = REPO / "deploy" / "compose"
 FIXTURES_DIR = REPO / "tests" / "fixtures"
 NODE_DIR = REPO / "tests" / "node"
+AGENTS_DIR = REPO / "tests" / "agents"  # the coding agents, an npm project of their own
