@@ -27,7 +27,8 @@ from oci_genai_emulator.chat_input import Turn, read_turn
 from tests.fixtures.agents import AgentRun, CodingAgents
 from tests.fixtures.emulator import Emulator
 
-pytestmark = pytest.mark.slow
+# The first test may `npm ci` the agents (.ci/run does it before the suite): more than the default limit.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 GENERIC = "meta.llama-3.3-70b-instruct"
 COHERE = "cohere.command-a-03-2025"
