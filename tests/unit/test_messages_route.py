@@ -303,7 +303,6 @@ async def test_the_deadline_is_anthropics_timeout_error() -> None:
             {"messages": [{"role": "user", "content": [{"type": "document", "source": {}}]}]},
             "messages[0].content[0]",
         ),
-        ({"unknown": 1}, "unknown"),
     ],
 )
 async def test_refusals_are_anthropic_invalid_request_errors(extra: dict[str, Any], named: str) -> None:

@@ -355,7 +355,6 @@ async def test_errors_before_the_first_byte_keep_openais_envelope_and_status() -
         ),
         ({"input": [{"role": "tool", "content": "x"}]}, "input[0].role"),
         ({"max_output_tokens": 0}, "max_output_tokens"),
-        ({"seed": 1}, "seed"),
     ],
 )
 async def test_what_cannot_be_honoured_is_a_400_naming_the_parameter(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -44,12 +45,16 @@ class Call:
 
 
 Handler = Callable[[Services, Call], Awaitable[Reply]]
+log = logging.getLogger(__name__)
+# Names the request's fields that no API classification knows (core/input/fields.py): ignored, not refused.
+IGNORED_FIELDS_HEADER = "X-Gateway-Ignored-Fields"
 
 
 async def generate(surface: Surface[Any], services: Services, call: Call) -> Reply:
     """Any generation API: parse, inline remote images, run the chat pipeline, render or stream."""
+    body = parse_json_object(call.body)
     fetch_images = services.settings.fetch_image_urls
-    request = surface.parse(parse_json_object(call.body), call.grant.resolve, fetch_images=fetch_images)
+    request = surface.parse(body, call.grant.resolve, fetch_images=fetch_images)
     chat = surface.chat_of(request)
     inlined = await inline_images(chat.messages, services.images)
     if inlined is not chat.messages:
@@ -57,14 +62,26 @@ async def generate(surface: Surface[Any], services: Services, call: Call) -> Rep
         request = surface.with_chat(request, chat)
     if chat.stream:
         chunks = await pipeline.stream(chat, services.oci, services.quirks, call.grant)
-        return stream_reply(EventStream(chunks, surface.stream(request)))
-    completion = await pipeline.create(chat, services.oci, services.quirks, call.grant)
-    return json_reply(surface.render(request, completion))
+        reply = stream_reply(EventStream(chunks, surface.stream(request)))
+    else:
+        completion = await pipeline.create(chat, services.oci, services.quirks, call.grant)
+        reply = json_reply(surface.render(request, completion))
+    return _reporting_unknown(reply, surface.fields.unknown(body))
 
 
 async def _embeddings(services: Services, call: Call) -> Reply:
-    request = embeddings.parse(parse_json_object(call.body), call.grant.resolve)
-    return json_reply(await embeddings.create(request, services.oci, call.grant))
+    body = parse_json_object(call.body)
+    request = embeddings.parse(body, call.grant.resolve)
+    reply = json_reply(await embeddings.create(request, services.oci, call.grant))
+    return _reporting_unknown(reply, embeddings.FIELDS.unknown(body))
+
+
+def _reporting_unknown(reply: Reply, names: list[str]) -> Reply:
+    """Fields this gateway does not know are ignored, not refused: the client hears which, and the log."""
+    if not names:
+        return reply
+    log.info("unknown fields ignored", extra={"event": "fields_ignored", "fields": names})
+    return replace(reply, headers={**reply.headers, IGNORED_FIELDS_HEADER: ",".join(names)})
 
 
 async def _list_models(services: Services, call: Call) -> Reply:

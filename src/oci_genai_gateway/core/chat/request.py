@@ -17,6 +17,7 @@ from oci_genai_gateway.core.input.bounds import (
     MAX_TOKENS,
     SchemaBudget,
 )
+from oci_genai_gateway.core.input.fields import Fields
 from oci_genai_gateway.core.input.validate import (
     metadata,
     optional_bool,
@@ -24,7 +25,6 @@ from oci_genai_gateway.core.input.validate import (
     optional_number,
     optional_object,
     optional_str,
-    reject_unknown,
     required_str,
     token_biases,
 )
@@ -44,25 +44,31 @@ _FORWARDED = (
     "response_format",
     "reasoning_effort",
 )
-# Accepted and dropped: none changes what the model generates.
-_HARMLESS = frozenset(
-    {"user", "metadata", "store", "service_tier", "safety_identifier", "prompt_cache_key", "prediction"}
-)
-# Recognised, but OCI (through LiteLLM) cannot honour them: a clear 400 instead of a silent drop.
-_UNSUPPORTED = {
-    "audio": "audio output is not available on OCI Generative AI",
-    "web_search_options": "web search is not available through this gateway",
-    "functions": "the deprecated 'functions' API is not supported; use 'tools'",
-    "function_call": "the deprecated 'function_call' API is not supported; use 'tool_choice'",
-    "top_logprobs": "log probabilities are not returned by this gateway",
-    "verbosity": "'verbosity' is not supported by OCI Generative AI through this gateway",
-}
-_KNOWN = frozenset(
-    {"model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens", "logprobs"}
-    | {"parallel_tool_calls", "modalities", "n"}
-    | set(_FORWARDED)
-    | _HARMLESS
-    | set(_UNSUPPORTED)
+_CACHING = "a prompt-caching hint; OCI caches prompts on its own"
+FIELDS = Fields(
+    honoured=frozenset(_FORWARDED)
+    | {"model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens"}
+    | {"parallel_tool_calls", "n", "modalities", "logprobs"},  # modalities: text; logprobs: false
+    ignored={
+        "user": "an end-user id for the provider's abuse monitoring",
+        "safety_identifier": "an end-user id for the provider's abuse monitoring",
+        "metadata": "tags for the provider's stored completions",
+        "store": "this gateway stores no completions",
+        "service_tier": "OCI has one tier per deployment",
+        "prompt_cache_key": _CACHING,
+        "prompt_cache_options": _CACHING,
+        "prompt_cache_retention": _CACHING,
+        "prediction": "a latency hint: the answer is the same without it",
+        "verbosity": "a length hint: OCI's models have no such control, the answer means the same",
+    },
+    refused={
+        "audio": "audio output is not available on OCI Generative AI",
+        "web_search_options": "web search is not available through this gateway",
+        "functions": "the deprecated 'functions' API is not supported; use 'tools'",
+        "function_call": "the deprecated 'function_call' API is not supported; use 'tool_choice'",
+        "top_logprobs": "log probabilities are not returned by this gateway",
+        "moderation": "moderation is not available on OCI Generative AI through this gateway",
+    },
 )
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _EFFORTS = frozenset({"none", "minimal", "low", "medium", "high"})
@@ -87,10 +93,7 @@ def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False)
 
     With `fetch_images`, https image URLs pass too: `images.inline_images` fetches them afterwards.
     """
-    reject_unknown(body, _KNOWN)
-    for name, why in _UNSUPPORTED.items():
-        if body.get(name) is not None:
-            raise InvalidRequest(f"Unsupported parameter '{name}': {why}.", param=name)
+    FIELDS.refuse(body)
     model = required_str(body, "model")
     messages = _messages(body.get("messages"), fetch_images)
     stream = bool(optional_bool(body, "stream"))

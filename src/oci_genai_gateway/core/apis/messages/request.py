@@ -13,31 +13,45 @@ from typing import Any
 from oci_genai_gateway.core.chat import request as chat_request
 from oci_genai_gateway.core.chat.request import ChatRequest
 from oci_genai_gateway.core.errors import InvalidRequest
+from oci_genai_gateway.core.input.fields import Fields
 from oci_genai_gateway.core.input.validate import (
     optional_bool,
     optional_int,
     optional_number,
     optional_object,
-    reject_unknown,
     required_str,
 )
 from oci_genai_gateway.core.targets import Resolve
 
 _NO_STRUCTURED_OUTPUT = "structured output is offered on /v1/responses and /v1/chat/completions, not here"
-_UNSUPPORTED = {
-    "top_k": "OCI Generative AI applies top_k to COHERE models only; it is not offered through this gateway",
-    "container": "code execution containers are not available on OCI Generative AI",
-    "mcp_servers": "MCP servers are not available through this gateway",
-    "context_management": "server-side context management is not available through this gateway",
-    "output_format": _NO_STRUCTURED_OUTPUT,
-    "output_config": _NO_STRUCTURED_OUTPUT,
-}
-_HARMLESS = frozenset({"metadata", "service_tier"})
-_KNOWN = frozenset(
-    {"model", "messages", "system", "max_tokens", "stop_sequences", "stream", "temperature", "top_p"}
-    | {"tools", "tool_choice", "thinking"}
-    | set(_UNSUPPORTED)
-    | _HARMLESS
+_ACCOUNT = "routes the request within an Anthropic account; the gateway's key does that here"
+FIELDS = Fields(
+    honoured=frozenset({"model", "messages", "system", "max_tokens", "stop_sequences", "stream"})
+    | {"temperature", "top_p", "tools", "tool_choice", "thinking"},
+    ignored={
+        "metadata": "an end-user id for the provider's abuse monitoring",
+        "service_tier": "OCI has one tier per deployment",
+        "betas": "the beta features a client asks for; what this gateway offers does not depend on them",
+        "cache_control": "a prompt-caching hint; OCI caches prompts on its own",
+        "diagnostics": "asks about Anthropic's prompt cache",
+        "fallback_credit_token": "billing on Anthropic's side",
+        "billing_policy": _ACCOUNT,
+        "workspace_id": _ACCOUNT,
+        "user_profile_id": _ACCOUNT,
+        "inference_geo": "Anthropic's regions; a deployment's OCI region is set by its operator",
+        "speed": "a speed hint: the answer is the same",
+        "fallbacks": "substitute models after a policy refusal, which OCI's models do not send",
+    },
+    refused={
+        "top_k": "OCI applies top_k to COHERE models only; it is not offered through this gateway",
+        "container": "code execution containers are not available on OCI Generative AI",
+        "mcp_servers": "MCP servers are not available through this gateway",
+        "context_management": "server-side context management is not available through this gateway",
+        "output_format": _NO_STRUCTURED_OUTPUT,
+        "output_config": _NO_STRUCTURED_OUTPUT,
+        "compaction": "compaction requests are not available through this gateway",
+        "thread": "this gateway holds no conversations; send the whole conversation in 'messages'",
+    },
 )
 _IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 # Anthropic's thinking budget (tokens) as an OCI reasoning effort: budgets under each bound map to it.
@@ -54,10 +68,7 @@ class MessagesRequest:
 
 def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False) -> MessagesRequest:
     """Validate `body` (Anthropic's CreateMessageParams); every refusal is a 400 naming the parameter."""
-    reject_unknown(body, _KNOWN)
-    for name, why in _UNSUPPORTED.items():
-        if body.get(name) is not None:
-            raise InvalidRequest(f"Unsupported parameter '{name}': {why}.", param=name)
+    FIELDS.refuse(body)
     model = required_str(body, "model")
     limit = optional_int(body, "max_tokens", 1)
     if limit is None:

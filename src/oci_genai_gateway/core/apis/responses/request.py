@@ -14,6 +14,7 @@ from oci_genai_gateway.core.apis.responses.input import chat_messages
 from oci_genai_gateway.core.chat import request as chat_request
 from oci_genai_gateway.core.chat.request import ChatRequest
 from oci_genai_gateway.core.errors import InvalidRequest
+from oci_genai_gateway.core.input.fields import Fields
 from oci_genai_gateway.core.input.validate import (
     metadata,
     optional_bool,
@@ -25,28 +26,34 @@ from oci_genai_gateway.core.input.validate import (
 )
 from oci_genai_gateway.core.targets import Resolve
 
-# Stored state (responses, conversations, prompts) does not exist here: a 400 naming it, never a guess.
-_STATEFUL = {
-    "previous_response_id": "this gateway stores no responses; send the whole conversation in 'input'",
-    "conversation": "this gateway stores no conversations; send the whole conversation in 'input'",
-    "prompt": "stored prompt templates are not available through this gateway",
-}
-_UNSUPPORTED = {
-    "moderation": "moderation is not available on OCI Generative AI through this gateway",
-    "context_management": "server-side context management is not available through this gateway",
-}
-# Accepted and not acted on: none changes what the model generates.
-_HARMLESS = frozenset(
-    {"metadata", "user", "safety_identifier", "prompt_cache_key", "prompt_cache_retention"}
-    | {"prompt_cache_options", "service_tier", "max_tool_calls", "truncation"}
-)
-_KNOWN = frozenset(
-    {"model", "input", "instructions", "tools", "tool_choice", "text", "max_output_tokens"}
-    | {"temperature", "top_p", "reasoning", "stream", "stream_options", "parallel_tool_calls"}
-    | {"store", "background", "include", "top_logprobs"}
-    | set(_STATEFUL)
-    | set(_UNSUPPORTED)
-    | _HARMLESS
+_CACHING = "a prompt-caching hint; OCI caches prompts on its own"
+FIELDS = Fields(
+    honoured=frozenset(
+        {"model", "input", "instructions", "tools", "tool_choice", "text", "max_output_tokens"}
+    )
+    | {"temperature", "top_p", "reasoning", "stream", "stream_options", "parallel_tool_calls", "metadata"}
+    | {"truncation", "user"}  # restated in the Response
+    | {"store", "background", "include", "top_logprobs"},  # false, false, what is returned, 0
+    ignored={
+        "safety_identifier": "an end-user id for the provider's abuse monitoring",
+        "service_tier": "OCI has one tier per deployment",
+        "prompt_cache_key": _CACHING,
+        "prompt_cache_options": _CACHING,
+        "prompt_cache_retention": _CACHING,
+        "max_tool_calls": "no hosted tools run here, so there are no calls to cap",
+        "background_options": "options of background responses, which are refused",
+        "access_programs": "OpenAI's account programs",
+        "image": "options of hosted image generation, which is not offered",
+        "client_metadata": "Codex's tags for its own session; the answer is the same without them",
+    },
+    refused={
+        # Stored state (responses, conversations, prompts) does not exist here: a 400, never a guess.
+        "previous_response_id": "this gateway stores no responses; send the whole conversation in 'input'",
+        "conversation": "this gateway stores no conversations; send the whole conversation in 'input'",
+        "prompt": "stored prompt templates are not available through this gateway",
+        "moderation": "moderation is not available on OCI Generative AI through this gateway",
+        "context_management": "server-side context management is not available through this gateway",
+    },
 )
 _EFFORTS = frozenset({"none", "minimal", "low", "medium", "high"})
 # OpenAI's enums for the rest of `reasoning` (its Reasoning schema); each is restated in the answer.
@@ -69,8 +76,8 @@ class ResponsesRequest:
 
 def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False) -> ResponsesRequest:
     """Validate `body` (an OpenAI CreateResponse); every refusal is a 400 naming the parameter."""
-    reject_unknown(body, _KNOWN)
-    _refuse_state(body)
+    FIELDS.refuse(body)
+    _refuse_values(body)
     model = required_str(body, "model")
     stream = bool(optional_bool(body, "stream"))
     if optional_object(body, "stream_options") is not None and not stream:
@@ -128,10 +135,7 @@ def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False)
     return ResponsesRequest(model, chat_request.parse(chat, resolve, fetch_images=fetch_images), echo)
 
 
-def _refuse_state(body: dict[str, Any]) -> None:
-    for name, why in (_STATEFUL | _UNSUPPORTED).items():
-        if body.get(name) is not None:
-            raise InvalidRequest(f"Unsupported parameter '{name}': {why}.", param=name)
+def _refuse_values(body: dict[str, Any]) -> None:
     if body.get("store") is True:
         raise InvalidRequest(
             "Unsupported value for 'store': this gateway stores no responses; send 'store': false.",
