@@ -10,6 +10,7 @@ from typing import Any
 
 from oci_genai_gateway.core.access.grant import Grant
 from oci_genai_gateway.core.apis import embeddings, models
+from oci_genai_gateway.core.apis.messages import count
 from oci_genai_gateway.core.apis.responses.render import not_stored
 from oci_genai_gateway.core.apis.surfaces import SURFACES, Surface
 from oci_genai_gateway.core.chat import pipeline
@@ -69,6 +70,14 @@ async def generate(surface: Surface[Any], services: Services, call: Call) -> Rep
     return _reporting_unknown(reply, surface.fields.unknown(body))
 
 
+async def _count_message_tokens(services: Services, call: Call) -> Reply:
+    """Anthropic's token count, estimated without calling OCI (core/apis/messages/count.py)."""
+    body = parse_json_object(call.body)
+    fetch_images = services.settings.fetch_image_urls
+    reply = json_reply(count.count(body, call.grant.resolve, fetch_images=fetch_images))
+    return _reporting_unknown(reply, count.FIELDS.unknown(body))
+
+
 async def _embeddings(services: Services, call: Call) -> Reply:
     body = parse_json_object(call.body)
     request = embeddings.parse(body, call.grant.resolve)
@@ -105,6 +114,7 @@ async def _readiness(_services: Services, _call: Call) -> Reply:
 ROUTES: Mapping[str, Mapping[str, Handler]] = {
     **{path: {"POST": functools.partial(generate, surface)} for path, surface in SURFACES.items()},
     "/v1/responses/": {"GET": _stored_response, "DELETE": _stored_response},
+    "/v1/messages/count_tokens": {"POST": _count_message_tokens},
     "/v1/embeddings": {"POST": _embeddings},
     "/v1/models": {"GET": _list_models},
     "/v1/models/": {"GET": _get_model},

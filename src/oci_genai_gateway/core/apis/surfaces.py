@@ -94,6 +94,8 @@ SURFACES: Mapping[str, Surface[Any]] = {
 
 
 def error_body(route: str, exc: GatewayError) -> dict[str, Any]:
-    """`exc` in the error dialect of the API at `route` (OpenAI's for every other route)."""
-    surface = SURFACES.get(route)
-    return surface.error_body(exc) if surface is not None else exc.to_body()
+    """`exc` in the error dialect of the API at or under `route` (OpenAI's for every other route)."""
+    for path, surface in SURFACES.items():
+        if route == path or route.startswith(path + "/"):  # /v1/messages/count_tokens speaks Anthropic's
+            return surface.error_body(exc)
+    return exc.to_body()

@@ -86,6 +86,9 @@ class ChatRequest:
     n: int = 1
     params: dict[str, Any] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)
+    # The reasoning effort is a hint (an API's thinking setting, not chat's reasoning_effort): left out
+    # for models that take none (COHERE, or one OCI refused it for) instead of failing the request.
+    effort_is_hint: bool = False
 
 
 def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False) -> ChatRequest:
