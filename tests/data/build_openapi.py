@@ -384,6 +384,15 @@ def document() -> dict[str, Any]:
             "/v1/messages": {
                 "post": _messages_operation(),
             },
+            "/v1/messages/count_tokens": {
+                "post": _operation(
+                    "Count a message's input tokens (an estimate; Anthropic Messages API)",
+                    _json("AnthropicTokenCount"),
+                    ("400", "401", "403", "413", "429"),
+                    "AnthropicError",
+                    requestBody=_body("CountMessageTokensRequest"),
+                )
+            },
             "/health/readiness": {"get": _operation("Readiness (no key)", _json("Readiness"), (), **public)},
             "/health/liveness": {"get": _operation("Liveness (no key)", _json("Readiness"), (), **public)},
         },

@@ -6,13 +6,16 @@ import importlib.metadata
 from dataclasses import dataclass
 from typing import Any
 
+from anthropic.types import message_count_tokens_params as anthropic_count
 from anthropic.types import message_create_params as anthropic_messages
+from anthropic.types.beta import message_count_tokens_params as anthropic_beta_count
 from anthropic.types.beta import message_create_params as anthropic_beta_messages
 from openai.types import embedding_create_params as openai_embeddings
 from openai.types.chat import completion_create_params as openai_chat
 from openai.types.responses import response_create_params as openai_responses
 
 from oci_genai_gateway.core.apis import embeddings
+from oci_genai_gateway.core.apis.messages import count as message_count
 from oci_genai_gateway.core.apis.messages import request as messages
 from oci_genai_gateway.core.apis.responses import request as responses
 from oci_genai_gateway.core.chat import request as chat
@@ -60,6 +63,12 @@ APIS = (
             anthropic_beta_messages.MessageCreateParamsStreaming,
             anthropic_beta_messages.MessageCreateParamsNonStreaming,
         ),
+    ),
+    Api(
+        "/v1/messages/count_tokens",
+        message_count.FIELDS,
+        "anthropic",
+        (anthropic_count.MessageCountTokensParams, anthropic_beta_count.MessageCountTokensParams),
     ),
     Api("/v1/embeddings", embeddings.FIELDS, "openai", (openai_embeddings.EmbeddingCreateParams,)),
 )

@@ -69,34 +69,81 @@ RESPONSES_REQUEST: dict[str, Any] = {
     },
 }
 
+_EFFORT = {"enum": ["low", "medium", "high", "xhigh", "max"]}
+# What /v1/messages and /v1/messages/count_tokens both take (core/apis/messages/request.py:chat_fields).
+_MESSAGES_SHARED: dict[str, Any] = {
+    "model": {"type": "string", "minLength": 1},
+    "system": {"anyOf": [{"type": "string"}, _ANY_OBJECTS]},
+    "messages": {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": limits.MAX_MESSAGES,
+        "items": {
+            "type": "object",
+            "description": "A system turn stays where it stands (README, `/v1/messages`).",
+            "required": ["role"],
+            "properties": {
+                "role": {"enum": ["user", "assistant", "system"]},
+                "content": {"anyOf": [{"type": "string"}, _ANY_OBJECTS]},
+            },
+        },
+    },
+    "tools": {"type": "array", "maxItems": limits.MAX_TOOLS, "items": {"type": "object"}},
+    "tool_choice": {"type": "object"},
+    "thinking": {
+        "type": "object",
+        "required": ["type"],
+        "properties": {"type": {"enum": ["enabled", "disabled", "adaptive", "between_tools"]}},
+    },
+    "output_config": {
+        "type": "object",
+        "properties": {
+            "effort": _EFFORT,
+            "format": {
+                "type": "object",
+                "required": ["type", "schema"],
+                "properties": {"type": {"const": "json_schema"}, "schema": {"type": "object"}},
+            },
+        },
+    },
+    "context_management": {
+        "type": "object",
+        "description": "Edits clear_tool_uses_20250919 and clear_thinking_20251015 are applied; any other "
+        "is reported in the answer's context_management.not_applied_edits.",
+        "properties": {"edits": {"type": "array", "items": {"type": "object", "required": ["type"]}}},
+    },
+}
 MESSAGES_REQUEST: dict[str, Any] = {
     "type": "object",
     "description": "Anthropic's Messages request: what the gateway honours (README, Routes).",
     "required": ["model", "max_tokens", "messages"],
     "properties": {
-        "model": {"type": "string", "minLength": 1},
+        **_MESSAGES_SHARED,
         "max_tokens": {"type": "integer", "minimum": 1, "maximum": limits.MAX_TOKENS},
-        "system": {"anyOf": [{"type": "string"}, _ANY_OBJECTS]},
-        "messages": {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": limits.MAX_MESSAGES,
-            "items": {
-                "type": "object",
-                "required": ["role", "content"],
-                "properties": {
-                    "role": {"enum": ["user", "assistant"]},
-                    "content": {"anyOf": [{"type": "string"}, _ANY_OBJECTS]},
-                },
-            },
-        },
-        "tools": {"type": "array", "maxItems": limits.MAX_TOOLS, "items": {"type": "object"}},
-        "tool_choice": {"type": "object"},
         "stop_sequences": {"type": "array", "maxItems": limits.MAX_STOP, "items": {"type": "string"}},
         "temperature": {"type": "number", "minimum": 0, "maximum": 1},
         "top_p": {"type": "number", "minimum": 0, "maximum": 1},
         "stream": {"type": "boolean"},
         "metadata": {"type": "object"},
+    },
+}
+COUNT_TOKENS_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "description": "Anthropic's MessageCountTokensParams: counted as /v1/messages would send it, no OCI call.",
+    "required": ["model", "messages"],
+    "properties": _MESSAGES_SHARED,
+}
+TOKEN_COUNT: dict[str, Any] = {
+    "type": "object",
+    "description": "An estimate: characters / 4 of what the model would read, 1,600 per image (README).",
+    "required": ["input_tokens"],
+    "properties": {
+        "input_tokens": {"type": "integer", "minimum": 0},
+        "context_management": {
+            "type": "object",
+            "required": ["original_input_tokens"],
+            "properties": {"original_input_tokens": {"type": "integer", "minimum": 0}},
+        },
     },
 }
 
@@ -126,6 +173,23 @@ ANTHROPIC_MESSAGE: dict[str, Any] = {
         "model": {"type": "string"},
         "stop_reason": {"enum": ["end_turn", "max_tokens", "stop_sequence", "tool_use", None]},
         "stop_sequence": {"type": ["string", "null"]},
+        "context_management": {
+            "type": "object",
+            "description": "When the request sent context_management: Anthropic's applied_edits, and the "
+            "gateway's not_applied_edits for edits it does not offer.",
+            "required": ["applied_edits"],
+            "properties": {
+                "applied_edits": {"type": "array", "items": {"type": "object"}},
+                "not_applied_edits": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["type", "reason"],
+                        "properties": {"type": {"type": "string"}, "reason": {"type": "string"}},
+                    },
+                },
+            },
+        },
         "usage": {
             "type": "object",
             "required": ["input_tokens", "output_tokens"],
@@ -149,6 +213,8 @@ ANTHROPIC_ERROR: dict[str, Any] = {
 SCHEMAS = {
     "CreateResponseRequest": RESPONSES_REQUEST,
     "CreateMessageRequest": MESSAGES_REQUEST,
+    "CountMessageTokensRequest": COUNT_TOKENS_REQUEST,
+    "AnthropicTokenCount": TOKEN_COUNT,
     "AnthropicMessage": ANTHROPIC_MESSAGE,
     "AnthropicError": ANTHROPIC_ERROR,
 }

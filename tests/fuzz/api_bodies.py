@@ -103,14 +103,35 @@ responses_bodies = st.tuples(
 
 # The Messages API (Anthropic): content blocks of every kind, tools, system and thinking.
 _blocks = st.fixed_dictionaries(
-    {"type": field(st.sampled_from(["text", "image", "tool_use", "tool_result", "thinking", "document"]))},
+    {
+        "type": field(
+            st.sampled_from(
+                ["text", "image", "tool_use", "tool_result", "thinking", "document", "tool_addition"]
+            )
+        )
+    },
     optional={
         "text": field(texts),
         "id": field(st.just("toolu_1")),
         "name": field(names),
         "input": field(st.dictionaries(st.text(max_size=5), json_values, max_size=2)),
         "tool_use_id": field(st.just("toolu_1")),
-        "content": field(texts),
+        "content": field(
+            texts,
+            st.lists(
+                st.fixed_dictionaries(
+                    {"type": field(st.sampled_from(["text", "tool_reference", "image"]))},
+                    optional={"text": field(texts), "tool_name": field(names)},
+                ),
+                max_size=2,
+            ),
+        ),
+        "tool": field(
+            st.fixed_dictionaries(
+                {"type": field(st.sampled_from(["tool_reference", "tool_definition", "mcp_tool_reference"]))},
+                optional={"name": field(names), "definition": field(json_values)},
+            )
+        ),
         "is_error": field(st.booleans()),
         "source": field(
             st.fixed_dictionaries(
@@ -127,7 +148,7 @@ _blocks = st.fixed_dictionaries(
 _anthropic_messages = st.lists(
     st.fixed_dictionaries(
         {
-            "role": field(usually(st.just("user"), st.just("assistant"), 2)),
+            "role": field(usually(st.just("user"), st.sampled_from(["assistant", "system"]), 2)),
             "content": field(texts, st.lists(_blocks, max_size=3)),
         }
     ),
@@ -142,7 +163,12 @@ _MESSAGES_OPTIONAL: dict[str, st.SearchStrategy[Any]] = {
         st.lists(
             st.fixed_dictionaries(
                 {"name": field(names)},
-                optional={"description": field(texts), "input_schema": field(schemas)},
+                optional={
+                    "description": field(texts),
+                    "input_schema": field(schemas),
+                    "defer_loading": field(st.booleans()),
+                    "input_examples": field(st.lists(json_values, max_size=2)),
+                },
             ),
             max_size=3,
         )
@@ -160,8 +186,69 @@ _MESSAGES_OPTIONAL: dict[str, st.SearchStrategy[Any]] = {
     "stream": field(st.booleans()),
     "thinking": field(
         st.fixed_dictionaries(
-            {"type": field(st.sampled_from(["enabled", "disabled"]))},
-            optional={"budget_tokens": field(st.integers(-1, 2**20))},
+            {"type": field(st.sampled_from(["enabled", "disabled", "adaptive", "between_tools"]))},
+            optional={
+                "budget_tokens": field(st.integers(-1, 2**20)),
+                "display": field(st.sampled_from(["summarized", "omitted", "shown"])),
+            },
+        )
+    ),
+    "output_config": field(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "effort": field(st.sampled_from(["low", "medium", "high", "xhigh", "max", "extreme"])),
+                "format": field(
+                    st.fixed_dictionaries(
+                        {"type": field(st.just("json_schema"))}, optional={"schema": field(schemas)}
+                    )
+                ),
+            },
+        )
+    ),
+    "context_management": field(
+        st.fixed_dictionaries(
+            {
+                "edits": field(
+                    st.lists(
+                        st.fixed_dictionaries(
+                            {
+                                "type": field(
+                                    st.sampled_from(
+                                        [
+                                            "clear_tool_uses_20250919",
+                                            "clear_thinking_20251015",
+                                            "compact_20260112",
+                                        ]
+                                    )
+                                )
+                            },
+                            optional={
+                                "trigger": field(
+                                    st.fixed_dictionaries(
+                                        {"type": field(st.sampled_from(["input_tokens", "tool_uses"]))},
+                                        optional={"value": field(st.integers(-1, 10))},
+                                    )
+                                ),
+                                "keep": field(
+                                    st.just("all"),
+                                    st.fixed_dictionaries(
+                                        {
+                                            "type": field(
+                                                st.sampled_from(["tool_uses", "thinking_turns", "all"])
+                                            )
+                                        },
+                                        optional={"value": field(st.integers(-1, 3))},
+                                    ),
+                                ),
+                                "exclude_tools": field(st.lists(names, max_size=2)),
+                                "clear_tool_inputs": field(st.booleans(), st.lists(names, max_size=2)),
+                            },
+                        ),
+                        max_size=3,
+                    )
+                )
+            }
         )
     ),
     "metadata": field(st.fixed_dictionaries({}, optional={"user_id": field(texts)})),
