@@ -129,7 +129,8 @@ MESSAGES_REQUEST: dict[str, Any] = {
 }
 COUNT_TOKENS_REQUEST: dict[str, Any] = {
     "type": "object",
-    "description": "Anthropic's MessageCountTokensParams: counted as /v1/messages would send it, no OCI call.",
+    "description": "Anthropic's MessageCountTokensParams: counted as /v1/messages would send it; "
+    "OCI is not called.",
     "required": ["model", "messages"],
     "properties": _MESSAGES_SHARED,
 }

@@ -16,8 +16,9 @@ from oci_genai_gateway.core.errors import InvalidRequest
 from oci_genai_gateway.core.input.bounds import MAX_MESSAGES
 
 _IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-_THINKING = frozenset({"thinking", "redacted_thinking"})
-_CLEAR_AT = frozenset({"never", "next_user_message"})
+# Tuples, not sets: a client's value may be a list, which a set cannot be asked about.
+_THINKING = ("thinking", "redacted_thinking")
+_CLEAR_AT = ("never", "next_user_message")
 # ("add" or "remove", the tool's name, its inline definition if any, where the block is)
 ToolChange = tuple[str, str, dict[str, Any] | None, str]
 

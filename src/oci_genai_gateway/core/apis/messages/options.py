@@ -18,8 +18,9 @@ EFFORTS = ("low", "medium", "high", "xhigh", "max")  # OutputConfigParam.effort
 _OCI_EFFORT = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high"}
 # A thinking budget (tokens) as an effort: budgets under each bound map to it, larger ones to high.
 _EFFORT_BOUNDS = ((4096, "low"), (16384, "medium"))
-_THINKING = frozenset({"enabled", "disabled", "adaptive", "between_tools"})
-_DISPLAYS = frozenset({"summarized", "omitted", "updates"})  # no thinking text is returned either way
+# Tuples, not sets: a client's value may be a list, which a set cannot be asked about.
+_THINKING = ("enabled", "disabled", "adaptive", "between_tools")
+_DISPLAYS = ("summarized", "omitted", "updates")  # no thinking text is returned either way
 FORMAT_NAME = "output"  # chat's json_schema needs a name; Anthropic's format has none
 
 

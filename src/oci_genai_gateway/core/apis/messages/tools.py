@@ -20,7 +20,7 @@ def tools(body: dict[str, Any], conv: Conversation, forced: str | None) -> list[
     """The chat tools offered now: `tools` less the deferred ones not loaded, after the tool changes."""
     raw = body.get("tools")
     if raw is None:
-        return []
+        raw = []
     if not isinstance(raw, list):
         raise InvalidRequest("Invalid type for 'tools': expected an array.", param="tools")
     defined: dict[str, dict[str, Any]] = {}
