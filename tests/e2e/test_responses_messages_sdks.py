@@ -277,6 +277,92 @@ def test_every_vendors_tool_use_loop_with_the_anthropic_sdk(
     assert "result" in second.content[0].text  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("model", [LLAMA, "cohere.command-a-03-2025", "xai.grok-4"])
+@pytest.mark.parametrize("streamed", [False, True])
+def test_claude_codes_fields_with_the_beta_sdk(target: Target, model: str, streamed: bool) -> None:
+    deferred = {**ANTHROPIC_TOOLS[0], "name": "later", "defer_loading": True}
+    request: dict[str, Any] = {
+        "model": model,
+        "max_tokens": 8000,  # Claude Code's 32,000 is for streams only in the SDK (10-minute rule)
+        "system": [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}],
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "Say hello"}]},
+            {"role": "system", "content": [{"type": "text", "text": "# Environment\nA test."}]},
+        ],
+        "tools": [*ANTHROPIC_TOOLS, deferred],
+        "thinking": {"type": "adaptive", "display": "omitted"},
+        "output_config": {"effort": "high"},
+        "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
+        "metadata": {"user_id": '{"device_id": "d"}'},
+        "betas": ["claude-code-20250219", "context-management-2025-06-27", "effort-2025-11-24"],
+    }
+    with target.anthropic() as client:
+        if streamed:
+            with client.beta.messages.stream(**request) as stream:
+                message = stream.get_final_message()
+        else:
+            message = client.beta.messages.create(**request)
+    assert message.stop_reason == "end_turn"
+    assert model in message.content[0].text  # type: ignore[union-attr]
+    assert message.context_management is not None
+    assert message.context_management.applied_edits == []
+
+
+def test_context_editing_clears_old_tool_results_with_the_beta_sdk(target: Target) -> None:
+    question: Any = {"role": "user", "content": CALL_BOTH}
+    edit = {
+        "type": "clear_tool_uses_20250919",
+        "trigger": {"type": "tool_uses", "value": 1},
+        "keep": {"type": "tool_uses", "value": 1},
+    }
+    with target.anthropic() as client:
+        first = client.messages.create(
+            model=LLAMA, max_tokens=500, tools=ANTHROPIC_TOOLS, messages=[question]
+        )  # type: ignore[arg-type]
+        uses = [block for block in first.content if block.type == "tool_use"]
+        results = [{"type": "tool_result", "tool_use_id": u.id, "content": "20C " * 50} for u in uses]
+        conversation = [
+            question,
+            {"role": "assistant", "content": first.content},
+            {"role": "user", "content": results},
+        ]
+        second = client.beta.messages.create(
+            model=LLAMA,
+            max_tokens=500,
+            tools=ANTHROPIC_TOOLS,  # type: ignore[arg-type]
+            messages=conversation,  # type: ignore[arg-type]
+            context_management={"edits": [edit]},  # type: ignore[list-item]
+            betas=["context-management-2025-06-27"],
+        )
+        counted = client.beta.messages.count_tokens(
+            model=LLAMA,
+            tools=ANTHROPIC_TOOLS,  # type: ignore[arg-type]
+            messages=conversation,  # type: ignore[arg-type]
+            context_management={"edits": [edit]},  # type: ignore[list-item]
+        )
+    assert second.stop_reason == "end_turn"
+    assert second.context_management is not None
+    (applied,) = second.context_management.applied_edits
+    assert (applied.type, applied.cleared_tool_uses) == ("clear_tool_uses_20250919", 1)  # type: ignore[union-attr]
+    assert counted.context_management is not None
+    assert (
+        counted.input_tokens
+        == counted.context_management.original_input_tokens - applied.cleared_input_tokens
+    )
+
+
+def test_count_tokens_with_the_anthropic_sdk(target: Target) -> None:
+    messages: Any = [{"role": "user", "content": "Say hello"}]
+    with target.anthropic() as client:
+        plain = client.messages.count_tokens(model=LLAMA, messages=messages)
+        with_tools = client.messages.count_tokens(model=LLAMA, messages=messages, tools=ANTHROPIC_TOOLS)  # type: ignore[arg-type]
+        with pytest.raises(anthropic.BadRequestError) as refused:
+            client.messages.count_tokens(model=LLAMA, messages=[])
+    assert 0 < plain.input_tokens < with_tools.input_tokens
+    assert isinstance(refused.value.body, dict)
+    assert refused.value.body["error"]["type"] == "invalid_request_error"
+
+
 def test_the_key_in_x_api_key_works_like_a_bearer_key(target: Target) -> None:
     body = {"model": LLAMA, "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}]}
     headers = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}
@@ -305,7 +391,7 @@ def test_anthropic_sdk_errors(target: Target) -> None:
                 model=LLAMA,
                 max_tokens=10,
                 messages=[{"role": "user", "content": "hi"}],
-                extra_body={"top_k": 5},
+                extra_body={"container": "container_1"},
             )
         assert isinstance(refused.value.body, dict)
         assert refused.value.body["error"]["type"] == "invalid_request_error"
