@@ -10,6 +10,7 @@ import anthropic.types
 import anthropic.types.beta as beta
 import pytest
 
+from oci_genai_gateway.adapters.fn import CHAT_ROUTE, ROUTE_FAMILIES
 from oci_genai_gateway.core.apis.messages.context import PLACEHOLDER
 from oci_genai_gateway.core.apis.messages.tokens import IMAGE_TOKENS, MESSAGE_TOKENS
 from tests.fakes import Events, ScriptedOci, gateway, generic_answer, read_stream, send, text_event
@@ -257,3 +258,10 @@ async def test_count_tokens_takes_post_only_and_a_key() -> None:
         assert (reply.status, reply.body["error"]["type"]) == (status, kind)
     reply = await send(gw, "GET", COUNT, headers={"x-api-key": "sk-inprocess-key-0001"})
     assert (reply.status, reply.headers["Allow"], reply.body["type"]) == (405, "POST", "error")
+
+
+async def test_the_chat_function_serves_count_tokens_under_its_messages_family() -> None:
+    gw, _ = gateway(ScriptedOci(), serves=ROUTE_FAMILIES[CHAT_ROUTE])
+    payload = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    reply = await send(gw, "POST", COUNT, json.dumps(payload).encode())
+    assert (reply.status, reply.body) == (200, {"input_tokens": MESSAGE_TOKENS + 1})
