@@ -122,9 +122,9 @@ def _bounded(low: float, high: float) -> dict[str, Any]:
 
 CHAT_REQUEST = {
     "type": "object",
-    "description": "OpenAI's CreateChatCompletionRequest as this gateway takes it: any other parameter "
-    f"is a 400 naming it; the body nests at most {limits.MAX_JSON_DEPTH} levels.",
-    "additionalProperties": False,
+    "description": "OpenAI's CreateChatCompletionRequest as this gateway takes it: a parameter it does "
+    "not know is ignored and named in X-Gateway-Ignored-Fields (docs/COMPATIBILITY.md); the body "
+    f"nests at most {limits.MAX_JSON_DEPTH} levels.",
     "required": ["model", "messages"],
     "properties": {
         "model": {"type": "string", "minLength": 1},
@@ -218,8 +218,8 @@ CHAT_REQUEST = {
 _INPUT = {"type": "string", "minLength": 1}
 EMBEDDING_REQUEST = {
     "type": "object",
-    "description": "OpenAI's CreateEmbeddingRequest, plus OCI's input_type and truncate; text input only.",
-    "additionalProperties": False,
+    "description": "OpenAI's CreateEmbeddingRequest, plus OCI's input_type and truncate; text input only; "
+    "a parameter the gateway does not know is ignored and named in X-Gateway-Ignored-Fields.",
     "required": ["model", "input"],
     "properties": {
         "model": {"type": "string", "minLength": 1},

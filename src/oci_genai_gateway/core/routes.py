@@ -86,10 +86,13 @@ async def _embeddings(services: Services, call: Call) -> Reply:
 
 
 def _reporting_unknown(reply: Reply, names: list[str]) -> Reply:
-    """Fields this gateway does not know are ignored, not refused: the client hears which, and the log."""
+    """Fields this gateway does not know are ignored, not refused: the client hears which, the log how many.
+
+    Their names are the client's words, like its prompts: the log keeps only the count.
+    """
     if not names:
         return reply
-    log.info("unknown fields ignored", extra={"event": "fields_ignored", "fields": names})
+    log.info("unknown fields ignored", extra={"event": "fields_ignored", "count": len(names)})
     return replace(reply, headers={**reply.headers, IGNORED_FIELDS_HEADER: ",".join(names)})
 
 

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 from oci_genai_gateway.core.errors import InvalidRequest
 
-# Reported back by name (header and log): names a client could not have meant as anything else.
-_REPORTABLE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# Named back to the client only when it is an API field's name (snake_case, as every API here spells
+# them); anything else is shown as "...": a response header must not reflect arbitrary client text,
+# which access logs (Caddy's records response headers) would then keep.
+_REPORTABLE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MAX_REPORTED = 16
 
 
