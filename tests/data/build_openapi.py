@@ -306,15 +306,9 @@ def document() -> dict[str, Any]:
     schemas["Readiness"] = READINESS
     schemas |= apis.SCHEMAS
     everything = ("400", "401", "403", "404", "413", "429", "502", "504")
-    chat_success = _json("CreateChatCompletionResponse") | {
-        "text/event-stream": {
-            "schema": {
-                "type": "string",
-                "description": "With stream: true, `data:` events of CreateChatCompletionStreamResponse, "
-                "then `data: [DONE]`.",
-            }
-        }
-    }
+    chat_success = _json("CreateChatCompletionResponse") | apis.event_stream(
+        "With stream: true, `data:` events of CreateChatCompletionStreamResponse, then `data: [DONE]`."
+    )
     # Control characters in a path are a 400 (`invalid_url`): the gateway refuses them, never routes them.
     segment = {"type": "string", "pattern": "^[^\\x00-\\x1f\\x7f]+$"}
     model = {

@@ -222,5 +222,12 @@ SCHEMAS = {
 
 
 def event_stream(description: str) -> dict[str, Any]:
-    """A text/event-stream answer (stream: true)."""
-    return {"text/event-stream": {"schema": {"type": "string", "description": description}}}
+    """A text/event-stream answer (stream: true): the schema is one event's, as OpenAPI 3.1 tools read
+    an SSE media type (schemathesis validates each parsed event, `event` and `data`, against it)."""
+    event = {
+        "type": "object",
+        "description": description,
+        "required": ["data"],
+        "properties": {"event": {"type": "string"}, "data": {"type": "string"}, "id": {"type": "string"}},
+    }
+    return {"text/event-stream": {"schema": event}}
