@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from oci_genai_gateway.core.errors import InvalidRequest
 
 # Reported back by name (header and log): names a client could not have meant as anything else.
-_REPORTABLE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+REPORTABLE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 MAX_REPORTED = 16
 
 
@@ -44,8 +44,9 @@ class Fields:
             if body.get(name) is not None:
                 raise InvalidRequest(f"Unsupported parameter '{name}': {why}.", param=name)
 
-    def unknown(self, body: Mapping[str, object]) -> list[str]:
-        """The body's unclassified fields, as they may be reported back (at most MAX_REPORTED)."""
-        names = [name for name in body if name not in self.known]
-        shown = [name for name in names if _REPORTABLE.match(name)][:MAX_REPORTED]
+    def unknown(self, body: Mapping[str, object], nested: Iterable[str] = ()) -> list[str]:
+        """The body's unclassified fields, then `nested` ones (`reasoning.mode`), as they may be
+        reported back (at most MAX_REPORTED)."""
+        names = [name for name in body if name not in self.known] + list(nested)
+        shown = [name for name in names if REPORTABLE.match(name)][:MAX_REPORTED]
         return shown + (["..."] if len(shown) < len(names) else [])
