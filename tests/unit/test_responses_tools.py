@@ -76,6 +76,23 @@ async def test_a_namespace_whose_names_are_too_long_still_round_trips() -> None:
         assert oci.sent[-1].body["chatRequest"]["messages"][1]["toolCalls"][0]["name"] == flat
 
 
+async def test_a_call_of_a_namespaced_function_by_its_bare_name_finds_its_namespace() -> None:
+    calls = [
+        {"id": "c1", "name": "close_agent", "arguments": "{}"},
+        {"id": "c2", "name": "nowhere", "arguments": "{}"},
+    ]
+    oci = ScriptedOci().enqueue(generic_answer(None, finish="tool_calls", tool_calls=calls))
+    gw, _ = gateway(oci)
+    undescribed = {k: v for k, v in namespace("multi_agent_v1", "close_agent").items() if k != "description"}
+    reply = await send(gw, "POST", ROUTE, body(tools=[undescribed]))
+    assert reply.body is not None
+    validate(reply.body, "Response")  # the restated namespace has OpenAI's required description
+    assert [(i["name"], i.get("namespace")) for i in reply.body["output"]] == [
+        ("close_agent", "multi_agent_v1"),
+        ("nowhere", None),  # a name the model made up stands for itself: the client says so
+    ]
+
+
 async def test_a_custom_tool_is_a_function_of_one_string_and_its_call_a_custom_tool_call() -> None:
     arguments = json.dumps({"input": PATCH})
     answer = generic_answer(
@@ -209,7 +226,7 @@ async def test_hosted_tools_are_left_out_and_named_in_a_header_and_the_log(
     chat = oci.sent[0].body["chatRequest"]
     assert [t["name"] for t in chat["tools"]] == ["get_weather"]
     assert chat["toolChoice"] == {"type": "AUTO"}  # the hosted tool asked for is left out too
-    assert reply.body["tools"] == [WEATHER]
+    assert (reply.body["tools"], reply.body["tool_choice"]) == ([WEATHER], "auto")
 
 
 async def test_only_hosted_tools_means_no_tools() -> None:

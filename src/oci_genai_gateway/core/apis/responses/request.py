@@ -1,8 +1,9 @@
 """Validate an OpenAI Responses request (stateless) and turn it into the gateway's chat request.
 
 What is honoured and refused: README.md (`POST /v1/responses`); the `input` items:
-core/apis/responses/input.py; why not LiteLLM's bridge:
-docs/decisions/0002-responses-api-over-the-chat-pipeline.md.
+core/apis/responses/input.py; the tools: core/apis/responses/tools.py; why not LiteLLM's bridge:
+docs/decisions/0002-responses-api-over-the-chat-pipeline.md; what Codex sends (namespaces, custom
+and hosted tools, reasoning items): docs/decisions/0006-codex-over-the-responses-api.md.
 """
 
 from __future__ import annotations
@@ -138,7 +139,8 @@ def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False)
         "temperature": optional_number(body, "temperature", 0, 2),
         "top_p": optional_number(body, "top_p", 0, 1),
         "text": text,
-        "tool_choice": choice if choice is not None else "auto",
+        # A hosted tool's choice was left out with the tool: the Response says what the model had.
+        "tool_choice": "auto" if choice is None or _hosted_choice(table) else choice,
         "tools": table.echoed,
         "truncation": truncation or "disabled",
         "store": False,
@@ -154,6 +156,10 @@ def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False)
         encrypted="reasoning.encrypted_content" in include,
     )
     return ResponsesRequest(model, parsed, echo, table, wanted)
+
+
+def _hosted_choice(table: ToolTable) -> bool:
+    return any(tool.param == "tool_choice" for tool in table.omitted)
 
 
 def _refuse_values(body: dict[str, Any]) -> list[str]:

@@ -47,8 +47,13 @@ class ToolTable:
     omitted: list[OmittedTool] = field(default_factory=list)
 
     def ref(self, flat: str) -> ToolRef:
-        """What the model's call of `flat` stands for (a name it made up stands for itself)."""
-        return self.by_flat.get(flat) or ToolRef(flat)
+        """What the model's call of `flat` stands for; a name it made up stands for itself, unless it
+        is the bare name of exactly one namespaced tool (small models drop the prefix)."""
+        known = self.by_flat.get(flat)
+        if known is not None:
+            return known
+        bare = [ref for ref in self.by_flat.values() if ref.name == flat and ref.namespace is not None]
+        return bare[0] if len(bare) == 1 else ToolRef(flat)
 
     def flat(self, name: str, namespace: str | None) -> str:
         """The chat function name of a client's tool (a call sent back in `input`)."""
@@ -59,7 +64,8 @@ class ToolTable:
                 return flat
         return flat_name(namespace, name)  # a tool this turn no longer offers: the same spelling
 
-    def _add(self, flat: str, ref: ToolRef, function: dict[str, Any]) -> None:
+    def add(self, flat: str, ref: ToolRef, function: dict[str, Any]) -> None:
+        """Offer `function` to the model as `flat`, standing for `ref`."""
         self.by_flat[flat] = ref
         self.functions.append({"type": "function", "function": {**function, "name": flat}})
 
@@ -95,12 +101,12 @@ def tool_table(raw: Any) -> ToolTable:
             for j, (inner, namespace) in enumerate(_members(where, tool)):
                 at = f"{where}.tools[{j}]"
                 flat = flat_name(namespace, inner["name"], taken | set(table.by_flat))
-                table._add(
+                table.add(
                     flat, ToolRef(inner["name"], namespace, inner["type"] == "custom"), _function(at, inner)
                 )
         else:
             _named(where, tool)
-            table._add(tool["name"], ToolRef(tool["name"], None, kind == "custom"), _function(where, tool))
+            table.add(tool["name"], ToolRef(tool["name"], None, kind == "custom"), _function(where, tool))
         table.echoed.append(_echo(tool))  # once it is valid
     return table
 
@@ -130,6 +136,7 @@ def _members(where: str, tool: dict[str, Any]) -> Iterator[tuple[dict[str, Any],
 
 
 def _named(where: str, tool: dict[str, Any]) -> None:
+    """Refuse a tool without a name of 1 to MAX_NAME_CHARS characters."""
     name = tool.get("name")
     if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME_CHARS:
         raise InvalidRequest(
@@ -202,14 +209,12 @@ def _echo(tool: dict[str, Any]) -> dict[str, Any]:
             "strict": strict if isinstance(strict, bool) else None,
         }
     if tool["type"] == "namespace":
-        members = [_echo(inner) for inner in tool["tools"] if isinstance(inner, dict)]
-        return {**tool, "tools": [_strip_nulls(m) for m in members]}
+        # Inside a namespace OpenAI's schema types the members' fields without null; its description
+        # is required.
+        members = [{k: v for k, v in _echo(inner).items() if v is not None} for inner in tool["tools"]]
+        described = tool.get("description")
+        return {**tool, "description": described if isinstance(described, str) else "", "tools": members}
     return dict(tool)
-
-
-def _strip_nulls(tool: dict[str, Any]) -> dict[str, Any]:
-    # Inside a namespace OpenAI's schema types these without null.
-    return {k: v for k, v in tool.items() if v is not None}
 
 
 def tool_choice(choice: Any, table: ToolTable) -> Any:
