@@ -98,16 +98,21 @@ def test_responses_create_answers_with_a_valid_response(target: Target) -> None:
 
 def test_responses_stream_is_openais_event_sequence(target: Target) -> None:
     seen = raw_events(target, {"model": "xai.grok-4", "input": "Stream, please", "stream": True})
+    # grok-4 reasons first (OCI's reasoningContent): a reasoning item, then the message.
     assert [e["type"] for e in seen[:4]] == [
         "response.created",
         "response.in_progress",
         "response.output_item.added",
-        "response.content_part.added",
+        "response.reasoning_text.delta",
     ]
+    added = [e["item"]["type"] for e in seen if e["type"] == "response.output_item.added"]
+    assert added == ["reasoning", "message"]
     assert seen[-1]["type"] == "response.completed"
     text = "".join(e["delta"] for e in seen if e["type"] == "response.output_text.delta")
     assert "xai.grok-4" in text
-    assert seen[-1]["response"]["output"][0]["content"][0]["text"] == text
+    thought = "".join(e["delta"] for e in seen if e["type"] == "response.reasoning_text.delta")
+    assert seen[-1]["response"]["output"][0]["content"][0]["text"] == thought
+    assert seen[-1]["response"]["output"][1]["content"][0]["text"] == text
     assert seen[-1]["response"]["usage"]["output_tokens"] > 0
     with (
         target.openai() as client,
