@@ -32,8 +32,8 @@ class _Conversation:
     images: list[dict[str, Any]] = field(default_factory=list)
 
     def flush_images(self) -> None:
-        """Images a tool returned reach the model in a user turn after the tool results (OCI's tool
-        messages carry text only), once the run of results is over."""
+        """Put the images tools returned in a user turn after the run of tool results."""
+        # OCI's tool messages carry text only; a user turn between two results would split the run.
         if self.images:
             note = {"type": "text", "text": "The images the tools above returned:"}
             self.messages.append({"role": "user", "content": [note, *self.images]})
@@ -157,6 +157,7 @@ def _part(where: str, part: Any, role: str) -> dict[str, Any]:
 
 
 def _image(where: str, part: dict[str, Any]) -> dict[str, Any]:
+    """An `input_image` part as a chat image part (checked and inlined by the chat request)."""
     url = part.get("image_url")
     if not isinstance(url, str):
         raise InvalidRequest(

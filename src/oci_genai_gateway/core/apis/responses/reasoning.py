@@ -61,11 +61,9 @@ def unseal(value: str) -> Sealed | None:
 
 
 def item(item_id: str, model: str, text: str, wanted: Reasoning, status: str = "completed") -> dict[str, Any]:
-    """OpenAI's ResponseReasoningItem for OCI's reasoning text.
-
-    OCI returns the model's reasoning as it is, not a summary: it is the item's `reasoning_text`
-    content, or its one `summary_text` part when the request asked for a summary (what Codex shows).
-    """
+    """OpenAI's ResponseReasoningItem for OCI's reasoning text."""
+    # OCI returns the model's reasoning as it is, not a summary: it is the item's `reasoning_text`
+    # content, or its one `summary_text` part when the request asked for a summary (what Codex shows).
     out: dict[str, Any] = {"id": item_id, "type": "reasoning", "summary": [], "status": status}
     if wanted.summary:
         out["summary"] = [{"type": "summary_text", "text": text}]

@@ -103,9 +103,9 @@ def message_item(item_id: str, text: str, status: str) -> dict[str, Any]:
 def call_item(
     tools: ToolTable, call_id: str, flat: str, arguments: str, status: str = "completed"
 ) -> dict[str, Any]:
-    """The model's call of function `flat` as the client's item: a `function_call` (OpenAI's
-    ResponseFunctionToolCall, with its `namespace` when the tool had one) or, for a custom tool, a
-    `custom_tool_call` (ResponseCustomToolCall) whose `input` is the function's one argument."""
+    """The model's call of function `flat` as the client's `function_call` or `custom_tool_call` item."""
+    # OpenAI's ResponseFunctionToolCall carries the tool's `namespace` apart from its `name`; a
+    # custom tool's ResponseCustomToolCall has the function's one argument as its `input`.
     ref = tools.ref(flat)
     if ref.custom:
         item = {
@@ -130,11 +130,9 @@ def call_item(
 
 
 def custom_input(arguments: str) -> str:
-    """A custom tool's free text from the arguments of the function it was offered as.
-
-    Models sometimes name the one argument differently or send the text bare: the text is the
-    argument's value when there is one string value, else the arguments as they came.
-    """
+    """A custom tool's free text from the arguments of the function it was offered as."""
+    # Models sometimes name the one argument differently or send the text bare: the text is the
+    # argument's value when there is one string value, else the arguments as they came.
     try:
         parsed = json.loads(arguments)
     except ValueError:

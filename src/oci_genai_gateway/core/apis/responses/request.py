@@ -74,8 +74,7 @@ _REASONING_CHOICES = {
 
 @dataclass(frozen=True)
 class ResponsesRequest:
-    """A validated Responses request: the chat request that runs it, what the Response restates, the
-    names that map the model's calls back to the client's tools, and how reasoning is wanted."""
+    """A validated Responses request: its chat request, what the Response restates, tools, reasoning."""
 
     model: str
     chat: ChatRequest
@@ -159,6 +158,7 @@ def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False)
 
 
 def _hosted_choice(table: ToolTable) -> bool:
+    """Whether `tool_choice` named a hosted tool, left out."""
     return any(tool.param == "tool_choice" for tool in table.omitted)
 
 
@@ -195,6 +195,7 @@ def _list(body: dict[str, Any], name: str) -> list[Any]:
 
 
 def _text(body: dict[str, Any], ignored: list[str]) -> dict[str, Any]:
+    """`text` as the Response restates it; fields nobody classified are added to `ignored`."""
     text = optional_object(body, "text") or {}
     ignored += _unknown("text", text, frozenset({"format", "verbosity"}))
     verbosity = text.get("verbosity")
@@ -232,6 +233,7 @@ def _response_format(fmt: dict[str, Any]) -> dict[str, Any]:
 
 
 def _reasoning(body: dict[str, Any], ignored: list[str]) -> dict[str, Any] | None:
+    """`reasoning` as the Response restates it; fields nobody classified are added to `ignored`."""
     reasoning = optional_object(body, "reasoning")
     if reasoning is None:
         return None

@@ -82,6 +82,7 @@ class ResponseEvents:
         return response(self._request, self._id, self._created, status, self._items_as(status), used, reason)
 
     def _thought_items(self) -> list[dict[str, Any]]:
+        """The reasoning item alone, if there is one."""
         return [self._items[self._thought_at]] if self._thought_at is not None else []
 
     def _items_as(self, status: str) -> list[dict[str, Any]]:
@@ -102,6 +103,7 @@ class ResponseEvents:
         return out
 
     def _deltas(self, delta: dict[str, Any]) -> list[bytes]:
+        """The events of one chat delta: reasoning, text, tool-call pieces."""
         out = self._reasoning(delta["reasoning_content"]) if delta.get("reasoning_content") else []
         out += self._text(delta["content"]) if delta.get("content") else []
         for piece in delta.get("tool_calls") or []:
@@ -154,6 +156,7 @@ class ResponseEvents:
         return out
 
     def _call(self, piece: dict[str, Any]) -> list[bytes]:
+        """A tool-call piece: a new item, or arguments (a custom tool's kept for the end)."""
         out = []
         function = piece.get("function") or {}
         at = self._calls.get(piece["index"])

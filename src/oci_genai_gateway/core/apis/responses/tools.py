@@ -47,8 +47,8 @@ class ToolTable:
     omitted: list[OmittedTool] = field(default_factory=list)
 
     def ref(self, flat: str) -> ToolRef:
-        """What the model's call of `flat` stands for; a name it made up stands for itself, unless it
-        is the bare name of exactly one namespaced tool (small models drop the prefix)."""
+        """What the model's call of `flat` stands for (a name it made up stands for itself)."""
+        # Small models drop the prefix: a bare name of exactly one namespaced tool is that tool.
         known = self.by_flat.get(flat)
         if known is not None:
             return known
@@ -71,8 +71,8 @@ class ToolTable:
 
 
 def flat_name(namespace: str, name: str, taken: frozenset[str] | set[str] = frozenset()) -> str:
-    """The function name the model sees for `name` in `namespace`: Codex's spelling when it is a valid,
-    free function name, else a sanitized prefix with a digest of both (stable across turns)."""
+    """The function name the model sees for `name` in `namespace`, the same on every turn."""
+    # Codex's spelling when it is a valid, free function name, else a sanitized prefix and a digest.
     joined = f"{namespace.rstrip('_')}{_JOINT}{name.lstrip('_')}"
     if _FUNCTION_NAME.match(joined) and joined not in taken:
         return joined
@@ -166,12 +166,10 @@ def _function(where: str, tool: dict[str, Any]) -> dict[str, Any]:
 
 
 def _custom_function(where: str, tool: dict[str, Any]) -> dict[str, Any]:
-    """A freeform tool as a function of one string: OCI's models call functions only.
-
-    A grammar (`format.type: grammar`) cannot be enforced by OCI, so the model reads it in the
-    description; the client's tool still checks what it receives
-    (https://platform.openai.com/docs/guides/function-calling#custom-tools).
-    """
+    """A freeform tool as a function of one string: OCI's models call functions only."""
+    # A grammar (`format.type: grammar`) cannot be enforced by OCI, so the model reads it in the
+    # description; the client's tool still checks what it receives
+    # (https://platform.openai.com/docs/guides/function-calling#custom-tools).
     fmt = tool.get("format")
     lines = [tool["description"]] if tool.get("description") else []
     if fmt is not None:
