@@ -13,7 +13,9 @@ import pytest
 
 from oci_genai_gateway.core.apis.responses import reasoning
 from oci_genai_gateway.core.apis.responses.tools import flat_name
+from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.core.routes import IGNORED_FIELDS_HEADER, OMITTED_TOOLS_HEADER
+from oci_genai_gateway.core.settings import HostedTools, Settings
 from tests.fakes import Events, ScriptedOci, gateway, generic_answer, read_stream, send
 from tests.openapi import validate
 from tests.unit.test_responses_route import WEATHER, events
@@ -387,3 +389,11 @@ async def test_bad_tools_and_items_are_a_400_naming_the_parameter(
     assert reply.body is not None
     validate(reply.body, "ErrorResponse")
     assert reply.body["error"]["param"] == param
+
+
+def test_the_hosted_tool_setting_is_omit_or_refuse() -> None:
+    env = {"GATEWAY_REGION": "us-chicago-1", "GATEWAY_COMPARTMENT_ID": "ocid1.compartment.oc1..x"}
+    assert Settings.from_env(env).hosted_tools is HostedTools.OMIT
+    assert Settings.from_env({**env, "GATEWAY_HOSTED_TOOLS": " Refuse"}).hosted_tools is HostedTools.REFUSE
+    with pytest.raises(ConfigError, match="GATEWAY_HOSTED_TOOLS"):
+        Settings.from_env({**env, "GATEWAY_HOSTED_TOOLS": "sometimes"})
