@@ -22,6 +22,49 @@ METADATA = {  # OpenAI's metadata, as core/validate.metadata bounds it (also the
     "additionalProperties": {"type": "string", "maxLength": limits.MAX_METADATA_VALUE_CHARS},
 }
 
+_FUNCTION_TOOL = {
+    "type": "object",
+    "required": ["type", "name"],
+    "properties": {
+        "type": {"const": "function"},
+        "name": _NAME,
+        "description": {"type": ["string", "null"]},
+        "parameters": {"type": ["object", "null"]},
+        "strict": {"type": ["boolean", "null"]},
+    },
+}
+_CUSTOM_TOOL = {
+    "type": "object",
+    "description": "A freeform tool: offered to the model as a function of one string; its calls are "
+    "`custom_tool_call` items. A grammar `format` is given to the model, not enforced.",
+    "required": ["type", "name"],
+    "properties": {
+        "type": {"const": "custom"},
+        "name": _NAME,
+        "description": {"type": "string"},
+        "format": {"type": "object"},
+    },
+}
+_NAMESPACE_TOOL = {
+    "type": "object",
+    "description": "Function and custom tools under a name: each is offered to the model as "
+    "`<namespace>__<name>`, and its calls carry `name` and `namespace` apart.",
+    "required": ["type", "name", "tools"],
+    "properties": {
+        "type": {"const": "namespace"},
+        "name": {"type": "string", "minLength": 1},
+        "description": {"type": "string"},
+        "tools": {"type": "array", "minItems": 1, "items": {"anyOf": [_FUNCTION_TOOL, _CUSTOM_TOOL]}},
+    },
+}
+_HOSTED_TOOL = {
+    "type": "object",
+    "description": "A hosted tool (web_search, file_search, mcp, ...), which OCI cannot run: left out and "
+    "named in X-Gateway-Omitted-Tools, or a 400 where GATEWAY_HOSTED_TOOLS=refuse.",
+    "required": ["type"],
+    "properties": {"type": {"type": "string", "not": {"enum": ["function", "custom", "namespace"]}}},
+}
+
 RESPONSES_REQUEST: dict[str, Any] = {
     "type": "object",
     "description": "OpenAI's CreateResponse, stateless: what the gateway honours (README, Routes).",
@@ -33,19 +76,10 @@ RESPONSES_REQUEST: dict[str, Any] = {
         "tools": {
             "type": ["array", "null"],
             "maxItems": limits.MAX_TOOLS,
-            "items": {
-                "type": "object",
-                "required": ["type", "name"],
-                "properties": {
-                    "type": {"const": "function"},
-                    "name": _NAME,
-                    "description": {"type": ["string", "null"]},
-                    "parameters": {"type": ["object", "null"]},
-                    "strict": {"type": ["boolean", "null"]},
-                },
-            },
+            "items": {"anyOf": [_FUNCTION_TOOL, _CUSTOM_TOOL, _NAMESPACE_TOOL, _HOSTED_TOOL]},
         },
         "tool_choice": {"anyOf": [{"enum": ["auto", "none", "required"]}, {"type": "object"}]},
+        "include": {"type": ["array", "null"], "items": {"type": "string"}},
         "text": {"type": ["object", "null"]},
         "max_output_tokens": _TOKENS,
         "temperature": {"type": ["number", "null"], "minimum": 0, "maximum": 2},
@@ -53,9 +87,11 @@ RESPONSES_REQUEST: dict[str, Any] = {
         "parallel_tool_calls": {"type": ["boolean", "null"]},
         "reasoning": {
             "type": ["object", "null"],
-            "additionalProperties": False,
             "properties": {
-                "effort": {"enum": ["none", "minimal", "low", "medium", "high", None]},
+                "effort": {
+                    "enum": ["none", "minimal", "low", "medium", "high", "xhigh", "max", None],
+                    "description": "`xhigh` and `max` are OCI's `HIGH`.",
+                },
                 "summary": {"enum": ["auto", "concise", "detailed", None]},
                 "generate_summary": {"enum": ["auto", "concise", "detailed", None]},
                 "context": {"enum": ["auto", "current_turn", "all_turns", None]},

@@ -53,13 +53,51 @@ _input_items = st.one_of(
         {
             "type": st.sampled_from(["item_reference", "reasoning", "file_search_call"]),
             "id": field(st.just("x")),
-        }
+        },
+        optional={"summary": field(st.just([])), "encrypted_content": field(texts, st.just("ocigw.r1.e30"))},
+    ),
+    # Codex's items: custom (freeform) tool calls and their outputs, function calls in a namespace.
+    st.fixed_dictionaries(
+        {
+            "type": field(st.sampled_from(["custom_tool_call", "custom_tool_call_output", "function_call"])),
+            "call_id": field(st.just("call_1")),
+        },
+        optional={
+            "name": field(names),
+            "namespace": field(names),
+            "input": field(texts),
+            "arguments": field(st.just("{}"), texts),
+            "output": field(texts, st.lists(_response_parts, max_size=2)),
+        },
     ),
 )
+_tool_types = st.sampled_from(["web_search", "custom", "namespace", "mcp", "local_shell"])
+_response_tool = st.fixed_dictionaries(
+    {"type": field(usually(st.just("function"), _tool_types)), "name": field(names)},
+    optional={"parameters": field(schemas), "description": field(texts), "strict": field(st.booleans())},
+)
 _response_tools = st.lists(
-    st.fixed_dictionaries(
-        {"type": field(usually(st.just("function"), st.just("web_search"))), "name": field(names)},
-        optional={"parameters": field(schemas), "description": field(texts), "strict": field(st.booleans())},
+    st.one_of(
+        _response_tool,
+        st.fixed_dictionaries(
+            {
+                "type": field(st.just("namespace")),
+                "name": field(names),
+                "tools": field(st.lists(_response_tool, max_size=2)),
+            },
+            optional={"description": field(texts)},
+        ),
+        st.fixed_dictionaries(
+            {"type": field(st.just("custom")), "name": field(names)},
+            optional={
+                "format": field(
+                    st.fixed_dictionaries(
+                        {"type": field(st.sampled_from(["text", "grammar", "regex"]))},
+                        optional={"syntax": field(st.just("lark")), "definition": field(texts)},
+                    )
+                )
+            },
+        ),
     ),
     max_size=3,
 )
@@ -72,7 +110,21 @@ _RESPONSES_OPTIONAL: dict[str, st.SearchStrategy[Any]] = {
     "tools": field(_response_tools),
     "tool_choice": field(
         st.sampled_from(["auto", "none", "required"]),
-        st.fixed_dictionaries({"type": field(st.just("function")), "name": field(names)}),
+        st.fixed_dictionaries({"type": field(st.sampled_from(["function", "custom"])), "name": field(names)}),
+        st.fixed_dictionaries(
+            {"type": field(st.sampled_from(["web_search_preview", "mcp", "allowed_tools"]))}
+        ),
+        st.fixed_dictionaries(
+            {
+                "type": field(st.just("allowed_tools")),
+                "mode": field(st.sampled_from(["auto", "required"])),
+                "tools": field(
+                    st.lists(
+                        st.fixed_dictionaries({"type": field(st.just("function")), "name": field(names)})
+                    )
+                ),
+            }
+        ),
     ),
     "text": field(st.fixed_dictionaries({}, optional={"format": field(_text_formats)})),
     "max_output_tokens": field(st.integers(-2, 2**32)),
@@ -81,7 +133,12 @@ _RESPONSES_OPTIONAL: dict[str, st.SearchStrategy[Any]] = {
     "parallel_tool_calls": field(st.booleans()),
     "reasoning": field(
         st.fixed_dictionaries(
-            {}, optional={"effort": field(st.sampled_from(["none", "low", "high"])), "summary": field(texts)}
+            {},
+            optional={
+                "effort": field(st.sampled_from(["none", "low", "high", "xhigh"])),
+                "summary": field(texts, st.just("auto")),
+                "mode": field(texts),
+            },
         )
     ),
     "stream": field(st.booleans()),

@@ -40,7 +40,7 @@ def parse(**body: Any):  # type: ignore[no-untyped-def]
         ({"audio": {"voice": "x"}}, "audio"),
         ({"modalities": ["text", "audio"]}, "modalities"),
         ({"functions": [{"name": "f"}]}, "functions"),
-        ({"web_search_options": {}}, "web_search_options"),
+        ({"web_search_options": "on"}, "web_search_options"),
         ({"tools": [{"type": "code_interpreter"}]}, "tools[0]"),
         ({"tools": [{"type": "function", "function": {}}]}, "tools[0].function.name"),
         ({"tool_choice": "required"}, "tool_choice"),

@@ -10,6 +10,7 @@ from typing import Any
 import anthropic.types
 import pytest
 
+from oci_genai_gateway.core.routes import OMITTED_TOOLS_HEADER
 from tests.fakes import ScriptedOci, cohere_answer, gateway, generic_answer, send
 
 ROUTE = "/v1/messages"
@@ -263,3 +264,31 @@ async def test_nested_fields_claude_code_adds_are_accepted() -> None:
     chat = await sent(messages=messages, tools=[tool], metadata={"user_id": '{"device_id": "d"}'}, top_k=5)
     assert [t["name"] for t in chat["tools"]] == ["read"]
     assert "topK" not in chat  # top_k: accepted, no effect (GENERIC has no top_k)
+
+
+async def test_anthropics_server_tools_follow_the_hosted_tool_policy() -> None:
+    search = {"type": "web_search_20250305", "name": "web_search", "max_uses": 3}
+    finder = {"type": "tool_search_tool_regex_20251119", "name": "tool_search_tool_regex"}
+    deferred = {**WRITE, "defer_loading": True}
+    fields = {
+        "model": "xai.grok-4",
+        "max_tokens": 64,
+        "messages": [{"role": "user", "content": "Search the web for OCI."}],
+        "tools": [READ, search, finder, deferred],
+        "tool_choice": {"type": "tool", "name": "web_search"},
+    }
+    oci = ScriptedOci().enqueue(generic_answer("ok"))
+    gw, _ = gateway(oci)
+    reply = await send(gw, "POST", ROUTE, json.dumps(fields).encode())
+    assert reply.status == 200
+    assert reply.headers[OMITTED_TOOLS_HEADER] == "web_search_20250305,tool_search_tool_regex_20251119"
+    chat = oci.sent[0].body["chatRequest"]
+    # Left out; the forced choice of one becomes the model's own; with Anthropic's tool search left
+    # out, nothing would load a deferred tool, so every one is offered.
+    assert [t["name"] for t in chat["tools"]] == ["read", "write"]
+    assert "toolChoice" not in chat
+    refusing, _ = gateway(ScriptedOci(), GATEWAY_HOSTED_TOOLS="refuse")
+    refused = await send(refusing, "POST", ROUTE, json.dumps(fields).encode())
+    assert refused.status == 400
+    anthropic.types.ErrorResponse.model_validate(refused.body)
+    assert "'tools[1]'" in refused.body["error"]["message"]

@@ -45,6 +45,11 @@ _FORWARDED = (
     "reasoning_effort",
 )
 _CACHING = "a prompt-caching hint; OCI caches prompts on its own"
+# The one hosted-tool policy (docs/decisions/0006-codex-over-the-responses-api.md).
+HOSTED_WHY = (
+    "a hosted tool OCI cannot run: left out and named in X-Gateway-Omitted-Tools "
+    "(GATEWAY_HOSTED_TOOLS=refuse makes it a 400)"
+)
 FIELDS = Fields(
     honoured=frozenset(_FORWARDED)
     | {"model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens"}
@@ -60,10 +65,10 @@ FIELDS = Fields(
         "prompt_cache_retention": _CACHING,
         "prediction": "a latency hint: the answer is the same without it",
         "verbosity": "a length hint: OCI's models have no such control, the answer means the same",
+        "web_search_options": HOSTED_WHY,
     },
     refused={
         "audio": "audio output is not available on OCI Generative AI",
-        "web_search_options": "web search is not available through this gateway",
         "functions": "the deprecated 'functions' API is not supported; use 'tools'",
         "function_call": "the deprecated 'function_call' API is not supported; use 'tool_choice'",
         "top_logprobs": "log probabilities are not returned by this gateway",
@@ -72,6 +77,14 @@ FIELDS = Fields(
 )
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _EFFORTS = frozenset({"none", "minimal", "low", "medium", "high"})
+
+
+@dataclass(frozen=True)
+class OmittedTool:
+    """A hosted tool the request offers that OCI cannot run: left out and named, or refused by setting."""
+
+    name: str  # the tool's type, e.g. web_search
+    param: str  # where the request names it, for the 400 under GATEWAY_HOSTED_TOOLS=refuse
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,8 @@ class ChatRequest:
     n: int = 1
     params: dict[str, Any] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)
+    omitted_tools: tuple[OmittedTool, ...] = ()  # named back in X-Gateway-Omitted-Tools
+    ignored_fields: tuple[str, ...] = ()  # nested fields nobody classified, named back like top-level ones
     # The reasoning effort is a hint (an API's thinking setting, not chat's reasoning_effort): left out
     # for models that take none (COHERE, or one OCI refused it for) instead of failing the request.
     effort_is_hint: bool = False
@@ -120,6 +135,7 @@ def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False)
         raise InvalidRequest("'n' greater than 1 is not supported with 'stream'.", param="n")
     _harmless(body)
     params = _params(body)
+    search = optional_object(body, "web_search_options")
     return ChatRequest(
         model=model,
         target=resolve(model),
@@ -129,6 +145,7 @@ def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False)
         n=n,
         params=params,
         messages=messages,
+        omitted_tools=(OmittedTool("web_search", "web_search_options"),) if search is not None else (),
     )
 
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from oci_genai_gateway.core.errors import InvalidRequest
 
-# Named back to the client only when it is an API field's name (snake_case, as every API here spells
-# them); anything else is shown as "...": a response header must not reflect arbitrary client text,
-# which access logs (Caddy's records response headers) would then keep.
-_REPORTABLE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+# Named back (header and log) only when it reads as an API field's name or path (snake_case, dotted
+# for nested fields, as every API here spells them); anything else is shown as "...": a response
+# header must not reflect arbitrary client text, which access logs (Caddy's keeps response headers)
+# and our own log would then hold.
+REPORTABLE = re.compile(r"^(?=.{1,64}$)[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$")
 MAX_REPORTED = 16
 
 
@@ -46,8 +47,9 @@ class Fields:
             if body.get(name) is not None:
                 raise InvalidRequest(f"Unsupported parameter '{name}': {why}.", param=name)
 
-    def unknown(self, body: Mapping[str, object]) -> list[str]:
-        """The body's unclassified fields, as they may be reported back (at most MAX_REPORTED)."""
-        names = [name for name in body if name not in self.known]
-        shown = [name for name in names if _REPORTABLE.match(name)][:MAX_REPORTED]
+    def unknown(self, body: Mapping[str, object], nested: Iterable[str] = ()) -> list[str]:
+        """The body's unclassified fields, then `nested` ones (`reasoning.mode`), as they may be
+        reported back (at most MAX_REPORTED)."""
+        names = [name for name in body if name not in self.known] + list(nested)
+        shown = [name for name in names if REPORTABLE.match(name)][:MAX_REPORTED]
         return shown + (["..."] if len(shown) < len(names) else [])

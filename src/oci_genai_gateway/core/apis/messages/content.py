@@ -2,7 +2,7 @@
 
 The shapes are the SDK's `anthropic.types.beta.BetaMessageParam` (user, assistant and system turns) and
 `BetaContentBlockParam` (https://docs.anthropic.com/en/api/messages). What each becomes: README.md
-(`POST /v1/messages`); why system turns stay in place: docs/decisions/0006-claude-code-on-messages.md.
+(`POST /v1/messages`); why system turns stay in place: docs/decisions/0007-claude-code-on-messages.md.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ FIELDS = Fields(honoured=SHARED_HONOURED, ignored=SHARED_IGNORED, refused=SHARED
 def count(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False) -> dict[str, Any]:
     """`{"input_tokens": N}`, and the count before the edits when `context_management` was sent."""
     FIELDS.refuse(body)
-    chat, edited = chat_fields(body)
+    chat, edited, _omitted = chat_fields(body)  # hosted tools are left out of the count too
     # The same checks (and key's model grant) as a generation; remote images are not fetched.
     request = chat_request.parse(chat, resolve, fetch_images=fetch_images)
     out: dict[str, Any] = {"input_tokens": request_tokens(request.messages, request.params)}

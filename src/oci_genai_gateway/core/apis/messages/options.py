@@ -3,7 +3,7 @@
 
 The shapes are the SDK's `ThinkingConfigParam` (`enabled`, `disabled`, `adaptive`, `between_tools`) and
 `OutputConfigParam` / `BetaOutputConfigParam` (https://docs.anthropic.com/en/api/messages); how they
-combine: docs/decisions/0006-claude-code-on-messages.md.
+combine: docs/decisions/0007-claude-code-on-messages.md.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 What is honoured and refused: README.md (`POST /v1/messages`) and docs/COMPATIBILITY.md; the blocks:
 content.py; tools: tools.py; thinking, effort and formats: options.py; context editing: context.py.
 Why not LiteLLM's adapter: docs/decisions/0003-messages-api-over-the-chat-pipeline.md; how Claude Code's
-fields are met: docs/decisions/0006-claude-code-on-messages.md. Every 400 keeps Messages' parameter names.
+fields are met: docs/decisions/0007-claude-code-on-messages.md. Every 400 keeps Messages' parameter names.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from oci_genai_gateway.core.apis.messages import context, options
 from oci_genai_gateway.core.apis.messages import tools as messages_tools
 from oci_genai_gateway.core.apis.messages.content import conversation
 from oci_genai_gateway.core.chat import request as chat_request
-from oci_genai_gateway.core.chat.request import ChatRequest
+from oci_genai_gateway.core.chat.request import ChatRequest, OmittedTool
 from oci_genai_gateway.core.errors import InvalidRequest
 from oci_genai_gateway.core.input.fields import Fields
 from oci_genai_gateway.core.input.validate import optional_bool, optional_int, optional_number, required_str
@@ -75,7 +75,7 @@ def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False)
     if limit is None:
         raise InvalidRequest("Missing required parameter: 'max_tokens'.", param="max_tokens")
     stream = bool(optional_bool(body, "stream"))
-    chat, edited = chat_fields(body)
+    chat, edited, omitted = chat_fields(body)
     chat.update(max_tokens=limit, stream=stream)
     if stream:
         chat["stream_options"] = {"include_usage": True}  # message_delta carries the usage
@@ -88,19 +88,21 @@ def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False)
     request = chat_request.parse(chat, resolve, fetch_images=fetch_images)
     # Thinking and effort say how hard to think, not what to answer: a model that takes no reasoning
     # effort is asked without one (core/chat/pipeline.py), never refused.
-    request = dataclasses.replace(request, effort_is_hint=True)
+    request = dataclasses.replace(request, effort_is_hint=True, omitted_tools=omitted)
     return MessagesRequest(body["model"], request, edited.report() if edited is not None else None)
 
 
-def chat_fields(body: dict[str, Any]) -> tuple[dict[str, Any], context.Edited | None]:
-    """What a Messages (or count_tokens) body asks the model: messages, tools, format, effort, edited."""
+def chat_fields(
+    body: dict[str, Any],
+) -> tuple[dict[str, Any], context.Edited | None, tuple[OmittedTool, ...]]:
+    """What a Messages (or count_tokens) body asks the model (messages, tools, format, effort, after
+    the context edits), what the edits did, and the hosted tools left out."""
     chat: dict[str, Any] = {"model": required_str(body, "model")}
     conv = conversation(body)
-    choice, forced = messages_tools.tool_choice(body)
-    offered = messages_tools.tools(body, conv, forced)
-    if offered:
-        chat["tools"] = offered
-    chat.update(choice)
+    offered = messages_tools.offered(body, conv)
+    if offered.tools:
+        chat["tools"] = offered.tools
+    chat.update(offered.choice)
     fmt = options.response_format(body)
     if fmt is not None:
         chat["response_format"] = fmt
@@ -109,4 +111,4 @@ def chat_fields(body: dict[str, Any]) -> tuple[dict[str, Any], context.Edited | 
         chat["reasoning_effort"] = effort
     edited = context.edit(body.get("context_management"), conv.messages, chat, conv.thinking)
     chat["messages"] = edited.messages if edited is not None else conv.messages
-    return chat, edited
+    return chat, edited, offered.omitted

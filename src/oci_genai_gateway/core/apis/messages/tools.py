@@ -1,37 +1,75 @@
-"""Messages' client tools and tool choice as chat's: the tools the model is offered at this point.
+"""Messages' tools and tool choice as chat's: the client tools the model is offered at this point.
 
-The shapes are the SDK's `BetaToolParam` and `BetaToolChoiceParam` (https://docs.anthropic.com/en/api/messages).
+The shapes are the SDK's `BetaToolUnionParam` and `BetaToolChoiceParam` (https://docs.anthropic.com/en/api/messages).
 A tool with `defer_loading: true` is offered once something loaded it, as Anthropic's tool search does
 (https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/tool-search-tool): a `tool_reference` in a
-tool result, a call to it, a `tool_addition` or a `tool_choice` naming it.
+tool result, a call to it, a `tool_addition` or a `tool_choice` naming it. Anthropic's server tools
+follow the gateway's one hosted-tool policy (docs/decisions/0006-codex-over-the-responses-api.md).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from oci_genai_gateway.core.apis.messages.content import Conversation
+from oci_genai_gateway.core.chat.request import OmittedTool
 from oci_genai_gateway.core.errors import InvalidRequest
 from oci_genai_gateway.core.input.bounds import echo
 
+# Tools Anthropic runs on its side (web search and fetch, code execution, tool search, MCP toolsets,
+# the advisor): OCI cannot run them, so they are left out and named (or refused by setting). The
+# Anthropic-defined tools a client runs itself (bash, text editor, computer, memory) are not hosted.
+_HOSTED = ("web_search_", "web_fetch_", "code_execution_", "tool_search_tool_", "mcp_toolset", "advisor_")
 
-def tools(body: dict[str, Any], conv: Conversation, forced: str | None) -> list[dict[str, Any]]:
-    """The chat tools offered now: `tools` less the deferred ones not loaded, after the tool changes."""
+
+@dataclass(frozen=True)
+class Offered:
+    """The chat tools offered now, chat's tool-choice fields, and the hosted tools left out."""
+
+    tools: list[dict[str, Any]]
+    choice: dict[str, Any]
+    omitted: tuple[OmittedTool, ...]
+
+
+def offered(body: dict[str, Any], conv: Conversation) -> Offered:
+    """`tools` less hosted tools and deferred ones not loaded, after the conversation's tool changes."""
+    choice, forced = tool_choice(body)
     raw = body.get("tools")
     if raw is None:
         raw = []
     if not isinstance(raw, list):
         raise InvalidRequest("Invalid type for 'tools': expected an array.", param="tools")
     defined: dict[str, dict[str, Any]] = {}
-    offered: list[str] = []
-    loaded = conv.loaded | ({forced} if forced else set())
+    deferred: list[str] = []
+    omitted: list[OmittedTool] = []
+    hosted: dict[str, str] = {}  # a hosted tool's name -> its type
     for i, tool in enumerate(raw):
-        chat_tool, deferred = _tool(f"tools[{i}]", tool)
-        name = chat_tool["function"]["name"]
-        defined[name] = chat_tool
-        if not deferred or name in loaded:
-            offered.append(name)
+        kind = tool.get("type") if isinstance(tool, dict) else None
+        if isinstance(kind, str) and kind.startswith(_HOSTED):
+            omitted.append(OmittedTool(kind, f"tools[{i}]"))
+            hosted[str(tool.get("name"))] = kind
+            continue
+        chat_tool, defer = _tool(f"tools[{i}]", tool)
+        defined[chat_tool["function"]["name"]] = chat_tool
+        if defer:
+            deferred.append(chat_tool["function"]["name"])
+    if forced is not None and forced in hosted:
+        omitted.append(OmittedTool(hosted[forced], "tool_choice"))
+        choice.pop("tool_choice")  # the model chooses among what it is offered: auto
+        forced = None
+    # With Anthropic's own tool search left out nothing would load a deferred tool: offer them all.
+    searching = any(tool.name.startswith("tool_search_tool_") for tool in omitted)
+    loaded = (conv.loaded | {forced}) if forced else conv.loaded
+    names = [n for n in defined if n not in deferred or n in loaded or searching]
+    return Offered(_changed(names, defined, conv), choice, tuple(omitted))
+
+
+def _changed(
+    offered: list[str], defined: dict[str, dict[str, Any]], conv: Conversation
+) -> list[dict[str, Any]]:
+    """The tools offered once the system turns' tool_addition and tool_removal blocks are applied."""
     for action, name, definition, at in conv.tool_changes:
         if definition is not None:
             defined[name] = _tool(at, definition)[0]
@@ -53,8 +91,9 @@ def _tool(where: str, tool: Any) -> tuple[dict[str, Any], bool]:
     if not isinstance(tool, dict) or tool.get("type") not in (None, "custom"):
         kind = tool.get("type") if isinstance(tool, dict) else None
         raise InvalidRequest(
-            f"Unsupported tool type {kind!r} in '{where}': only client tools with an 'input_schema' are "
-            "available (OCI Generative AI runs no Anthropic server tools).",
+            f"Unsupported tool type {kind!r} in '{where}': client tools with an 'input_schema' are offered "
+            "and Anthropic's server tools left out; Anthropic-defined client tools (bash, text editor, "
+            "computer, memory) have no schema here.",
             param=f"{where}.type",
         )
     name, schema = tool.get("name"), tool.get("input_schema")
