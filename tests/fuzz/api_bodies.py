@@ -224,6 +224,11 @@ _MESSAGES_OPTIONAL: dict[str, st.SearchStrategy[Any]] = {
                     "description": field(texts),
                     "input_schema": field(schemas),
                     "defer_loading": field(st.booleans()),
+                    "type": field(
+                        st.sampled_from(
+                            ["custom", "web_search_20250305", "tool_search_tool_bm25", "bash_20250124"]
+                        )
+                    ),
                     "input_examples": field(st.lists(json_values, max_size=2)),
                 },
             ),
