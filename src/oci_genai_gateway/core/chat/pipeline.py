@@ -76,11 +76,9 @@ async def stream(request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant:
 async def _effort_fallback(
     request: ChatRequest, quirks: ModelQuirks, call: Callable[[bool], Awaitable[T]]
 ) -> T:
-    """`call(effort)`; when the effort is a hint and OCI refuses it for the model, once more without.
-
-    OCI answers 400 to `reasoningEffort` on models that reason without the dial (grok-4 and others:
-    https://github.com/BerriAI/litellm/issues/31449); the model is noted and asked without it after.
-    """
+    """`call(effort)`; when the effort is a hint and OCI refuses it for the model, once more without."""
+    # OCI answers 400 to `reasoningEffort` on models that reason without the dial (grok-4 and others:
+    # https://github.com/BerriAI/litellm/issues/31449); the model is noted and asked without it after.
     model = request.target.model
     hint = request.effort_is_hint and "reasoning_effort" in request.params
     effort = not (hint and quirks.has(model, Quirk.NO_REASONING_EFFORT))

@@ -124,12 +124,10 @@ def _cleared(
 
 
 def _clear_thinking(where: str, item: dict[str, Any], thinking: list[int]) -> dict[str, Any] | None:
-    """Thinking blocks of all but the last `keep` assistant turns.
-
-    OCI's models are never shown earlier thinking (it cannot be replayed to them), so what the
-    model reads is the same whatever `keep` says; the report counts what the edit clears by its
-    definition: the older turns that carried thinking, and their estimated tokens.
-    """
+    """The report of clearing the thinking of all but the last `keep` assistant turns."""
+    # OCI's models are never shown earlier thinking (it cannot be replayed to them), so what the model
+    # reads is the same whatever `keep` says; the report counts what the edit clears by its
+    # definition: the older turns that carried thinking, and their estimated tokens.
     keep = item.get("keep")
     if keep == "all" or (isinstance(keep, dict) and keep.get("type") == "all"):
         return None

@@ -25,12 +25,10 @@ FORMAT_NAME = "output"  # chat's json_schema needs a name; Anthropic's format ha
 
 
 def effort(body: dict[str, Any], turn_effort: str | None) -> str | None:
-    """OCI's reasoning effort for the request, or None for the model's own default.
-
-    `thinking: disabled` sends none. Otherwise an explicit effort wins (a current system turn's
-    `output_config.effort`, then the request's), then an `enabled` budget; `adaptive` and
-    `between_tools` leave the amount to the model, as Anthropic defines them.
-    """
+    """OCI's reasoning effort for the request, or None for the model's own default."""
+    # `thinking: disabled` sends none. Otherwise an explicit effort wins (a current system turn's
+    # `output_config.effort`, then the request's), then an `enabled` budget; `adaptive` and
+    # `between_tools` leave the amount to the model, as Anthropic defines them.
     thinking = _thinking(body)
     asked = turn_effort or output_config(body).get("effort")
     if thinking == ("disabled", None):

@@ -60,12 +60,11 @@ FIELDS = Fields(
 
 @dataclass(frozen=True)
 class MessagesRequest:
-    """A validated Messages request: the chat request that runs it, the client's model name, and what
-    the Message reports of its context edits (None when it asked for none)."""
+    """A validated Messages request: the chat request that runs it and what the answer restates."""
 
-    model: str
+    model: str  # the client's name for it
     chat: ChatRequest
-    context_management: dict[str, Any] | None = None
+    context_management: dict[str, Any] | None = None  # the answer's report of the edits, when asked
 
 
 def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False) -> MessagesRequest:
@@ -95,8 +94,7 @@ def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False)
 def chat_fields(
     body: dict[str, Any],
 ) -> tuple[dict[str, Any], context.Edited | None, tuple[OmittedTool, ...]]:
-    """What a Messages (or count_tokens) body asks the model (messages, tools, format, effort, after
-    the context edits), what the edits did, and the hosted tools left out."""
+    """A Messages or count_tokens body as chat fields, what its context edits did, the tools left out."""
     chat: dict[str, Any] = {"model": required_str(body, "model")}
     conv = conversation(body)
     offered = messages_tools.offered(body, conv)

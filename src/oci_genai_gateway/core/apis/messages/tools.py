@@ -83,11 +83,9 @@ def _changed(
 
 
 def _tool(where: str, tool: Any) -> tuple[dict[str, Any], bool]:
-    """A client tool as a chat function, and whether it is deferred.
-
-    `cache_control`, `strict`, `eager_input_streaming` and `allowed_callers` change nothing the
-    model is asked: accepted, no effect.
-    """
+    """A client tool as a chat function, and whether it is deferred."""
+    # `cache_control`, `strict`, `eager_input_streaming` and `allowed_callers` change nothing the
+    # model is asked: accepted, no effect.
     if not isinstance(tool, dict) or tool.get("type") not in (None, "custom"):
         kind = tool.get("type") if isinstance(tool, dict) else None
         raise InvalidRequest(
