@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from oci_genai_gateway.core.routes import IGNORED_FIELDS_HEADER, OMITTED_TOOLS_HEADER
-from tests.fakes import Events, ScriptedOci, gateway, generic_answer, read_stream, send, text_event
+from tests.fakes import Events, ScriptedOci, gateway, generic_answer, oci_error, read_stream, send, text_event
 from tests.openapi import validate
 from tests.paths import REPO
 from tests.unit.test_responses_route import events
@@ -232,3 +232,19 @@ async def test_reasoning_items_from_anywhere_are_accepted_and_not_sent_on() -> N
     reply = await send(gw, "POST", ROUTE, json.dumps({"model": "xai.grok-4", "input": items}).encode())
     assert reply.status == 200, reply.body
     assert [m["role"] for m in oci.sent[0].body["chatRequest"]["messages"]] == ["USER", "ASSISTANT", "USER"]
+
+
+async def test_an_effort_the_model_refuses_is_dropped_once_and_then_never_sent() -> None:
+    # Codex sends the effort its profile sets; OCI answers 400 to `reasoningEffort` on grok-4
+    # (https://github.com/BerriAI/litellm/issues/31449): the turn still runs, and the next asks without it.
+    refusal = '{"code":"invalid-argument","error":"Model grok-4 does not support parameter reasoningEffort."}'
+    done = [text_event("Hello"), {"index": 0, "finishReason": "stop"}]
+    oci = ScriptedOci().enqueue(oci_error(400, refusal), Events(done), Events(done))
+    gw, _ = gateway(oci)
+    body = json.dumps(codex_body(model="xai.grok-4", reasoning={"effort": "high"})).encode()
+    for _ in range(2):
+        reply = await send(gw, "POST", ROUTE, body)
+        assert reply.status == 200, reply.body
+        await read_stream(reply)
+    efforts = [sent.body["chatRequest"].get("reasoningEffort") for sent in oci.sent]
+    assert efforts == ["HIGH", None, None]

@@ -149,7 +149,10 @@ def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False)
     if isinstance(body.get("user"), str):
         echo["user"] = body["user"]
     parsed = chat_request.parse(chat, resolve, fetch_images=fetch_images)
-    parsed = dataclasses.replace(parsed, omitted_tools=tuple(table.omitted), ignored_fields=tuple(ignored))
+    # `reasoning.effort` is a dial, as on /v1/messages: a model OCI refuses it for answers without it.
+    parsed = dataclasses.replace(
+        parsed, omitted_tools=tuple(table.omitted), ignored_fields=tuple(ignored), effort_is_hint=True
+    )
     wanted = Reasoning(
         summary=bool(reasoning and reasoning["summary"]),
         encrypted="reasoning.encrypted_content" in include,
