@@ -61,5 +61,13 @@ EVENT_SCHEMAS = {
     "response.function_call_arguments.done": "ResponseFunctionCallArgumentsDoneEvent",
     "response.completed": "ResponseCompletedEvent",
     "response.incomplete": "ResponseIncompleteEvent",
+    "response.reasoning_summary_part.added": "ResponseReasoningSummaryPartAddedEvent",
+    "response.reasoning_summary_text.delta": "ResponseReasoningSummaryTextDeltaEvent",
+    "response.reasoning_summary_text.done": "ResponseReasoningSummaryTextDoneEvent",
+    "response.reasoning_summary_part.done": "ResponseReasoningSummaryPartDoneEvent",
+    "response.reasoning_text.delta": "ResponseReasoningTextDeltaEvent",
+    "response.reasoning_text.done": "ResponseReasoningTextDoneEvent",
+    "response.custom_tool_call_input.delta": "ResponseCustomToolCallInputDeltaEvent",
+    "response.custom_tool_call_input.done": "ResponseCustomToolCallInputDoneEvent",
     "error": "ResponseErrorEvent",
 }

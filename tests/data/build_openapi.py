@@ -122,9 +122,9 @@ def _bounded(low: float, high: float) -> dict[str, Any]:
 
 CHAT_REQUEST = {
     "type": "object",
-    "description": "OpenAI's CreateChatCompletionRequest as this gateway takes it: any other parameter "
-    f"is a 400 naming it; the body nests at most {limits.MAX_JSON_DEPTH} levels.",
-    "additionalProperties": False,
+    "description": "OpenAI's CreateChatCompletionRequest as this gateway takes it: a parameter it does "
+    "not know is ignored and named in X-Gateway-Ignored-Fields (docs/COMPATIBILITY.md); the body "
+    f"nests at most {limits.MAX_JSON_DEPTH} levels.",
     "required": ["model", "messages"],
     "properties": {
         "model": {"type": "string", "minLength": 1},
@@ -218,8 +218,8 @@ CHAT_REQUEST = {
 _INPUT = {"type": "string", "minLength": 1}
 EMBEDDING_REQUEST = {
     "type": "object",
-    "description": "OpenAI's CreateEmbeddingRequest, plus OCI's input_type and truncate; text input only.",
-    "additionalProperties": False,
+    "description": "OpenAI's CreateEmbeddingRequest, plus OCI's input_type and truncate; text input only; "
+    "a parameter the gateway does not know is ignored and named in X-Gateway-Ignored-Fields.",
     "required": ["model", "input"],
     "properties": {
         "model": {"type": "string", "minLength": 1},
@@ -306,15 +306,9 @@ def document() -> dict[str, Any]:
     schemas["Readiness"] = READINESS
     schemas |= apis.SCHEMAS
     everything = ("400", "401", "403", "404", "413", "429", "502", "504")
-    chat_success = _json("CreateChatCompletionResponse") | {
-        "text/event-stream": {
-            "schema": {
-                "type": "string",
-                "description": "With stream: true, `data:` events of CreateChatCompletionStreamResponse, "
-                "then `data: [DONE]`.",
-            }
-        }
-    }
+    chat_success = _json("CreateChatCompletionResponse") | apis.event_stream(
+        "With stream: true, `data:` events of CreateChatCompletionStreamResponse, then `data: [DONE]`."
+    )
     # Control characters in a path are a 400 (`invalid_url`): the gateway refuses them, never routes them.
     segment = {"type": "string", "pattern": "^[^\\x00-\\x1f\\x7f]+$"}
     model = {
@@ -383,6 +377,15 @@ def document() -> dict[str, Any]:
             },
             "/v1/messages": {
                 "post": _messages_operation(),
+            },
+            "/v1/messages/count_tokens": {
+                "post": _operation(
+                    "Count a message's input tokens (an estimate; Anthropic Messages API)",
+                    _json("AnthropicTokenCount"),
+                    ("400", "401", "403", "413", "429"),
+                    "AnthropicError",
+                    requestBody=_body("CountMessageTokensRequest"),
+                )
             },
             "/health/readiness": {"get": _operation("Readiness (no key)", _json("Readiness"), (), **public)},
             "/health/liveness": {"get": _operation("Liveness (no key)", _json("Readiness"), (), **public)},

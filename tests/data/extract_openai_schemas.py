@@ -38,6 +38,15 @@ ROOTS = (
     "ResponseCompletedEvent",
     "ResponseIncompleteEvent",
     "ResponseErrorEvent",
+    # Reasoning items and custom (freeform) tool calls (issue 20).
+    "ResponseReasoningSummaryPartAddedEvent",
+    "ResponseReasoningSummaryTextDeltaEvent",
+    "ResponseReasoningSummaryTextDoneEvent",
+    "ResponseReasoningSummaryPartDoneEvent",
+    "ResponseReasoningTextDeltaEvent",
+    "ResponseReasoningTextDoneEvent",
+    "ResponseCustomToolCallInputDeltaEvent",
+    "ResponseCustomToolCallInputDoneEvent",
 )
 HERE = pathlib.Path(__file__).resolve().parent
 PREFIX = "#/components/schemas/"

@@ -22,6 +22,49 @@ METADATA = {  # OpenAI's metadata, as core/validate.metadata bounds it (also the
     "additionalProperties": {"type": "string", "maxLength": limits.MAX_METADATA_VALUE_CHARS},
 }
 
+_FUNCTION_TOOL = {
+    "type": "object",
+    "required": ["type", "name"],
+    "properties": {
+        "type": {"const": "function"},
+        "name": _NAME,
+        "description": {"type": ["string", "null"]},
+        "parameters": {"type": ["object", "null"]},
+        "strict": {"type": ["boolean", "null"]},
+    },
+}
+_CUSTOM_TOOL = {
+    "type": "object",
+    "description": "A freeform tool: offered to the model as a function of one string; its calls are "
+    "`custom_tool_call` items. A grammar `format` is given to the model, not enforced.",
+    "required": ["type", "name"],
+    "properties": {
+        "type": {"const": "custom"},
+        "name": _NAME,
+        "description": {"type": "string"},
+        "format": {"type": "object"},
+    },
+}
+_NAMESPACE_TOOL = {
+    "type": "object",
+    "description": "Function and custom tools under a name: each is offered to the model as "
+    "`<namespace>__<name>`, and its calls carry `name` and `namespace` apart.",
+    "required": ["type", "name", "tools"],
+    "properties": {
+        "type": {"const": "namespace"},
+        "name": {"type": "string", "minLength": 1},
+        "description": {"type": "string"},
+        "tools": {"type": "array", "minItems": 1, "items": {"anyOf": [_FUNCTION_TOOL, _CUSTOM_TOOL]}},
+    },
+}
+_HOSTED_TOOL = {
+    "type": "object",
+    "description": "A hosted tool (web_search, file_search, mcp, ...), which OCI cannot run: left out and "
+    "named in X-Gateway-Omitted-Tools, or a 400 where GATEWAY_HOSTED_TOOLS=refuse.",
+    "required": ["type"],
+    "properties": {"type": {"type": "string", "not": {"enum": ["function", "custom", "namespace"]}}},
+}
+
 RESPONSES_REQUEST: dict[str, Any] = {
     "type": "object",
     "description": "OpenAI's CreateResponse, stateless: what the gateway honours (README, Routes).",
@@ -33,19 +76,10 @@ RESPONSES_REQUEST: dict[str, Any] = {
         "tools": {
             "type": ["array", "null"],
             "maxItems": limits.MAX_TOOLS,
-            "items": {
-                "type": "object",
-                "required": ["type", "name"],
-                "properties": {
-                    "type": {"const": "function"},
-                    "name": _NAME,
-                    "description": {"type": ["string", "null"]},
-                    "parameters": {"type": ["object", "null"]},
-                    "strict": {"type": ["boolean", "null"]},
-                },
-            },
+            "items": {"anyOf": [_FUNCTION_TOOL, _CUSTOM_TOOL, _NAMESPACE_TOOL, _HOSTED_TOOL]},
         },
         "tool_choice": {"anyOf": [{"enum": ["auto", "none", "required"]}, {"type": "object"}]},
+        "include": {"type": ["array", "null"], "items": {"type": "string"}},
         "text": {"type": ["object", "null"]},
         "max_output_tokens": _TOKENS,
         "temperature": {"type": ["number", "null"], "minimum": 0, "maximum": 2},
@@ -53,9 +87,11 @@ RESPONSES_REQUEST: dict[str, Any] = {
         "parallel_tool_calls": {"type": ["boolean", "null"]},
         "reasoning": {
             "type": ["object", "null"],
-            "additionalProperties": False,
             "properties": {
-                "effort": {"enum": ["none", "minimal", "low", "medium", "high", None]},
+                "effort": {
+                    "enum": ["none", "minimal", "low", "medium", "high", "xhigh", "max", None],
+                    "description": "`xhigh` and `max` are OCI's `HIGH`.",
+                },
                 "summary": {"enum": ["auto", "concise", "detailed", None]},
                 "generate_summary": {"enum": ["auto", "concise", "detailed", None]},
                 "context": {"enum": ["auto", "current_turn", "all_turns", None]},
@@ -69,34 +105,82 @@ RESPONSES_REQUEST: dict[str, Any] = {
     },
 }
 
+_EFFORT = {"enum": ["low", "medium", "high", "xhigh", "max"]}
+# What /v1/messages and /v1/messages/count_tokens both take (core/apis/messages/request.py:chat_fields).
+_MESSAGES_SHARED: dict[str, Any] = {
+    "model": {"type": "string", "minLength": 1},
+    "system": {"anyOf": [{"type": "string"}, _ANY_OBJECTS]},
+    "messages": {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": limits.MAX_MESSAGES,
+        "items": {
+            "type": "object",
+            "description": "A system turn stays where it stands (README, `/v1/messages`).",
+            "required": ["role"],
+            "properties": {
+                "role": {"enum": ["user", "assistant", "system"]},
+                "content": {"anyOf": [{"type": "string"}, _ANY_OBJECTS]},
+            },
+        },
+    },
+    "tools": {"type": "array", "maxItems": limits.MAX_TOOLS, "items": {"type": "object"}},
+    "tool_choice": {"type": "object"},
+    "thinking": {
+        "type": "object",
+        "required": ["type"],
+        "properties": {"type": {"enum": ["enabled", "disabled", "adaptive", "between_tools"]}},
+    },
+    "output_config": {
+        "type": "object",
+        "properties": {
+            "effort": _EFFORT,
+            "format": {
+                "type": "object",
+                "required": ["type", "schema"],
+                "properties": {"type": {"const": "json_schema"}, "schema": {"type": "object"}},
+            },
+        },
+    },
+    "context_management": {
+        "type": "object",
+        "description": "Edits clear_tool_uses_20250919 and clear_thinking_20251015 are applied; any other "
+        "is reported in the answer's context_management.not_applied_edits.",
+        "properties": {"edits": {"type": "array", "items": {"type": "object", "required": ["type"]}}},
+    },
+}
 MESSAGES_REQUEST: dict[str, Any] = {
     "type": "object",
     "description": "Anthropic's Messages request: what the gateway honours (README, Routes).",
     "required": ["model", "max_tokens", "messages"],
     "properties": {
-        "model": {"type": "string", "minLength": 1},
+        **_MESSAGES_SHARED,
         "max_tokens": {"type": "integer", "minimum": 1, "maximum": limits.MAX_TOKENS},
-        "system": {"anyOf": [{"type": "string"}, _ANY_OBJECTS]},
-        "messages": {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": limits.MAX_MESSAGES,
-            "items": {
-                "type": "object",
-                "required": ["role", "content"],
-                "properties": {
-                    "role": {"enum": ["user", "assistant"]},
-                    "content": {"anyOf": [{"type": "string"}, _ANY_OBJECTS]},
-                },
-            },
-        },
-        "tools": {"type": "array", "maxItems": limits.MAX_TOOLS, "items": {"type": "object"}},
-        "tool_choice": {"type": "object"},
         "stop_sequences": {"type": "array", "maxItems": limits.MAX_STOP, "items": {"type": "string"}},
         "temperature": {"type": "number", "minimum": 0, "maximum": 1},
         "top_p": {"type": "number", "minimum": 0, "maximum": 1},
         "stream": {"type": "boolean"},
         "metadata": {"type": "object"},
+    },
+}
+COUNT_TOKENS_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "description": "Anthropic's MessageCountTokensParams: counted as /v1/messages would send it; "
+    "OCI is not called.",
+    "required": ["model", "messages"],
+    "properties": _MESSAGES_SHARED,
+}
+TOKEN_COUNT: dict[str, Any] = {
+    "type": "object",
+    "description": "An estimate: characters / 4 of what the model would read, 1,600 per image (README).",
+    "required": ["input_tokens"],
+    "properties": {
+        "input_tokens": {"type": "integer", "minimum": 0},
+        "context_management": {
+            "type": "object",
+            "required": ["original_input_tokens"],
+            "properties": {"original_input_tokens": {"type": "integer", "minimum": 0}},
+        },
     },
 }
 
@@ -126,6 +210,23 @@ ANTHROPIC_MESSAGE: dict[str, Any] = {
         "model": {"type": "string"},
         "stop_reason": {"enum": ["end_turn", "max_tokens", "stop_sequence", "tool_use", None]},
         "stop_sequence": {"type": ["string", "null"]},
+        "context_management": {
+            "type": "object",
+            "description": "When the request sent context_management: Anthropic's applied_edits, and the "
+            "gateway's not_applied_edits for edits it does not offer.",
+            "required": ["applied_edits"],
+            "properties": {
+                "applied_edits": {"type": "array", "items": {"type": "object"}},
+                "not_applied_edits": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["type", "reason"],
+                        "properties": {"type": {"type": "string"}, "reason": {"type": "string"}},
+                    },
+                },
+            },
+        },
         "usage": {
             "type": "object",
             "required": ["input_tokens", "output_tokens"],
@@ -149,11 +250,20 @@ ANTHROPIC_ERROR: dict[str, Any] = {
 SCHEMAS = {
     "CreateResponseRequest": RESPONSES_REQUEST,
     "CreateMessageRequest": MESSAGES_REQUEST,
+    "CountMessageTokensRequest": COUNT_TOKENS_REQUEST,
+    "AnthropicTokenCount": TOKEN_COUNT,
     "AnthropicMessage": ANTHROPIC_MESSAGE,
     "AnthropicError": ANTHROPIC_ERROR,
 }
 
 
 def event_stream(description: str) -> dict[str, Any]:
-    """A text/event-stream answer (stream: true)."""
-    return {"text/event-stream": {"schema": {"type": "string", "description": description}}}
+    """A text/event-stream answer (stream: true): the schema is one event's, as OpenAPI 3.1 tools read
+    an SSE media type (schemathesis validates each parsed event, `event` and `data`, against it)."""
+    event = {
+        "type": "object",
+        "description": description,
+        "required": ["data"],
+        "properties": {"event": {"type": "string"}, "data": {"type": "string"}, "id": {"type": "string"}},
+    }
+    return {"text/event-stream": {"schema": event}}

@@ -18,6 +18,7 @@ import pytest
 from tests.fixtures.emulator import Emulator
 from tests.fixtures.gateway import ALLOWED_ORIGIN, KEY
 from tests.openapi import EVENT_SCHEMAS, validate
+from tests.paths import REPO
 
 # The Agents SDK exports traces to api.openai.com unless told not to; nothing here leaves the machine.
 os.environ["OPENAI_AGENTS_DISABLE_TRACING"] = "1"
@@ -97,16 +98,21 @@ def test_responses_create_answers_with_a_valid_response(target: Target) -> None:
 
 def test_responses_stream_is_openais_event_sequence(target: Target) -> None:
     seen = raw_events(target, {"model": "xai.grok-4", "input": "Stream, please", "stream": True})
+    # grok-4 reasons first (OCI's reasoningContent): a reasoning item, then the message.
     assert [e["type"] for e in seen[:4]] == [
         "response.created",
         "response.in_progress",
         "response.output_item.added",
-        "response.content_part.added",
+        "response.reasoning_text.delta",
     ]
+    added = [e["item"]["type"] for e in seen if e["type"] == "response.output_item.added"]
+    assert added == ["reasoning", "message"]
     assert seen[-1]["type"] == "response.completed"
     text = "".join(e["delta"] for e in seen if e["type"] == "response.output_text.delta")
     assert "xai.grok-4" in text
-    assert seen[-1]["response"]["output"][0]["content"][0]["text"] == text
+    thought = "".join(e["delta"] for e in seen if e["type"] == "response.reasoning_text.delta")
+    assert seen[-1]["response"]["output"][0]["content"][0]["text"] == thought
+    assert seen[-1]["response"]["output"][1]["content"][0]["text"] == text
     assert seen[-1]["response"]["usage"]["output_tokens"] > 0
     with (
         target.openai() as client,
@@ -178,6 +184,77 @@ def test_what_needs_stored_state_is_refused_clearly(target: Target) -> None:
             client.responses.retrieve("resp_123")
         with pytest.raises(openai.NotFoundError):
             client.responses.delete("resp_123")
+
+
+# --- what Codex CLI sends (tests/data/agents): namespaces, custom tools, hosted tools, reasoning --------
+
+CODEX = json.loads((REPO / "tests/data/agents/codex-0.169.0-responses.json").read_text())
+CODEX_TOOLS: list[Any] = [
+    {
+        "type": "namespace",
+        "name": "multi_agent_v1",
+        "description": "Tools for sub-agents.",
+        "tools": [{"type": "function", "name": "close_agent", "parameters": CITY, "strict": False}],
+    },
+    {"type": "custom", "name": "apply_patch", "description": "Edit files.", "format": {"type": "text"}},
+    {"type": "web_search", "external_web_access": False},
+]
+CALL_CODEX_TOOLS = "Call multi_agent_v1__close_agent and apply_patch for Oslo"
+
+
+@pytest.mark.parametrize(
+    "model", ["meta.llama-3.3-70b-instruct", "cohere.command-a-03-2025", "xai.grok-3-mini"]
+)
+def test_codexs_recorded_first_request_streams_a_valid_answer(target: Target, model: str) -> None:
+    seen = raw_events(target, {**CODEX["body"], "model": model})
+    final = seen[-1]["response"]
+    assert final["status"] == "completed"
+    assert model in final["output"][-1]["content"][0]["text"]
+    kinds = [item["type"] for item in final["output"]]
+    assert kinds == (["reasoning", "message"] if model.startswith("xai.") else ["message"])
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_codexs_tools_and_reasoning_round_trip_with_the_openai_sdk(target: Target, streamed: bool) -> None:
+    asked: dict[str, Any] = {
+        "model": "xai.grok-4",
+        "input": CALL_CODEX_TOOLS,
+        "tools": CODEX_TOOLS,
+        "reasoning": {"summary": "auto"},
+        "include": ["reasoning.encrypted_content"],
+        "store": False,
+    }
+    with target.openai() as client:
+        if streamed:
+            with client.responses.stream(**asked) as stream:
+                first = stream.get_final_response()
+        else:
+            raw = client.responses.with_raw_response.create(**asked)
+            assert raw.headers["x-gateway-omitted-tools"] == "web_search"
+            validate(raw.http_response.json(), "Response")
+            first = raw.parse()
+        thought, call, custom = first.output
+        assert thought.type == "reasoning"
+        assert thought.encrypted_content
+        assert thought.summary[0].text
+        assert call.type == "function_call"
+        assert (call.name, call.namespace, json.loads(call.arguments)["city"]) == (
+            "close_agent",
+            "multi_agent_v1",
+            "Oslo",
+        )
+        assert custom.type == "custom_tool_call"
+        assert (custom.name, custom.input) == ("apply_patch", "Oslo")
+        # Codex's next turn: the items back (as its ResponseItem serializes them), and the outputs.
+        history: list[Any] = [{"role": "user", "content": CALL_CODEX_TOOLS}]
+        history += [item.model_dump(exclude_none=True, exclude={"id", "status"}) for item in first.output]
+        history += [
+            {"type": "function_call_output", "call_id": call.call_id, "output": "closed"},
+            {"type": "custom_tool_call_output", "call_id": custom.call_id, "output": "patched"},
+        ]
+        second = client.responses.create(**{**asked, "input": history})
+    assert "result" in second.output_text
+    assert [item.type for item in second.output] == ["reasoning", "message"]
 
 
 # --- the OpenAI Agents SDK: its default model is the Responses API ----------------------------------
@@ -277,6 +354,92 @@ def test_every_vendors_tool_use_loop_with_the_anthropic_sdk(
     assert "result" in second.content[0].text  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("model", [LLAMA, "cohere.command-a-03-2025", "xai.grok-4"])
+@pytest.mark.parametrize("streamed", [False, True])
+def test_claude_codes_fields_with_the_beta_sdk(target: Target, model: str, streamed: bool) -> None:
+    deferred = {**ANTHROPIC_TOOLS[0], "name": "later", "defer_loading": True}
+    request: dict[str, Any] = {
+        "model": model,
+        "max_tokens": 8000,  # Claude Code's 32,000 is for streams only in the SDK (10-minute rule)
+        "system": [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}],
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "Say hello"}]},
+            {"role": "system", "content": [{"type": "text", "text": "# Environment\nA test."}]},
+        ],
+        "tools": [*ANTHROPIC_TOOLS, deferred],
+        "thinking": {"type": "adaptive", "display": "omitted"},
+        "output_config": {"effort": "high"},
+        "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
+        "metadata": {"user_id": '{"device_id": "d"}'},
+        "betas": ["claude-code-20250219", "context-management-2025-06-27", "effort-2025-11-24"],
+    }
+    with target.anthropic() as client:
+        if streamed:
+            with client.beta.messages.stream(**request) as stream:
+                message = stream.get_final_message()
+        else:
+            message = client.beta.messages.create(**request)
+    assert message.stop_reason == "end_turn"
+    assert model in message.content[0].text  # type: ignore[union-attr]
+    assert message.context_management is not None
+    assert message.context_management.applied_edits == []
+
+
+def test_context_editing_clears_old_tool_results_with_the_beta_sdk(target: Target) -> None:
+    question: Any = {"role": "user", "content": CALL_BOTH}
+    edit = {
+        "type": "clear_tool_uses_20250919",
+        "trigger": {"type": "tool_uses", "value": 1},
+        "keep": {"type": "tool_uses", "value": 1},
+    }
+    with target.anthropic() as client:
+        first = client.messages.create(
+            model=LLAMA, max_tokens=500, tools=ANTHROPIC_TOOLS, messages=[question]
+        )  # type: ignore[arg-type]
+        uses = [block for block in first.content if block.type == "tool_use"]
+        results = [{"type": "tool_result", "tool_use_id": u.id, "content": "20C " * 50} for u in uses]
+        conversation = [
+            question,
+            {"role": "assistant", "content": first.content},
+            {"role": "user", "content": results},
+        ]
+        second = client.beta.messages.create(
+            model=LLAMA,
+            max_tokens=500,
+            tools=ANTHROPIC_TOOLS,  # type: ignore[arg-type]
+            messages=conversation,  # type: ignore[arg-type]
+            context_management={"edits": [edit]},  # type: ignore[list-item]
+            betas=["context-management-2025-06-27"],
+        )
+        counted = client.beta.messages.count_tokens(
+            model=LLAMA,
+            tools=ANTHROPIC_TOOLS,  # type: ignore[arg-type]
+            messages=conversation,  # type: ignore[arg-type]
+            context_management={"edits": [edit]},  # type: ignore[list-item]
+        )
+    assert second.stop_reason == "end_turn"
+    assert second.context_management is not None
+    (applied,) = second.context_management.applied_edits
+    assert (applied.type, applied.cleared_tool_uses) == ("clear_tool_uses_20250919", 1)  # type: ignore[union-attr]
+    assert counted.context_management is not None
+    assert (
+        counted.input_tokens
+        == counted.context_management.original_input_tokens - applied.cleared_input_tokens
+    )
+
+
+def test_count_tokens_with_the_anthropic_sdk(target: Target) -> None:
+    messages: Any = [{"role": "user", "content": "Say hello"}]
+    with target.anthropic() as client:
+        plain = client.messages.count_tokens(model=LLAMA, messages=messages)
+        with_tools = client.messages.count_tokens(model=LLAMA, messages=messages, tools=ANTHROPIC_TOOLS)  # type: ignore[arg-type]
+        with pytest.raises(anthropic.BadRequestError) as refused:
+            client.messages.count_tokens(model=LLAMA, messages=[])
+    assert 0 < plain.input_tokens < with_tools.input_tokens
+    assert isinstance(refused.value.body, dict)
+    assert refused.value.body["error"]["type"] == "invalid_request_error"
+
+
 def test_the_key_in_x_api_key_works_like_a_bearer_key(target: Target) -> None:
     body = {"model": LLAMA, "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}]}
     headers = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}
@@ -305,7 +468,7 @@ def test_anthropic_sdk_errors(target: Target) -> None:
                 model=LLAMA,
                 max_tokens=10,
                 messages=[{"role": "user", "content": "hi"}],
-                extra_body={"top_k": 5},
+                extra_body={"container": "container_1"},
             )
         assert isinstance(refused.value.body, dict)
         assert refused.value.body["error"]["type"] == "invalid_request_error"

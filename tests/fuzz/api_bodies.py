@@ -53,13 +53,51 @@ _input_items = st.one_of(
         {
             "type": st.sampled_from(["item_reference", "reasoning", "file_search_call"]),
             "id": field(st.just("x")),
-        }
+        },
+        optional={"summary": field(st.just([])), "encrypted_content": field(texts, st.just("ocigw.r1.e30"))},
+    ),
+    # Codex's items: custom (freeform) tool calls and their outputs, function calls in a namespace.
+    st.fixed_dictionaries(
+        {
+            "type": field(st.sampled_from(["custom_tool_call", "custom_tool_call_output", "function_call"])),
+            "call_id": field(st.just("call_1")),
+        },
+        optional={
+            "name": field(names),
+            "namespace": field(names),
+            "input": field(texts),
+            "arguments": field(st.just("{}"), texts),
+            "output": field(texts, st.lists(_response_parts, max_size=2)),
+        },
     ),
 )
+_tool_types = st.sampled_from(["web_search", "custom", "namespace", "mcp", "local_shell"])
+_response_tool = st.fixed_dictionaries(
+    {"type": field(usually(st.just("function"), _tool_types)), "name": field(names)},
+    optional={"parameters": field(schemas), "description": field(texts), "strict": field(st.booleans())},
+)
 _response_tools = st.lists(
-    st.fixed_dictionaries(
-        {"type": field(usually(st.just("function"), st.just("web_search"))), "name": field(names)},
-        optional={"parameters": field(schemas), "description": field(texts), "strict": field(st.booleans())},
+    st.one_of(
+        _response_tool,
+        st.fixed_dictionaries(
+            {
+                "type": field(st.just("namespace")),
+                "name": field(names),
+                "tools": field(st.lists(_response_tool, max_size=2)),
+            },
+            optional={"description": field(texts)},
+        ),
+        st.fixed_dictionaries(
+            {"type": field(st.just("custom")), "name": field(names)},
+            optional={
+                "format": field(
+                    st.fixed_dictionaries(
+                        {"type": field(st.sampled_from(["text", "grammar", "regex"]))},
+                        optional={"syntax": field(st.just("lark")), "definition": field(texts)},
+                    )
+                )
+            },
+        ),
     ),
     max_size=3,
 )
@@ -72,7 +110,21 @@ _RESPONSES_OPTIONAL: dict[str, st.SearchStrategy[Any]] = {
     "tools": field(_response_tools),
     "tool_choice": field(
         st.sampled_from(["auto", "none", "required"]),
-        st.fixed_dictionaries({"type": field(st.just("function")), "name": field(names)}),
+        st.fixed_dictionaries({"type": field(st.sampled_from(["function", "custom"])), "name": field(names)}),
+        st.fixed_dictionaries(
+            {"type": field(st.sampled_from(["web_search_preview", "mcp", "allowed_tools"]))}
+        ),
+        st.fixed_dictionaries(
+            {
+                "type": field(st.just("allowed_tools")),
+                "mode": field(st.sampled_from(["auto", "required"])),
+                "tools": field(
+                    st.lists(
+                        st.fixed_dictionaries({"type": field(st.just("function")), "name": field(names)})
+                    )
+                ),
+            }
+        ),
     ),
     "text": field(st.fixed_dictionaries({}, optional={"format": field(_text_formats)})),
     "max_output_tokens": field(st.integers(-2, 2**32)),
@@ -81,7 +133,12 @@ _RESPONSES_OPTIONAL: dict[str, st.SearchStrategy[Any]] = {
     "parallel_tool_calls": field(st.booleans()),
     "reasoning": field(
         st.fixed_dictionaries(
-            {}, optional={"effort": field(st.sampled_from(["none", "low", "high"])), "summary": field(texts)}
+            {},
+            optional={
+                "effort": field(st.sampled_from(["none", "low", "high", "xhigh"])),
+                "summary": field(texts, st.just("auto")),
+                "mode": field(texts),
+            },
         )
     ),
     "stream": field(st.booleans()),
@@ -103,14 +160,35 @@ responses_bodies = st.tuples(
 
 # The Messages API (Anthropic): content blocks of every kind, tools, system and thinking.
 _blocks = st.fixed_dictionaries(
-    {"type": field(st.sampled_from(["text", "image", "tool_use", "tool_result", "thinking", "document"]))},
+    {
+        "type": field(
+            st.sampled_from(
+                ["text", "image", "tool_use", "tool_result", "thinking", "document", "tool_addition"]
+            )
+        )
+    },
     optional={
         "text": field(texts),
         "id": field(st.just("toolu_1")),
         "name": field(names),
         "input": field(st.dictionaries(st.text(max_size=5), json_values, max_size=2)),
         "tool_use_id": field(st.just("toolu_1")),
-        "content": field(texts),
+        "content": field(
+            texts,
+            st.lists(
+                st.fixed_dictionaries(
+                    {"type": field(st.sampled_from(["text", "tool_reference", "image"]))},
+                    optional={"text": field(texts), "tool_name": field(names)},
+                ),
+                max_size=2,
+            ),
+        ),
+        "tool": field(
+            st.fixed_dictionaries(
+                {"type": field(st.sampled_from(["tool_reference", "tool_definition", "mcp_tool_reference"]))},
+                optional={"name": field(names), "definition": field(json_values)},
+            )
+        ),
         "is_error": field(st.booleans()),
         "source": field(
             st.fixed_dictionaries(
@@ -127,7 +205,7 @@ _blocks = st.fixed_dictionaries(
 _anthropic_messages = st.lists(
     st.fixed_dictionaries(
         {
-            "role": field(usually(st.just("user"), st.just("assistant"), 2)),
+            "role": field(usually(st.just("user"), st.sampled_from(["assistant", "system"]), 2)),
             "content": field(texts, st.lists(_blocks, max_size=3)),
         }
     ),
@@ -142,7 +220,17 @@ _MESSAGES_OPTIONAL: dict[str, st.SearchStrategy[Any]] = {
         st.lists(
             st.fixed_dictionaries(
                 {"name": field(names)},
-                optional={"description": field(texts), "input_schema": field(schemas)},
+                optional={
+                    "description": field(texts),
+                    "input_schema": field(schemas),
+                    "defer_loading": field(st.booleans()),
+                    "type": field(
+                        st.sampled_from(
+                            ["custom", "web_search_20250305", "tool_search_tool_bm25", "bash_20250124"]
+                        )
+                    ),
+                    "input_examples": field(st.lists(json_values, max_size=2)),
+                },
             ),
             max_size=3,
         )
@@ -160,8 +248,69 @@ _MESSAGES_OPTIONAL: dict[str, st.SearchStrategy[Any]] = {
     "stream": field(st.booleans()),
     "thinking": field(
         st.fixed_dictionaries(
-            {"type": field(st.sampled_from(["enabled", "disabled"]))},
-            optional={"budget_tokens": field(st.integers(-1, 2**20))},
+            {"type": field(st.sampled_from(["enabled", "disabled", "adaptive", "between_tools"]))},
+            optional={
+                "budget_tokens": field(st.integers(-1, 2**20)),
+                "display": field(st.sampled_from(["summarized", "omitted", "shown"])),
+            },
+        )
+    ),
+    "output_config": field(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "effort": field(st.sampled_from(["low", "medium", "high", "xhigh", "max", "extreme"])),
+                "format": field(
+                    st.fixed_dictionaries(
+                        {"type": field(st.just("json_schema"))}, optional={"schema": field(schemas)}
+                    )
+                ),
+            },
+        )
+    ),
+    "context_management": field(
+        st.fixed_dictionaries(
+            {
+                "edits": field(
+                    st.lists(
+                        st.fixed_dictionaries(
+                            {
+                                "type": field(
+                                    st.sampled_from(
+                                        [
+                                            "clear_tool_uses_20250919",
+                                            "clear_thinking_20251015",
+                                            "compact_20260112",
+                                        ]
+                                    )
+                                )
+                            },
+                            optional={
+                                "trigger": field(
+                                    st.fixed_dictionaries(
+                                        {"type": field(st.sampled_from(["input_tokens", "tool_uses"]))},
+                                        optional={"value": field(st.integers(-1, 10))},
+                                    )
+                                ),
+                                "keep": field(
+                                    st.just("all"),
+                                    st.fixed_dictionaries(
+                                        {
+                                            "type": field(
+                                                st.sampled_from(["tool_uses", "thinking_turns", "all"])
+                                            )
+                                        },
+                                        optional={"value": field(st.integers(-1, 3))},
+                                    ),
+                                ),
+                                "exclude_tools": field(st.lists(names, max_size=2)),
+                                "clear_tool_inputs": field(st.booleans(), st.lists(names, max_size=2)),
+                            },
+                        ),
+                        max_size=3,
+                    )
+                )
+            }
         )
     ),
     "metadata": field(st.fixed_dictionaries({}, optional={"user_id": field(texts)})),

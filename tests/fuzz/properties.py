@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import anthropic.types
+import anthropic.types.beta
 import pydantic
 
 from tests.openapi import EVENT_SCHEMAS, validate
@@ -24,6 +25,10 @@ GATEWAY_OWN = frozenset({401, 404, 405, 413, 429})
 ANTHROPIC_ERROR: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(anthropic.types.ErrorResponse)
 ANTHROPIC_MESSAGE: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(anthropic.types.Message)
 ANTHROPIC_EVENT: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(anthropic.types.RawMessageStreamEvent)
+ANTHROPIC_BETA_MESSAGE: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(anthropic.types.beta.BetaMessage)
+ANTHROPIC_TOKEN_COUNT: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(
+    anthropic.types.beta.BetaMessageTokensCount
+)
 
 
 class Violation(AssertionError):
@@ -83,6 +88,10 @@ def _check_success(payload: Any) -> None:
         validate(payload, "Response")
     elif isinstance(payload, dict) and payload.get("type") == "message":
         ANTHROPIC_MESSAGE.validate_python(payload)
+        if "context_management" in payload:
+            ANTHROPIC_BETA_MESSAGE.validate_python(payload)
+    elif isinstance(payload, dict) and "input_tokens" in payload:  # /v1/messages/count_tokens
+        ANTHROPIC_TOKEN_COUNT.validate_python(payload)
     elif kind == "model":
         validate(payload, "Model")
     elif kind == "list" and payload["data"] and payload["data"][0].get("object") == "embedding":

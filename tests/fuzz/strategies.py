@@ -33,6 +33,7 @@ ROUTES = (
     "/v1/embeddings",
     "/v1/responses",
     "/v1/messages",
+    "/v1/messages/count_tokens",
     "/v1/models",
     "/v1/models/xai.grok-4",
     "/v1/responses/resp_1",
@@ -251,6 +252,7 @@ _kinds = [
     *[_request(st.just("POST"), st.just("/v1/embeddings"), raw_bodies(embedding_bodies))] * 2,
     *[_request(st.just("POST"), st.just("/v1/responses"), raw_bodies(responses_bodies))] * 3,
     *[_request(st.just("POST"), st.just("/v1/messages"), raw_bodies(messages_bodies))] * 3,
+    _request(st.just("POST"), st.just("/v1/messages/count_tokens"), raw_bodies(messages_bodies)),
     _request(st.just("GET"), st.sampled_from(ROUTES[2:]), st.just(b"")),
     _request(methods, paths, st.one_of(raw_bodies(chat_bodies), st.binary(min_size=1, max_size=32))),
 ]

@@ -41,6 +41,7 @@ PRODUCT_ROUTES = {
     ("GET", "/v1/responses/{response_id}"),
     ("DELETE", "/v1/responses/{response_id}"),
     ("POST", "/v1/messages"),
+    ("POST", "/v1/messages/count_tokens"),
     ("POST", "/v1/embeddings"),
     ("GET", "/v1/models"),
     ("GET", "/v1/models/{model}"),
@@ -50,7 +51,7 @@ PRODUCT_ROUTES = {
 ROUTED_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
 WILDCARDS = ["/health/{path*}", "/{path*}"]
 # Paths whose clients read Anthropic's error body (core/gateway.ERROR_DIALECTS).
-ANTHROPIC_PATHS = {"/v1/messages"}
+ANTHROPIC_PATHS = {"/v1/messages", "/v1/messages/count_tokens"}
 
 
 def values(**overrides: object) -> dict[str, object]:
@@ -159,6 +160,7 @@ def test_each_v1_route_goes_to_its_function(spec: dict[str, Any]) -> None:
         "/v1/responses": FUNCTION_IDS["CHAT_FUNCTION_ID"],
         "/v1/responses/{response_id}": FUNCTION_IDS["CHAT_FUNCTION_ID"],
         "/v1/messages": FUNCTION_IDS["CHAT_FUNCTION_ID"],
+        "/v1/messages/count_tokens": FUNCTION_IDS["CHAT_FUNCTION_ID"],
         "/v1/embeddings": FUNCTION_IDS["EMBEDDINGS_FUNCTION_ID"],
         "/v1/models": FUNCTION_IDS["MODELS_FUNCTION_ID"],
         "/v1/models/{model}": FUNCTION_IDS["MODELS_FUNCTION_ID"],
@@ -169,7 +171,7 @@ def test_each_v1_route_goes_to_its_function(spec: dict[str, Any]) -> None:
 
 def test_every_v1_route_requires_authentication(spec: dict[str, Any]) -> None:
     v1 = [r for r in spec["routes"] if r["path"].startswith("/v1/")]
-    assert len(v1) == 14  # the seven product routes and their 405s
+    assert len(v1) == 16  # the eight product routes and their 405s
     for r in v1:
         assert r["requestPolicies"]["authorization"] == {"type": "AUTHENTICATION_ONLY"}
 

@@ -1,6 +1,7 @@
 """Small core pieces: key matching, error rendering, SSE framing, route paths."""
 
 import json
+import logging
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -16,6 +17,7 @@ from oci_genai_gateway.core.errors import (
     UpstreamError,
 )
 from oci_genai_gateway.core.gateway import route_path
+from oci_genai_gateway.core.logs import JsonFormatter
 from oci_genai_gateway.core.sse import DONE, EventStream
 from tests.openapi import validate
 
@@ -85,3 +87,18 @@ async def test_sse_frames_chunks_then_done_and_errors_as_events() -> None:
     assert events[0] == b'data: {"a":1}\n\n'
     assert json.loads(events[1][6:])["error"]["code"] == "upstream_error"
     assert events[-1] == DONE
+
+
+def test_json_logs_carry_extras_but_not_litellms_redaction_stamp() -> None:
+    record = logging.makeLogRecord(
+        {
+            "name": "uvicorn.error",
+            "levelname": "INFO",
+            "msg": "Started",
+            "event": "boot",
+            "litellm_redacted": object(),
+        }
+    )
+    line = json.loads(JsonFormatter().format(record))
+    assert (line["message"], line["event"]) == ("Started", "boot")
+    assert "litellm_redacted" not in line

@@ -83,6 +83,7 @@ def test_the_repository_spec_is_read_completely() -> None:
         "/v1/responses",
         "/v1/responses/{response_id}",
         "/v1/messages",
+        "/v1/messages/count_tokens",
         "/v1/embeddings",
         "/v1/models",
         "/v1/models/{model}",
@@ -90,7 +91,7 @@ def test_the_repository_spec_is_read_completely() -> None:
     ]
     # The product routes, a 405 for each of their paths, then the 404 catch-alls.
     assert [r.path for r in deployment.routes] == [*products, *products, "/health/{path*}", "/{path*}"]
-    assert [r.anonymous for r in deployment.routes] == [False] * 7 + [True] + [False] * 7 + [True] * 2 + [
+    assert [r.anonymous for r in deployment.routes] == [False] * 8 + [True] + [False] * 8 + [True] * 2 + [
         False
     ]
     assert deployment.function_ids() == {"chat", "embeddings", "models", "authorizer"}
@@ -106,9 +107,9 @@ def test_the_repository_spec_is_read_completely() -> None:
         ("X-Gateway-Key-Monthly-Tokens", ("${request.auth[monthly_tokens]}",), "OVERWRITE"),
     ]
     # Every function route gets the key's name and limits as headers; the stock health answer none.
-    for route in deployment.routes[:7]:
+    for route in deployment.routes[:8]:
         assert [(h.name, h.values, h.if_exists) for h in route.set_headers] == key_headers, route.path
-    assert deployment.routes[7].set_headers == ()
+    assert deployment.routes[8].set_headers == ()
 
 
 def test_a_usage_plan_policy_needs_its_plans_and_subscribers() -> None:

@@ -114,7 +114,12 @@ def create_app(gateway: Gateway) -> ASGIApp:
             # "*" mirrors the requested headers, which covers Authorization and the x-stainless-*
             # headers the OpenAI JS SDK sends from a browser.
             allow_headers=["*"],
-            expose_headers=["X-Request-Id", "Retry-After"],
+            expose_headers=[
+                "X-Request-Id",
+                "Retry-After",
+                "X-Gateway-Ignored-Fields",
+                "X-Gateway-Omitted-Tools",
+            ],
             max_age=600,
         )
     return app  # type: ignore[no-any-return]

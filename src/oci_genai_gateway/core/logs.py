@@ -16,7 +16,9 @@ LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR"})
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
-_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# Besides the record's own attributes: the stamp LiteLLM's secret filter puts on records of the loggers it
+# watches (litellm/_logging.py, `_REDACTED_RECORD_ATTR`, uvicorn's among them), a bare object() repr.
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "litellm_redacted"}
 
 
 class JsonFormatter(logging.Formatter):

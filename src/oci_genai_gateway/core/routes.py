@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from oci_genai_gateway.core.access.grant import Grant
 from oci_genai_gateway.core.apis import embeddings, models
+from oci_genai_gateway.core.apis.messages import count
 from oci_genai_gateway.core.apis.responses.render import not_stored
 from oci_genai_gateway.core.apis.surfaces import SURFACES, Surface
 from oci_genai_gateway.core.chat import pipeline
-from oci_genai_gateway.core.errors import MethodNotAllowed, NotFound
+from oci_genai_gateway.core.chat.request import OmittedTool
+from oci_genai_gateway.core.errors import InvalidRequest, MethodNotAllowed, NotFound
 from oci_genai_gateway.core.exchange import Reply, json_reply, stream_reply
+from oci_genai_gateway.core.input.fields import MAX_REPORTED, REPORTABLE
 from oci_genai_gateway.core.input.images import ImageFetcher, inline_images
 from oci_genai_gateway.core.input.validate import parse_json_object
-from oci_genai_gateway.core.settings import Settings
+from oci_genai_gateway.core.settings import HostedTools, Settings
 from oci_genai_gateway.core.sse import EventStream
 from oci_genai_gateway.core.upstream.catalog import ModelCatalog
 from oci_genai_gateway.core.upstream.http import OciHttp
@@ -44,27 +48,81 @@ class Call:
 
 
 Handler = Callable[[Services, Call], Awaitable[Reply]]
+log = logging.getLogger(__name__)
+# Names the request's fields that no API classification knows (core/input/fields.py): ignored, not refused.
+IGNORED_FIELDS_HEADER = "X-Gateway-Ignored-Fields"
+# Names the hosted tools (web search and friends) the request offered and OCI cannot run: left out
+# (docs/decisions/0006-codex-over-the-responses-api.md).
+OMITTED_TOOLS_HEADER = "X-Gateway-Omitted-Tools"
 
 
 async def generate(surface: Surface[Any], services: Services, call: Call) -> Reply:
     """Any generation API: parse, inline remote images, run the chat pipeline, render or stream."""
+    body = parse_json_object(call.body)
     fetch_images = services.settings.fetch_image_urls
-    request = surface.parse(parse_json_object(call.body), call.grant.resolve, fetch_images=fetch_images)
+    request = surface.parse(body, call.grant.resolve, fetch_images=fetch_images)
     chat = surface.chat_of(request)
+    if chat.omitted_tools and services.settings.hosted_tools is HostedTools.REFUSE:
+        raise _refused(chat.omitted_tools[0])
     inlined = await inline_images(chat.messages, services.images)
     if inlined is not chat.messages:
         chat = replace(chat, messages=inlined)
         request = surface.with_chat(request, chat)
     if chat.stream:
         chunks = await pipeline.stream(chat, services.oci, services.quirks, call.grant)
-        return stream_reply(EventStream(chunks, surface.stream(request)))
-    completion = await pipeline.create(chat, services.oci, services.quirks, call.grant)
-    return json_reply(surface.render(request, completion))
+        reply = stream_reply(EventStream(chunks, surface.stream(request)))
+    else:
+        completion = await pipeline.create(chat, services.oci, services.quirks, call.grant)
+        reply = json_reply(surface.render(request, completion))
+    reply = _reporting_unknown(reply, surface.fields.unknown(body, chat.ignored_fields))
+    return _reporting_omitted(reply, chat.omitted_tools)
+
+
+def _refused(tool: OmittedTool) -> InvalidRequest:
+    return InvalidRequest(
+        f"'{tool.param}' names the hosted tool '{tool.name}', which OCI Generative AI cannot run, and "
+        "this gateway is set to refuse such tools (GATEWAY_HOSTED_TOOLS=refuse): send the request "
+        "without it.",
+        param=tool.param,
+    )
+
+
+def _reporting_omitted(reply: Reply, tools: tuple[OmittedTool, ...]) -> Reply:
+    """Hosted tools are left out, not refused: the client hears which (by type), and the log."""
+    names = list(dict.fromkeys(tool.name for tool in tools))
+    if not names:
+        return reply
+    shown = [name for name in names if REPORTABLE.match(name)][:MAX_REPORTED]
+    shown += ["..."] if len(shown) < len(names) else []
+    log.info("hosted tools omitted", extra={"event": "tools_omitted", "tools": shown})
+    return replace(reply, headers={**reply.headers, OMITTED_TOOLS_HEADER: ",".join(shown)})
+
+
+async def _count_message_tokens(services: Services, call: Call) -> Reply:
+    """Anthropic's token count, estimated without calling OCI (core/apis/messages/count.py)."""
+    body = parse_json_object(call.body)
+    fetch_images = services.settings.fetch_image_urls
+    reply = json_reply(count.count(body, call.grant.resolve, fetch_images=fetch_images))
+    return _reporting_unknown(reply, count.FIELDS.unknown(body))
 
 
 async def _embeddings(services: Services, call: Call) -> Reply:
-    request = embeddings.parse(parse_json_object(call.body), call.grant.resolve)
-    return json_reply(await embeddings.create(request, services.oci, call.grant))
+    body = parse_json_object(call.body)
+    request = embeddings.parse(body, call.grant.resolve)
+    reply = json_reply(await embeddings.create(request, services.oci, call.grant))
+    return _reporting_unknown(reply, embeddings.FIELDS.unknown(body))
+
+
+def _reporting_unknown(reply: Reply, names: list[str]) -> Reply:
+    """Fields this gateway does not know are ignored, not refused: the client hears which, and the log.
+
+    Only names that read as API field names are given (core/input/fields.py:REPORTABLE); any other is
+    "...", so no free text of the client's reaches a header or a log line.
+    """
+    if not names:
+        return reply
+    log.info("unknown fields ignored", extra={"event": "fields_ignored", "fields": names})
+    return replace(reply, headers={**reply.headers, IGNORED_FIELDS_HEADER: ",".join(names)})
 
 
 async def _list_models(services: Services, call: Call) -> Reply:
@@ -88,6 +146,7 @@ async def _readiness(_services: Services, _call: Call) -> Reply:
 ROUTES: Mapping[str, Mapping[str, Handler]] = {
     **{path: {"POST": functools.partial(generate, surface)} for path, surface in SURFACES.items()},
     "/v1/responses/": {"GET": _stored_response, "DELETE": _stored_response},
+    "/v1/messages/count_tokens": {"POST": _count_message_tokens},
     "/v1/embeddings": {"POST": _embeddings},
     "/v1/models": {"GET": _list_models},
     "/v1/models/": {"GET": _get_model},

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
+from typing import TypeVar
 
 from oci_genai_gateway.core.access import policy
 from oci_genai_gateway.core.access.policy import KeyPolicy
@@ -19,6 +20,7 @@ _REGION = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 # OCI Monitoring custom-metric namespaces; `oci_` and `oracle_` are reserved for OCI's own.
 # https://docs.oracle.com/en-us/iaas/Content/Monitoring/Tasks/publishingcustommetrics.htm
 _NAMESPACE = re.compile(r"^(?!oci_|oracle_)[a-z][a-z0-9_]*[a-z0-9]$")
+E = TypeVar("E", bound=StrEnum)
 
 
 class AuthMode(StrEnum):
@@ -27,6 +29,13 @@ class AuthMode(StrEnum):
     RESOURCE_PRINCIPAL = "resource_principal"
     INSTANCE_PRINCIPAL = "instance_principal"
     CONFIG_FILE = "config_file"
+
+
+class HostedTools(StrEnum):
+    """What a request's hosted tools (web search and friends, which OCI cannot run) get."""
+
+    OMIT = "omit"  # left out, named in X-Gateway-Omitted-Tools: the model answers without them
+    REFUSE = "refuse"  # a 400 naming the first
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,7 @@ class Settings:
     ingestion_endpoint: str | None = None
     budget_cache_seconds: float = 60.0
     workers: int = 1
+    hosted_tools: HostedTools = HostedTools.OMIT  # docs/decisions/0006-codex-over-the-responses-api.md
     # The gateway's own waits, not read from the environment: tests pass small ones.
     usage_wait_seconds: float = 1.0  # for OCI's usage event after a stream's finish (core/chat/pipeline.py)
     retry_backoff_seconds: float = 0.25  # times the attempt number, before retrying an OCI call
@@ -127,6 +137,7 @@ class Settings:
             ingestion_endpoint=_url(env, "GATEWAY_OCI_TELEMETRY_INGESTION_ENDPOINT") or inference,
             budget_cache_seconds=_number(env, "GATEWAY_BUDGET_CACHE_SECONDS", 60.0, 0.0, 3600.0),
             workers=env_int(env, "GATEWAY_WORKERS", 1, 1, 256),
+            hosted_tools=_enum(env, "GATEWAY_HOSTED_TOOLS", HostedTools, HostedTools.OMIT),
         )
 
 
@@ -157,7 +168,7 @@ def _aliases(raw: str) -> dict[str, Target]:
     return out
 
 
-def _enum(env: Mapping[str, str], name: str, kind: type[AuthMode], default: AuthMode) -> AuthMode:
+def _enum(env: Mapping[str, str], name: str, kind: type[E], default: E) -> E:
     raw = env.get(name)
     if not raw:
         return default

@@ -12,11 +12,11 @@ from typing import Any
 from oci_genai_gateway.core.access.grant import Grant
 from oci_genai_gateway.core.errors import InvalidRequest, UpstreamError
 from oci_genai_gateway.core.input.bounds import MAX_DIMENSIONS, MAX_ID_CHARS
+from oci_genai_gateway.core.input.fields import Fields
 from oci_genai_gateway.core.input.validate import (
     optional_choice,
     optional_int,
     optional_str,
-    reject_unknown,
     required_str,
 )
 from oci_genai_gateway.core.targets import Resolve, Target
@@ -25,7 +25,12 @@ from oci_genai_gateway.core.upstream.http import OciHttp
 OCI_BATCH_LIMIT = 96  # OCI embedText rejects more inputs per call
 MAX_INPUTS = 2048  # OpenAI's own per-request limit
 _MAX_CONCURRENT_BATCHES = 8
-_KNOWN = frozenset({"model", "input", "encoding_format", "dimensions", "user", "input_type", "truncate"})
+# `input_type` and `truncate` are OCI's own (EmbedTextDetails), offered beside OpenAI's fields.
+FIELDS = Fields(
+    honoured=frozenset({"model", "input", "encoding_format", "dimensions", "input_type", "truncate"}),
+    ignored={"user": "an end-user id for the provider's abuse monitoring"},
+    refused={},
+)
 _INPUT_TYPES = frozenset({"SEARCH_DOCUMENT", "SEARCH_QUERY", "CLASSIFICATION", "CLUSTERING", "IMAGE"})
 _TRUNCATE = frozenset({"NONE", "START", "END"})
 
@@ -43,7 +48,6 @@ class EmbeddingRequest:
 
 def parse(body: dict[str, Any], resolve: Resolve) -> EmbeddingRequest:
     """Validate an OpenAI CreateEmbeddingRequest (plus OCI's `input_type` and `truncate`)."""
-    reject_unknown(body, _KNOWN)
     model = required_str(body, "model")
     inputs = _inputs(body.get("input"))
     fmt = body.get("encoding_format", "float")

@@ -17,6 +17,7 @@ from oci_genai_gateway.core.apis.responses.stream import ResponseEvents
 from oci_genai_gateway.core.chat import request as chat_request
 from oci_genai_gateway.core.chat.request import ChatRequest
 from oci_genai_gateway.core.errors import GatewayError
+from oci_genai_gateway.core.input.fields import Fields
 from oci_genai_gateway.core.sse import StreamRenderer
 from oci_genai_gateway.core.targets import Resolve
 
@@ -47,6 +48,7 @@ class Surface(Generic[R]):
     with_chat: Callable[[R, ChatRequest], R]  # the request once its remote images are inlined
     render: Callable[[R, dict[str, Any]], dict[str, Any]]
     stream: Callable[[R], StreamRenderer]
+    fields: Fields  # what the API does with each field (docs/COMPATIBILITY.md)
     error_body: ErrorDialect = GatewayError.to_body  # OpenAI's envelope
 
 
@@ -68,17 +70,32 @@ def _with_chat(request: Any, chat: ChatRequest) -> Any:
 
 SURFACES: Mapping[str, Surface[Any]] = {
     "/v1/chat/completions": Surface(
-        chat_request.parse, _itself, _replaced, chat_completions.render, chat_completions.ChunkEvents
+        chat_request.parse,
+        _itself,
+        _replaced,
+        chat_completions.render,
+        chat_completions.ChunkEvents,
+        chat_request.FIELDS,
     ),
-    "/v1/responses": Surface(responses_request.parse, _chat, _with_chat, responses.render, ResponseEvents),
+    "/v1/responses": Surface(
+        responses_request.parse, _chat, _with_chat, responses.render, ResponseEvents, responses_request.FIELDS
+    ),
     # Anthropic's clients read Anthropic's error body, with the same statuses.
     "/v1/messages": Surface(
-        messages_request.parse, _chat, _with_chat, messages.render, MessageEvents, messages.error_body
+        messages_request.parse,
+        _chat,
+        _with_chat,
+        messages.render,
+        MessageEvents,
+        messages_request.FIELDS,
+        messages.error_body,
     ),
 }
 
 
 def error_body(route: str, exc: GatewayError) -> dict[str, Any]:
-    """`exc` in the error dialect of the API at `route` (OpenAI's for every other route)."""
-    surface = SURFACES.get(route)
-    return surface.error_body(exc) if surface is not None else exc.to_body()
+    """`exc` in the error dialect of the API at or under `route` (OpenAI's for every other route)."""
+    for path, surface in SURFACES.items():
+        if route == path or route.startswith(path + "/"):  # /v1/messages/count_tokens speaks Anthropic's
+            return surface.error_body(exc)
+    return exc.to_body()

@@ -19,11 +19,18 @@ def is_cohere(model: str) -> bool:
 
 
 def chat_body(
-    request: ChatRequest, settings: Settings, *, stream: bool = False, stream_usage: bool = True
+    request: ChatRequest,
+    settings: Settings,
+    *,
+    stream: bool = False,
+    stream_usage: bool = True,
+    effort: bool = True,
 ) -> dict[str, Any]:
-    """The OCI `/actions/chat` body for one generation of `request`."""
+    """The OCI `/actions/chat` body for one generation of `request` (without its effort if not `effort`)."""
     model = request.target.model
     params = _cohere_tool_choice(dict(request.params)) if is_cohere(model) else dict(request.params)
+    if not effort or (request.effort_is_hint and is_cohere(model)):
+        params.pop("reasoning_effort", None)  # OCI's COHERE format has no reasoning effort
     config = chat_config()
     try:
         optional = config.map_openai_params(params, {}, model, False)

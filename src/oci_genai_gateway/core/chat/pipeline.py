@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 import uuid
-from collections.abc import AsyncGenerator, Iterator
-from typing import Any
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from typing import Any, TypeVar
 
 import httpx
 
@@ -22,13 +23,20 @@ from oci_genai_gateway.core.upstream.http import OciHttp
 from oci_genai_gateway.core.upstream.quirks import ModelQuirks, Quirk
 
 Chunk = dict[str, Any]
+T = TypeVar("T")
+# How OCI (and the vendors' errors inside its own) name the effort it refuses.
+_REASONING_EFFORT = re.compile(r"reasoning_?effort", re.IGNORECASE)
 ROUTE = "chat"  # the `route` dimension of every chat generation's usage, whichever API asked for it
 
 
 async def create(request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant: Grant) -> dict[str, Any]:
     """Answer a non-streaming request; `n` > 1 fans out into concurrent OCI calls (COHERE has no `n`)."""
-    body = chat_body(request, oci.settings)
-    replies = await asyncio.gather(*(_post(request, oci, quirks, body) for _ in range(request.n)))
+
+    async def post(effort: bool) -> list[dict[str, Any]]:
+        body = chat_body(request, oci.settings, effort=effort)
+        return await asyncio.gather(*(_post(request, oci, quirks, body) for _ in range(request.n)))
+
+    replies = await _effort_fallback(request, quirks, post)
     choices: list[dict[str, Any]] = []
     usage: dict[str, Any] | None = None
     for reply in replies:
@@ -49,16 +57,38 @@ async def create(request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant:
 async def stream(request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant: Grant) -> ChunkStream:
     """Open the OCI stream (errors surface here, before any byte is sent) and return the chunks."""
     model = request.target.model
-    with_options = not quirks.has(model, Quirk.NO_STREAM_OPTIONS)
-    try:
-        response = await _open(request, oci, quirks, stream_usage=with_options)
-    except InvalidRequest as exc:
-        if not with_options or "streamOptions" not in exc.message:
-            raise
-        # A model that refuses the usage option still streams without it.
-        quirks.note(model, Quirk.NO_STREAM_OPTIONS)
-        response = await _open(request, oci, quirks, stream_usage=False)
+
+    async def open_stream(effort: bool) -> httpx.Response:
+        with_options = not quirks.has(model, Quirk.NO_STREAM_OPTIONS)
+        try:
+            return await _open(request, oci, quirks, stream_usage=with_options, effort=effort)
+        except InvalidRequest as exc:
+            if not with_options or "streamOptions" not in exc.message:
+                raise
+            # A model that refuses the usage option still streams without it.
+            quirks.note(model, Quirk.NO_STREAM_OPTIONS)
+            return await _open(request, oci, quirks, stream_usage=False, effort=effort)
+
+    response = await _effort_fallback(request, quirks, open_stream)
     return ChunkStream(_chunks(request, oci, quirks, grant, response), response)
+
+
+async def _effort_fallback(
+    request: ChatRequest, quirks: ModelQuirks, call: Callable[[bool], Awaitable[T]]
+) -> T:
+    """`call(effort)`; when the effort is a hint and OCI refuses it for the model, once more without."""
+    # OCI answers 400 to `reasoningEffort` on models that reason without the dial (grok-4 and others:
+    # https://github.com/BerriAI/litellm/issues/31449); the model is noted and asked without it after.
+    model = request.target.model
+    hint = request.effort_is_hint and "reasoning_effort" in request.params
+    effort = not (hint and quirks.has(model, Quirk.NO_REASONING_EFFORT))
+    try:
+        return await call(effort)
+    except InvalidRequest as exc:
+        if not (hint and effort and _REASONING_EFFORT.search(f"{exc.message} {exc.param}")):
+            raise
+    quirks.note(model, Quirk.NO_REASONING_EFFORT)
+    return await call(False)
 
 
 class ChunkStream:
@@ -85,9 +115,9 @@ async def _post(
 
 
 async def _open(
-    request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, *, stream_usage: bool
+    request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, *, stream_usage: bool, effort: bool
 ) -> httpx.Response:
-    body = chat_body(request, oci.settings, stream=True, stream_usage=stream_usage)
+    body = chat_body(request, oci.settings, stream=True, stream_usage=stream_usage, effort=effort)
     with _noting_not_on_demand(request, quirks):
         return await oci.open_stream("chat", body, request.model)
 

@@ -17,6 +17,7 @@ from oci_genai_gateway.core.input.bounds import (
     MAX_TOKENS,
     SchemaBudget,
 )
+from oci_genai_gateway.core.input.fields import Fields
 from oci_genai_gateway.core.input.validate import (
     metadata,
     optional_bool,
@@ -24,7 +25,6 @@ from oci_genai_gateway.core.input.validate import (
     optional_number,
     optional_object,
     optional_str,
-    reject_unknown,
     required_str,
     token_biases,
 )
@@ -44,28 +44,47 @@ _FORWARDED = (
     "response_format",
     "reasoning_effort",
 )
-# Accepted and dropped: none changes what the model generates.
-_HARMLESS = frozenset(
-    {"user", "metadata", "store", "service_tier", "safety_identifier", "prompt_cache_key", "prediction"}
+_CACHING = "a prompt-caching hint; OCI caches prompts on its own"
+# The one hosted-tool policy (docs/decisions/0006-codex-over-the-responses-api.md).
+HOSTED_WHY = (
+    "a hosted tool OCI cannot run: left out and named in X-Gateway-Omitted-Tools "
+    "(GATEWAY_HOSTED_TOOLS=refuse makes it a 400)"
 )
-# Recognised, but OCI (through LiteLLM) cannot honour them: a clear 400 instead of a silent drop.
-_UNSUPPORTED = {
-    "audio": "audio output is not available on OCI Generative AI",
-    "web_search_options": "web search is not available through this gateway",
-    "functions": "the deprecated 'functions' API is not supported; use 'tools'",
-    "function_call": "the deprecated 'function_call' API is not supported; use 'tool_choice'",
-    "top_logprobs": "log probabilities are not returned by this gateway",
-    "verbosity": "'verbosity' is not supported by OCI Generative AI through this gateway",
-}
-_KNOWN = frozenset(
-    {"model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens", "logprobs"}
-    | {"parallel_tool_calls", "modalities", "n"}
-    | set(_FORWARDED)
-    | _HARMLESS
-    | set(_UNSUPPORTED)
+FIELDS = Fields(
+    honoured=frozenset(_FORWARDED)
+    | {"model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens"}
+    | {"parallel_tool_calls", "n", "modalities", "logprobs"},  # modalities: text; logprobs: false
+    ignored={
+        "user": "an end-user id for the provider's abuse monitoring",
+        "safety_identifier": "an end-user id for the provider's abuse monitoring",
+        "metadata": "tags for the provider's stored completions",
+        "store": "this gateway stores no completions",
+        "service_tier": "OCI has one tier per deployment",
+        "prompt_cache_key": _CACHING,
+        "prompt_cache_options": _CACHING,
+        "prompt_cache_retention": _CACHING,
+        "prediction": "a latency hint: the answer is the same without it",
+        "verbosity": "a length hint: OCI's models have no such control, the answer means the same",
+        "web_search_options": HOSTED_WHY,
+    },
+    refused={
+        "audio": "audio output is not available on OCI Generative AI",
+        "functions": "the deprecated 'functions' API is not supported; use 'tools'",
+        "function_call": "the deprecated 'function_call' API is not supported; use 'tool_choice'",
+        "top_logprobs": "log probabilities are not returned by this gateway",
+        "moderation": "moderation is not available on OCI Generative AI through this gateway",
+    },
 )
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _EFFORTS = frozenset({"none", "minimal", "low", "medium", "high"})
+
+
+@dataclass(frozen=True)
+class OmittedTool:
+    """A hosted tool the request offers that OCI cannot run: left out and named, or refused by setting."""
+
+    name: str  # the tool's type, e.g. web_search
+    param: str  # where the request names it, for the 400 under GATEWAY_HOSTED_TOOLS=refuse
 
 
 @dataclass(frozen=True)
@@ -80,6 +99,11 @@ class ChatRequest:
     n: int = 1
     params: dict[str, Any] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)
+    omitted_tools: tuple[OmittedTool, ...] = ()  # named back in X-Gateway-Omitted-Tools
+    ignored_fields: tuple[str, ...] = ()  # nested fields nobody classified, named back like top-level ones
+    # The reasoning effort is a hint (an API's thinking setting, not chat's reasoning_effort): left out
+    # for models that take none (COHERE, or one OCI refused it for) instead of failing the request.
+    effort_is_hint: bool = False
 
 
 def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False) -> ChatRequest:
@@ -87,10 +111,7 @@ def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False)
 
     With `fetch_images`, https image URLs pass too: `images.inline_images` fetches them afterwards.
     """
-    reject_unknown(body, _KNOWN)
-    for name, why in _UNSUPPORTED.items():
-        if body.get(name) is not None:
-            raise InvalidRequest(f"Unsupported parameter '{name}': {why}.", param=name)
+    FIELDS.refuse(body)
     model = required_str(body, "model")
     messages = _messages(body.get("messages"), fetch_images)
     stream = bool(optional_bool(body, "stream"))
@@ -114,6 +135,7 @@ def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False)
         raise InvalidRequest("'n' greater than 1 is not supported with 'stream'.", param="n")
     _harmless(body)
     params = _params(body)
+    search = optional_object(body, "web_search_options")
     return ChatRequest(
         model=model,
         target=resolve(model),
@@ -123,6 +145,7 @@ def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False)
         n=n,
         params=params,
         messages=messages,
+        omitted_tools=(OmittedTool("web_search", "web_search_options"),) if search is not None else (),
     )
 
 

@@ -14,6 +14,7 @@ class Quirk(StrEnum):
     NO_STREAM_USAGE = "no_stream_usage"  # finishes its streams without a usage event
     NO_STREAM_OPTIONS = "no_stream_options"  # refuses `streamOptions` with a 400
     NOT_ON_DEMAND = "not_on_demand"  # listed by OCI, but answers 404 on demand
+    NO_REASONING_EFFORT = "no_reasoning_effort"  # refuses `reasoningEffort` with a 400 (grok-4, ...)
 
 
 class ModelQuirks:

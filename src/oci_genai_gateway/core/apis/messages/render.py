@@ -44,12 +44,15 @@ def render(request: MessagesRequest, completion: dict[str, Any]) -> dict[str, An
         content.append(
             {"type": "tool_use", "id": call["id"], "name": function["name"], "input": _input(function)}
         )
-    return {
+    message = {
         **message_head(request),
         "content": content,
         "stop_reason": stop_reason(choice["finish_reason"]),
         "usage": usage(completion.get("usage")),
     }
+    if request.context_management is not None:
+        message["context_management"] = request.context_management  # BetaMessage.context_management
+    return message
 
 
 def usage(chat_usage: dict[str, Any] | None) -> dict[str, Any]:
@@ -66,6 +69,7 @@ def usage(chat_usage: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def message_head(request: MessagesRequest) -> dict[str, Any]:
+    """A Message's fields before its content: id, type, role, the client's model name."""
     return {
         "id": f"msg_{uuid.uuid4().hex}",
         "type": "message",
@@ -78,6 +82,7 @@ def message_head(request: MessagesRequest) -> dict[str, Any]:
 
 
 def stop_reason(finish: str | None) -> str:
+    """Chat's finish reason as Anthropic's stop reason."""
     # OCI does not say which stop sequence ended a turn, so `stop_sequence` is never claimed.
     return _STOP_REASONS.get(finish or "", "end_turn")
 

@@ -44,11 +44,13 @@ class MessageEvents:
     def finish(self) -> list[bytes]:
         """Close the open block, then `message_delta` (stop reason, usage) and `message_stop`."""
         delta = {"stop_reason": stop_reason(self._finish), "stop_sequence": None}
+        end: dict[str, Any] = {"type": "message_delta", "delta": delta, "usage": usage(self._usage)}
+        if self._request.context_management is not None:
+            # Where Anthropic's stream reports the edits: BetaRawMessageDeltaEvent.context_management.
+            end["context_management"] = self._request.context_management
         return [
             *self._close(),
-            named_event(
-                "message_delta", {"type": "message_delta", "delta": delta, "usage": usage(self._usage)}
-            ),
+            named_event("message_delta", end),
             named_event("message_stop", {"type": "message_stop"}),
         ]
 

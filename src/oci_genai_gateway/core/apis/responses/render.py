@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any
 
+from oci_genai_gateway.core.apis.responses import reasoning
 from oci_genai_gateway.core.apis.responses.request import ResponsesRequest
+from oci_genai_gateway.core.apis.responses.tools import CUSTOM_ARGUMENT, ToolTable
 from oci_genai_gateway.core.errors import NotFound
 
 # Finish reasons that end a Response as `incomplete`, with OpenAI's reason.
@@ -25,11 +28,14 @@ def render(request: ResponsesRequest, completion: dict[str, Any]) -> dict[str, A
     message = choice["message"]
     calls = message.get("tool_calls") or []
     output: list[dict[str, Any]] = []
+    if message.get("reasoning_content"):
+        thought = message["reasoning_content"]
+        output.append(reasoning.item(new_id("rs"), request.model, thought, request.reasoning, status))
     if message.get("content") or not calls:
         output.append(message_item(new_id("msg"), message.get("content") or "", status))
-    output += [
-        call_item(call["id"], call["function"]["name"], call["function"]["arguments"]) for call in calls
-    ]
+    for call in calls:
+        function = call["function"]
+        output.append(call_item(request.tools, call["id"], function["name"], function["arguments"]))
     used = usage(completion.get("usage"))
     return response(request, new_id("resp"), completion["created"], status, output, used, reason)
 
@@ -94,12 +100,47 @@ def message_item(item_id: str, text: str, status: str) -> dict[str, Any]:
     return {"id": item_id, "type": "message", "status": status, "role": "assistant", "content": content}
 
 
-def call_item(call_id: str, name: str, arguments: str, status: str = "completed") -> dict[str, Any]:
-    return {
-        "id": new_id("fc"),
-        "type": "function_call",
-        "status": status,
-        "call_id": call_id,
-        "name": name,
-        "arguments": arguments,
-    }
+def call_item(
+    tools: ToolTable, call_id: str, flat: str, arguments: str, status: str = "completed"
+) -> dict[str, Any]:
+    """The model's call of function `flat` as the client's `function_call` or `custom_tool_call` item."""
+    # OpenAI's ResponseFunctionToolCall carries the tool's `namespace` apart from its `name`; a
+    # custom tool's ResponseCustomToolCall has the function's one argument as its `input`.
+    ref = tools.ref(flat)
+    if ref.custom:
+        item = {
+            "id": new_id("ctc"),
+            "type": "custom_tool_call",
+            "call_id": call_id,
+            "name": ref.name,
+            "input": custom_input(arguments),
+        }
+    else:
+        item = {
+            "id": new_id("fc"),
+            "type": "function_call",
+            "status": status,
+            "call_id": call_id,
+            "name": ref.name,
+            "arguments": arguments,
+        }
+    if ref.namespace is not None:
+        item["namespace"] = ref.namespace
+    return item
+
+
+def custom_input(arguments: str) -> str:
+    """A custom tool's free text from the arguments of the function it was offered as."""
+    # Models sometimes name the one argument differently or send the text bare: the text is the
+    # argument's value when there is one string value, else the arguments as they came.
+    try:
+        parsed = json.loads(arguments)
+    except ValueError:
+        return arguments
+    if isinstance(parsed, dict):
+        if isinstance(parsed.get(CUSTOM_ARGUMENT), str):
+            return str(parsed[CUSTOM_ARGUMENT])
+        values = list(parsed.values())
+        if len(values) == 1 and isinstance(values[0], str):
+            return values[0]
+    return parsed if isinstance(parsed, str) else arguments
