@@ -10,9 +10,11 @@ API Gateway over the fdk functions), for a GENERIC, a COHERE and a reasoning mod
   request, which the agent then prints the answer to.
 
 Every run is checked on three sides: what the agent printed (and its exit status), what the gateway
-answered it (a tap in between keeps that for the failure message, and refuses nothing but 2xx), and
+answered it (a tap in between keeps that for the failure message; anything but a 2xx fails), and
 the OCI requests the emulator received (model, API format, a stream, the agent's tools, the tool
-call and its result).
+call and its result). Where an agent sends what OCI cannot take as it is, the tests check what the
+gateway made of it: Claude Code's `output_config.effort` reaches the reasoning model, Codex's hosted
+`web_search` is left out and named, and a reasoning item goes to Codex and comes back.
 """
 
 from __future__ import annotations
@@ -113,6 +115,10 @@ def test_claude_code_answers_a_prompt(
     run = coding_agents.claude_code(api_base_url, model, PROMPT)
     check_prompt(run, emulator, model, "Bash")
     assert all(path.startswith("/v1/messages") for path in run.tap.paths()), run.report()
+    if model == REASONING:
+        # Claude Code asks for `output_config: {"effort": "high"}`: the reasoning model is told so.
+        [entry] = oci_chats(emulator, "Bash")
+        assert entry["body"]["chatRequest"].get("reasoningEffort") == "HIGH", run.report()
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -136,6 +142,13 @@ def test_codex_answers_a_prompt(
     run = coding_agents.codex(api_base_url, model, PROMPT)
     check_prompt(run, emulator, model, "exec_command")
     assert set(run.tap.paths()) == {"/v1/responses"}, run.report()
+    check_hosted_tool_omitted(run)
+
+
+def check_hosted_tool_omitted(run: AgentRun) -> None:
+    """Codex offers the hosted `web_search`, which OCI cannot run: left out, and said so."""
+    for exchange in run.tap.exchanges:
+        assert exchange.headers.get("x-gateway-omitted-tools") == "web_search", run.report()
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -145,6 +158,16 @@ def test_codex_runs_a_tool_and_its_result_reaches_oci(
     emulator.script_answer(tool_calls=[{"name": "exec_command", "arguments": EXEC}], model=model)
     run = coding_agents.codex(api_base_url, model, PROMPT)
     check_tool_loop(run, emulator, model, "exec_command", EXEC)
+    check_hosted_tool_omitted(run)
+    # A reasoning model's reasoning item went to Codex and comes back with the tool's output.
+    first, second = (exchange.request_json() for exchange in run.tap.exchanges)
+    returned = [item for item in second["input"] if item.get("type") == "reasoning"]
+    assert not any(item.get("type") == "reasoning" for item in first["input"])
+    if model == REASONING:
+        [reasoning] = returned
+        assert reasoning["encrypted_content"], run.report()
+    else:
+        assert returned == [], run.report()
 
 
 # -- OpenCode: OpenAI's Chat Completions ----------------------------------------------------------------
