@@ -38,7 +38,17 @@ async function toolLoop(model, { sdkDefaultStore = false } = {}) {
   });
   const calls = result.steps.flatMap((step) => step.toolCalls.map((c) => ({ name: c.toolName, input: c.input })));
   const results = result.steps.flatMap((step) => step.toolResults.map((r) => r.output));
-  return { calls, results, text: result.text, steps: result.steps.length, firstText: result.steps[0].text };
+  const first = result.steps[0];
+  return {
+    calls,
+    results,
+    text: result.text,
+    steps: result.steps.length,
+    firstText: first.text,
+    // A reasoning item counts even when the SDK shows no text for it (the gateway puts OCI's reasoning
+    // in its content, not a summary, unless asked for one).
+    firstReasoning: first.reasoning.length > 0,
+  };
 }
 
 async function outcome(run) {
