@@ -34,8 +34,9 @@ class _Choice:
 class StreamTranslator:
     """Feed it OCI events in order; it returns the OpenAI deltas each one adds."""
 
-    def __init__(self, *, single_tool_call: bool = False) -> None:
+    def __init__(self, *, single_tool_call: bool = False, reasoning: bool = True) -> None:
         self._single = single_tool_call
+        self._reasoning = reasoning  # GATEWAY_REASONING_TEXT: the reasoning text is passed on
         self._choices: dict[int, _Choice] = {}
         self.usage: dict[str, Any] | None = None
 
@@ -76,7 +77,7 @@ class StreamTranslator:
             return {}
         delta: dict[str, Any] = {}
         reasoning = message.get("reasoningContent")
-        if isinstance(reasoning, str) and reasoning:
+        if isinstance(reasoning, str) and reasoning and self._reasoning:
             delta["reasoning_content"] = reasoning
         text = text_of(message.get("content"))
         if text:
