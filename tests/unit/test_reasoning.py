@@ -64,7 +64,7 @@ def reasoning_stream() -> Events:
     return Events([*think, text_event("Hello"), {"index": 0, "finishReason": "stop"}, {"usage": USAGE}])
 
 
-async def post(oci: ScriptedOci, route: str, fields: dict[str, Any], **env: str) -> Any:
+async def post(oci: ScriptedOci, route: str, fields: dict[str, Any], **env: Any) -> Any:
     gw, _ = gateway(oci, **env)
     reply = await send(gw, "POST", route, json.dumps(fields).encode())
     assert reply.status == 200, reply.body
@@ -311,7 +311,9 @@ async def test_a_plain_assistant_turns_reasoning_goes_back_too_and_a_bad_one_is_
         ]
     )
     reply = await send(gw, "POST", "/v1/chat/completions", json.dumps(bad).encode())
-    assert (reply.status, reply.body["error"]["param"]) == (400, "messages[0].reasoning_content")
+    assert reply.status == 400
+    assert reply.body is not None
+    assert reply.body["error"]["param"] == "messages[0].reasoning_content"
 
 
 async def test_cohere_keeps_the_text_beside_calls_and_drops_reasoning_it_has_no_field_for() -> None:
