@@ -11,7 +11,10 @@ import pydantic
 import pytest
 
 from oci_genai_gateway.core.chat.sealed import seal, unseal
+from oci_genai_gateway.core.errors import ConfigError
+from oci_genai_gateway.core.settings import Settings
 from tests.fakes import (
+    BASE_ENV,
     Events,
     ScriptedOci,
     cohere_answer,
@@ -400,3 +403,29 @@ async def test_messages_thinking_blocks_go_back_with_their_turn() -> None:
     assert (first["toolCalls"][0]["id"], first["reasoningContent"]) == ("call_1", THOUGHT)
     assert second["reasoningContent"] == "Sealed thought."
     assert "opaque" not in json.dumps(oci.sent[0].body)
+
+
+def test_the_setting_is_read_once_from_the_environment() -> None:
+    assert Settings.from_env(BASE_ENV).reasoning_text is True
+    assert Settings.from_env({**BASE_ENV, "GATEWAY_REASONING_TEXT": " False"}).reasoning_text is False
+    with pytest.raises(ConfigError, match="GATEWAY_REASONING_TEXT"):
+        Settings.from_env({**BASE_ENV, "GATEWAY_REASONING_TEXT": "hidden"})
+
+
+async def test_count_tokens_counts_the_thinking_that_goes_back() -> None:
+    gw, _ = gateway(ScriptedOci())
+    turn = {"role": "assistant", "content": [{"type": "thinking", "thinking": "t" * 400, "signature": "s"}]}
+    fields = messages_body(
+        messages=[{"role": "user", "content": "hi"}, turn, {"role": "user", "content": "?"}]
+    )
+    without = {
+        **fields,
+        "messages": [fields["messages"][0], {"role": "assistant", "content": []}, fields["messages"][2]],
+    }
+    counts = []
+    for asked in (fields, without):
+        reply = await send(gw, "POST", "/v1/messages/count_tokens", json.dumps(asked).encode())
+        assert reply.status == 200, reply.body
+        assert reply.body is not None
+        counts.append(reply.body["input_tokens"])
+    assert counts[0] - counts[1] == 100  # 400 characters / 4
