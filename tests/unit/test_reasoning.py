@@ -342,8 +342,15 @@ async def test_cohere_keeps_the_text_beside_calls_and_drops_reasoning_it_has_no_
     assert THOUGHT not in json.dumps(oci.sent[0].body)
 
 
-async def test_responses_reasoning_items_and_assistant_text_go_back_with_their_turn() -> None:
-    tool = {"type": "function", "name": "get_weather", "parameters": {"type": "object", "properties": {}}}
+RESPONSES_TOOL = {
+    "type": "function",
+    "name": "get_weather",
+    "parameters": {"type": "object", "properties": {}},
+}
+
+
+def two_turns(*, then_user: bool) -> list[dict[str, Any]]:
+    """A tool-calling turn and the answer after it, as a client sends them back (a user turn after)."""
     items = [
         {"role": "user", "content": "Weather in Oslo?"},
         # Another server's item: no encrypted_content the gateway can read, its summary is the text.
@@ -358,14 +365,38 @@ async def test_responses_reasoning_items_and_assistant_text_go_back_with_their_t
         # Ours, as Codex returns it: no text, the seal in encrypted_content.
         {"type": "reasoning", "summary": [], "encrypted_content": seal("xai.grok-4", "It is 12C; say so.")},
         {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "It is 12C."}]},
-        {"role": "user", "content": "Thanks"},
     ]
+    return [*items, {"role": "user", "content": "Thanks"}] if then_user else items
+
+
+async def test_responses_reasoning_items_and_assistant_text_go_back_with_their_turn() -> None:
     oci = ScriptedOci().enqueue(generic_answer("You're welcome."))
-    await post(oci, "/v1/responses", {"model": "xai.grok-4", "input": items, "tools": [tool]})
+    fields = {"model": "xai.grok-4", "input": two_turns(then_user=False), "tools": [RESPONSES_TOOL]}
+    await post(oci, "/v1/responses", fields)
     first, second = assistant_turns(oci)
     assert first["content"] == [{"type": "TEXT", "text": "Let me look it up."}]
     assert (first["toolCalls"][0]["id"], first["reasoningContent"]) == ("call_1", THOUGHT)
     assert second["reasoningContent"] == "It is 12C; say so."
+
+
+@pytest.mark.parametrize(
+    ("context", "kept"), [(None, False), ("auto", False), ("current_turn", False), ("all_turns", True)]
+)
+async def test_responses_reasoning_context_says_whether_earlier_turns_reasoning_goes_back(
+    context: str | None, kept: bool
+) -> None:
+    oci = ScriptedOci().enqueue(generic_answer("You're welcome."))
+    fields: dict[str, Any] = {
+        "model": "xai.grok-4",
+        "input": two_turns(then_user=True),
+        "tools": [RESPONSES_TOOL],
+    }
+    if context is not None:
+        fields["reasoning"] = {"context": context}
+    await post(oci, "/v1/responses", fields)
+    thoughts = [turn.get("reasoningContent") for turn in assistant_turns(oci)]
+    assert thoughts == ([THOUGHT, "It is 12C; say so."] if kept else [None, None])
+    assert assistant_turns(oci)[0]["content"] == [{"type": "TEXT", "text": "Let me look it up."}]
 
 
 async def test_messages_thinking_blocks_go_back_with_their_turn() -> None:

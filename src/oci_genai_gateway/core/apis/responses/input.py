@@ -68,6 +68,18 @@ def chat_messages(raw: Any, tools: ToolTable) -> list[dict[str, Any]]:
     return conversation.messages
 
 
+def current_turn_reasoning(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`messages` with the reasoning of assistant turns before the last user message left out."""
+    # OpenAI's `reasoning.context`: `current_turn` renders only this turn's reasoning items back to
+    # the model (its default for all but its newest models, and here for `auto` and none);
+    # `all_turns` keeps every one. A tool loop's reasoning is the current turn's.
+    last_user = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=-1)
+    return [
+        {k: v for k, v in m.items() if k != "reasoning_content"} if i < last_user else m
+        for i, m in enumerate(messages)
+    ]
+
+
 def _item(where: str, item: Any, conversation: _Conversation) -> None:
     """Append `item`'s chat message(s); calls join the assistant turn they belong to."""
     if not isinstance(item, dict):
