@@ -65,6 +65,8 @@ class StreamTranslator:
             delta = self._generic(choice, event.get("message"))
         if event.get("finishReason"):
             choice.finish = str(event["finishReason"])
+        if not self._reasoning:
+            delta.pop("reasoning_content", None)  # whichever format's reasoning it was
         if not delta:
             return []
         if not choice.started:
@@ -77,7 +79,7 @@ class StreamTranslator:
             return {}
         delta: dict[str, Any] = {}
         reasoning = message.get("reasoningContent")
-        if isinstance(reasoning, str) and reasoning and self._reasoning:
+        if isinstance(reasoning, str) and reasoning:
             delta["reasoning_content"] = reasoning
         text = text_of(message.get("content"))
         if text:
