@@ -90,6 +90,8 @@ def _item(where: str, item: Any, conversation: _Conversation) -> None:
         conversation.flush_images()
     if kind == "message":
         message = _message(where, item)
+        if message["role"] != "assistant":
+            conversation.reasoning = []  # reasoning no assistant turn followed belongs to none
         messages.append(conversation.assistant(message) if message["role"] == "assistant" else message)
     elif kind in _CALLS:
         call = _call(where, item, conversation.tools)
