@@ -13,6 +13,7 @@ import pytest
 
 from tests.e2e.test_responses_messages_sdks import ANTHROPIC_TOOLS, RESPONSES_TOOLS, Target
 from tests.fixtures.emulator import Emulator
+from tests.fixtures.gateway import start_gateway, stop
 
 MODEL = "xai.grok-3-mini"
 THINKING = {"type": "enabled", "budget_tokens": 1024}
@@ -182,3 +183,29 @@ def test_messages_tool_loop_sends_thinking_and_text_back(
     assert sent["reasoningContent"] == block.thinking
     assert sent["content"] == [{"type": "TEXT", "text": "Checking both."}]
     assert [c["id"] for c in sent["toolCalls"]] == [u.id for u in uses]
+
+
+def test_a_deployment_with_reasoning_text_off_shows_none(tmp_path: Any, emulator: Emulator) -> None:
+    """GATEWAY_REASONING_TEXT=false in the server's environment: no API returns reasoning text."""
+    proc = start_gateway(emulator, tmp_path, GATEWAY_REASONING_TEXT="false")
+    try:
+        target = Target(proc.base_url)
+        prompt: Any = [{"role": "user", "content": "Say hello"}]
+        with target.openai() as client:
+            message = client.chat.completions.create(model=MODEL, messages=prompt).choices[0].message
+            assert "reasoning_content" not in (message.model_extra or {})
+            chunks = list(client.chat.completions.create(model=MODEL, messages=prompt, stream=True))
+            assert not any(
+                (c.choices[0].delta.model_extra or {}).get("reasoning_content") for c in chunks if c.choices
+            )
+            response = client.responses.create(model=MODEL, input="Say hello", reasoning={"summary": "auto"})
+            assert [item.type for item in response.output] == ["message"]
+            assert response.usage is not None
+            assert response.usage.output_tokens_details.reasoning_tokens > 0  # still counted
+        with target.anthropic() as anthropic_client:
+            answer = anthropic_client.messages.create(
+                model=MODEL, max_tokens=2048, thinking=THINKING, messages=prompt
+            )  # type: ignore[arg-type]
+            assert [block.type for block in answer.content] == ["text"]
+    finally:
+        stop(proc.process)
