@@ -218,9 +218,9 @@ async def test_completions_streams_and_embeddings_are_metered_per_key_and_model(
     await gw.aclose()
     points = monitoring.datapoints()
     dims = [
-        {"key": "team-b", "model": "xai.grok-3-mini", "route": "chat"},
-        {"key": "team-a", "model": "xai.grok-4", "route": "chat"},
-        {"key": "team-b", "model": "cohere.embed-english-v3.0", "route": "embeddings"},
+        {"key": "team-b", "model": "xai.grok-3-mini", "route": "chat", "region": "us-chicago-1"},
+        {"key": "team-a", "model": "xai.grok-4", "route": "chat", "region": "us-chicago-1"},
+        {"key": "team-b", "model": "cohere.embed-english-v3.0", "route": "embeddings", "region": "us-chicago-1"},
     ]
     expected = [(7, 5, 2), (7, 5, 2), (4, 4, 0)]
     for d, (total, prompt, completion) in zip(dims, expected, strict=True):
