@@ -133,13 +133,15 @@ def test_a_model_only_the_second_region_serves_is_answered_there(
         headers={"Authorization": f"Bearer {KEY}"},
         timeout=30,
     )
-    assert embedded.status_code == 200 and embedded.headers["x-gateway-region"] == EU
+    assert embedded.status_code == 200
+    assert embedded.headers["x-gateway-region"] == EU
     assert regions_called(emu, "/actions/embedText") == [EU]
 
 
 def test_a_model_served_at_home_stays_home(regional: GatewayProcess, emu: Emulator) -> None:
     answer = chat(regional, BOTH)
-    assert answer.status_code == 200 and answer.headers["x-gateway-region"] == HOME
+    assert answer.status_code == 200
+    assert answer.headers["x-gateway-region"] == HOME
     assert regions_called(emu) == [HOME]
 
 
@@ -175,12 +177,11 @@ def test_a_stream_never_switches_region_after_its_first_byte(regional: GatewayPr
     # Stream opened in one region, then cut mid-way: the client sees the failure, no other region is asked.
     emu.inject_fault("cut=2", model=model)
     with regional.client() as client:
+        stream = client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": "hi"}], stream=True
+        )
         with pytest.raises((openai.APIError, httpx.HTTPError)):
-            stream = client.chat.completions.create(
-                model=model, messages=[{"role": "user", "content": "hi"}], stream=True
-            )
-            for _ in stream:
-                pass
+            list(stream)
     assert len(regions_called(emu)) == 1
     # A stream whose region throttles before answering fails over like any call.
     served = regions_called(emu)[0]
@@ -201,12 +202,14 @@ def test_a_stream_never_switches_region_after_its_first_byte(regional: GatewayPr
 
 def test_an_eu_only_key_stays_in_the_eu(regional: GatewayProcess, emu: Emulator) -> None:
     answer = chat(regional, BOTH, key=EU_KEY)  # served at home too, but the key may not go there
-    assert answer.status_code == 200 and answer.headers["x-gateway-region"] == EU
+    assert answer.status_code == 200
+    assert answer.headers["x-gateway-region"] == EU
     refused = chat(regional, HOME_ONLY, key=EU_KEY)
     assert refused.status_code == 403
     error = refused.json()["error"]
     assert error["code"] == "region_not_allowed"
-    assert EU in error["message"] and HOME in error["message"]
+    assert EU in error["message"]
+    assert HOME in error["message"]
     # When Frankfurt throttles, the EU key gets the 429: it never fails over out of its regions.
     emu.reset()
     emu.inject_fault("status=429", region=EU, model=BOTH)
@@ -215,7 +218,8 @@ def test_an_eu_only_key_stays_in_the_eu(regional: GatewayProcess, emu: Emulator)
     assert regions_called(emu) == [EU]
     listed = httpx.get(f"{regional.base_url}/models", headers={"Authorization": f"Bearer {EU_KEY}"}).json()
     where = {m["id"]: m.get("oci_regions") for m in listed["data"]}
-    assert HOME_ONLY not in where and where[BOTH] == [EU]
+    assert HOME_ONLY not in where
+    assert where[BOTH] == [EU]
 
 
 def test_usage_metrics_carry_the_serving_region(regional: GatewayProcess, emu: Emulator) -> None:

@@ -5,8 +5,8 @@
 #
 #     latency=MS        wait before answering
 #     token-delay=MS    wait before every streamed event
-#     status=CODE       answer 400 InvalidParameter, 401 NotAuthenticated (an expired token), 429 TooManyRequests,
-#                       500 InternalServerError or 503 ServiceUnavailable instead
+#     status=CODE       answer 400 InvalidParameter, 401 NotAuthenticated (an expired token),
+#                       429 TooManyRequests, 500 InternalServerError or 503 ServiceUnavailable instead
 #     retry-after=S     Retry-After header on a 429/503 (default 1 for 429)
 #     cut=N             drop the connection after N stream events (no final event)
 #     hold=N            after N stream events (before the body of a JSON answer), wait for a release
