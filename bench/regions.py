@@ -11,7 +11,7 @@ gateways (ASGI, one worker, resource principal, no in-region retries) get the sa
 Per configuration: the share of calls answered 200, latency p50/p95 of the answered ones and their
 ratio to the baseline, and which region served them (X-Gateway-Region).
 
-    .venv/bin/python -m bench.regions --calls 400 --concurrency 8
+    .venv/bin/python -m bench.regions --calls 300 --concurrency 8 --repeats 3
 """
 
 from __future__ import annotations
@@ -136,20 +136,28 @@ def _ms(values: list[float], q: float) -> float:
     return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def report(results: list[Result]) -> str:
-    """A Markdown table, latency ratios against the first (the baseline)."""
-    base = results[0]
-    p50_base = statistics.median(base.latencies) if base.latencies else float("nan")
+def report(results: dict[str, list[Result]]) -> str:
+    """A Markdown table: calls answered over every repeat, the median of the repeats' p50 and p95,
+    and the p50's ratio to the baseline's (the first configuration)."""
+
+    def p50(runs: list[Result]) -> float:
+        return statistics.median(statistics.median(r.latencies) for r in runs if r.latencies) * 1000
+
+    def p95(runs: list[Result]) -> float:
+        return statistics.median(_ms(r.latencies, 0.95) for r in runs if r.latencies)
+
+    base = p50(next(iter(results.values())))
     rows = [
         "| configuration | answered | p50 latency | p95 latency | served by |",
         "| --- | ---: | ---: | ---: | --- |",
     ]
-    for r in results:
-        p50 = statistics.median(r.latencies) * 1000 if r.latencies else float("nan")
-        served = ", ".join(f"{region} {count}" for region, count in sorted(r.regions.items()))
+    for name, runs in results.items():
+        ok, calls = sum(r.ok for r in runs), sum(r.calls for r in runs)
+        regions: Counter[str] = sum((r.regions for r in runs), Counter())
+        served = ", ".join(f"{region} {count}" for region, count in sorted(regions.items()))
         rows.append(
-            f"| {r.name} | {r.ok}/{r.calls} ({100 * r.ok / r.calls:.0f} %) | {p50:.1f} ms "
-            f"({p50 / (p50_base * 1000):.2f}x) | {_ms(r.latencies, 0.95):.1f} ms | {served} |"
+            f"| {name} | {ok}/{calls} ({100 * ok / calls:.0f} %) | {p50(runs):.1f} ms "
+            f"({p50(runs) / base:.2f}x) | {p95(runs):.1f} ms | {served} |"
         )
     return "\n".join(rows)
 
@@ -160,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--share", type=float, default=0.5, help="the home region's throttled share")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds, the configurations' order rotated")
     args = parser.parse_args(argv)
     from oci_genai_emulator import EmulatorProcess
 
@@ -176,14 +185,15 @@ def main(argv: list[str] | None = None) -> int:
         configs = [("baseline: one region, unthrottled", [HOME], 0.0)]
         configs += [("one region, home throttled", [HOME], args.share)]
         configs += [("two regions, home throttled", [HOME, EU], args.share)]
-        results = []
-        for name, regions, share in configs:
-            url, process = start_gateway(emulator.url, rp_env, regions, workdir / "gateway.log")
-            processes.append(process)
-            emulator.throttle(HOME, share)
-            results.append(asyncio.run(batch(name, url, args.calls, args.concurrency)))
-            process.terminate()
-            process.wait(timeout=30)
+        results: dict[str, list[Result]] = {name: [] for name, _, _ in configs}
+        for repeat in range(args.repeats):
+            for name, regions, share in configs[repeat % 3 :] + configs[: repeat % 3]:
+                url, process = start_gateway(emulator.url, rp_env, regions, workdir / "gateway.log")
+                processes.append(process)
+                emulator.throttle(HOME, share)
+                results[name].append(asyncio.run(batch(name, url, args.calls, args.concurrency)))
+                process.terminate()
+                process.wait(timeout=30)
         print(report(results))
     finally:
         for process in processes:
