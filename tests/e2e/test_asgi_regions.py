@@ -220,6 +220,9 @@ def test_an_eu_only_key_stays_in_the_eu(regional: GatewayProcess, emu: Emulator)
     where = {m["id"]: m.get("oci_regions") for m in listed["data"]}
     assert HOME_ONLY not in where
     assert where[BOTH] == [EU]
+    one = httpx.get(f"{regional.base_url}/models/{HOME_ONLY}", headers={"Authorization": f"Bearer {EU_KEY}"})
+    assert one.status_code == 403
+    assert one.json()["error"]["code"] == "region_not_allowed"
 
 
 def test_usage_metrics_carry_the_serving_region(regional: GatewayProcess, emu: Emulator) -> None:

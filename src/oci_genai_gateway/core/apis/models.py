@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from oci_genai_gateway.core.access.grant import Grant
+from oci_genai_gateway.core.errors import RegionNotAllowed
 from oci_genai_gateway.core.upstream.catalog import ModelCatalog, ModelEntry
 from oci_genai_gateway.core.upstream.quirks import ModelQuirks, Quirk
 
@@ -30,6 +31,10 @@ def _resident(entries: list[ModelEntry], regions: tuple[str, ...]) -> list[Model
 
 
 async def get_model(catalog: ModelCatalog, grant: Grant, model: str) -> dict[str, Any]:
-    """One model; 403 for a model the key may not use, 404 for one OCI does not list."""
+    """One model; 403 for one the key may not use (or not where it may go), 404 for one OCI does not list."""
     grant.resolve(model)
-    return (await catalog.get(model)).to_dict()
+    entry = await catalog.get(model)
+    resident = _resident([entry], grant.regions)
+    if not resident:
+        raise RegionNotAllowed(model, grant.regions, entry.regions)
+    return resident[0].to_dict()
