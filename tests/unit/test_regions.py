@@ -239,3 +239,13 @@ async def test_a_stream_fails_over_only_before_it_opens() -> None:
     await opened.value.aclose()
     assert called == [HOME, EU]
     await oci.aclose()
+
+
+async def test_a_region_that_lists_a_model_but_does_not_serve_it_on_demand_goes_last() -> None:
+    clock = Clock()
+    oci, called = regional_oci({HOME: status(404), EU: ok, UK: ok}, clock)
+    served = await oci.post_json("chat", {}, "meta.llama-3.3-70b-instruct")
+    assert served.region == EU
+    assert (await oci.post_json("chat", {}, "meta.llama-3.3-70b-instruct")).region == EU
+    assert called == [HOME, EU, EU]
+    await oci.aclose()

@@ -19,7 +19,7 @@ from oci_genai_gateway.core.settings import Settings
 from oci_genai_gateway.core.targets import Target
 from oci_genai_gateway.core.upstream.error_map import OciFailure, log_failure, map_failure, read_failure
 from oci_genai_gateway.core.upstream.pool import PooledTransport
-from oci_genai_gateway.core.upstream.regions import Cooldowns, Locate, Router
+from oci_genai_gateway.core.upstream.regions import ABSENT_SECONDS, Cooldowns, Locate, Router
 from oci_genai_gateway.core.upstream.signers import RefreshingSigner
 
 T = TypeVar("T")
@@ -61,10 +61,11 @@ class Served(Generic[T]):
 class _TryNextRegion(Exception):
     """This region failed in a way another region may not (429, 5xx, unreachable, timeout)."""
 
-    def __init__(self, error: GatewayError, retry_after: str | None) -> None:
+    def __init__(self, error: GatewayError, retry_after: str | None, *, absent: bool = False) -> None:
         super().__init__(error.message)
         self.error = error
         self.retry_after = retry_after
+        self.absent = absent  # a 404: listed there, not served on demand there
 
 
 def endpoints(settings: Settings, region: str) -> tuple[str, str]:
@@ -150,7 +151,11 @@ class OciHttp:
             try:
                 value = await self.call(functools.partial(attempt, region), model, failover=failover)
             except _TryNextRegion as failed:
-                seconds = cooldowns.fail(region, pair_model, failed.retry_after)
+                if failed.absent:
+                    cooldowns.absent(region, pair_model)
+                    seconds = ABSENT_SECONDS
+                else:
+                    seconds = cooldowns.fail(region, pair_model, failed.retry_after)
                 log.warning(
                     "region failed over",
                     extra={
@@ -201,7 +206,8 @@ class OciHttp:
         """Run one OCI call with a timeout, one token refresh after a 401, and retries of 5xx.
 
         With `failover` (another region serves the model), a 429, 5xx, unreachable host or timeout
-        raises _TryNextRegion at once instead: the next region is the retry.
+        raises _TryNextRegion at once instead: the next region is the retry. So does a 404: the
+        region lists the model (routing asked only those) but serves it on dedicated clusters only.
         """
         settings = self.settings
         refreshed = False
@@ -227,6 +233,8 @@ class OciHttp:
                 error = map_failure(failure, model or "")
                 if failover and (failure.status == 429 or failure.status >= 500):
                     raise _TryNextRegion(error, failure.headers.get("retry-after")) from None
+                if failover and failure.status == 404:
+                    raise _TryNextRegion(error, None, absent=True) from None
             except httpx.TransportError as exc:
                 log_failure("transport", model, exc=exc)
                 error = UpstreamError("OCI Generative AI could not be reached.")

@@ -23,6 +23,9 @@ Locate = Callable[[str], Awaitable[tuple[str, ...]]]
 Clock = Callable[[], float]
 BACKOFF_SECONDS = 2.0  # the first cool-down without a Retry-After, doubled per failure in a row
 MAX_COOLDOWN_SECONDS = 60.0
+# A region that lists a model but answers 404 for it serves it only on dedicated clusters there
+# (OCI lists Llama 3.3 70B in regions where it is dedicated-only): tried last for an hour.
+ABSENT_SECONDS = 3600.0
 
 
 @dataclass
@@ -47,6 +50,10 @@ class Cooldowns:
             seconds = min(BACKOFF_SECONDS * 2 ** (failures - 1), MAX_COOLDOWN_SECONDS)
         self._pairs[(region, model)] = _Cooling(self._clock() + seconds, failures)
         return seconds
+
+    def absent(self, region: str, model: str) -> None:
+        """The region lists the model but does not serve it on demand: last in its route for a while."""
+        self._pairs[(region, model)] = _Cooling(self._clock() + ABSENT_SECONDS, 0)
 
     def succeed(self, region: str, model: str) -> None:
         """The pair answered: its backoff starts over."""
