@@ -92,7 +92,10 @@ class Gateway:
     ) -> Gateway:
         """Wire the gateway from explicit parts (entry points build them; tests pass transport and clock)."""
         oci = OciHttp(settings, signer, transport)
-        catalog = ModelCatalog(settings, oci_fetcher(oci, settings.compartment_id))
+        fetches = {r: oci_fetcher(oci, settings.compartment_id, r) for r in settings.regions}
+        catalog = ModelCatalog(settings, fetches)
+        if settings.multi_region:
+            oci.locate_with(catalog.regions_serving)
         services = Services(settings, oci, ModelQuirks(), catalog, images or ImageFetcher())
         monitoring = monitoring or Monitoring(settings, signer)
         return cls(services, _admission(settings, monitoring, authenticate, clock), serves=serves)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.deploy.commands import report, status
+from oci_genai_gateway.deploy.commands import regions_plan, report, status
 from oci_genai_gateway.deploy.commands.auth import clients_for
 from oci_genai_gateway.deploy.config.loader import load
 from oci_genai_gateway.deploy.engine import reconcile
@@ -123,6 +123,10 @@ def _plan(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, tra
         problem = genai_region_problem(ctx.clients.generative_ai, ctx.compartment_id, ctx.config.region)
         if problem:
             print(f"\nWarning: {problem}", file=out)
+    if ctx.config.regions:
+        print(
+            regions_plan.describe(ctx.clients, ctx.compartment_id, ctx.config.regions, args.offline), file=out
+        )
     return 0
 
 

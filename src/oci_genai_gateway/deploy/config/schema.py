@@ -127,6 +127,8 @@ class DeployConfig:
     prefix: str
     target: str
     tenancy_id: str | None = None
+    # Every region the gateway serves models from (GATEWAY_REGIONS), `region` first; empty: `region` only.
+    regions: tuple[str, ...] = ()
     auth: AuthConfig = AuthConfig()
     identity: IdentityConfig = IdentityConfig()
     network: NetworkConfig = NetworkConfig()

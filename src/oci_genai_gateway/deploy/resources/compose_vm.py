@@ -70,6 +70,8 @@ def gateway_env(config: DeployConfig) -> str:
         "GATEWAY_COMPARTMENT_ID": config.compartment_id,
         "GATEWAY_METRICS_NAMESPACE": config.metrics_namespace,
     }
+    if config.regions:
+        values["GATEWAY_REGIONS"] = ",".join(config.regions)
     if config.gateway.cors_origins:
         values["GATEWAY_CORS_ORIGINS"] = ",".join(config.gateway.cors_origins)
     if config.gateway.model_aliases:

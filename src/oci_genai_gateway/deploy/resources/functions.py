@@ -88,6 +88,8 @@ def app_config(config: DeployConfig) -> dict[str, str]:
         "GATEWAY_REGION": config.region,
         "GATEWAY_METRICS_NAMESPACE": config.metrics_namespace,
     }
+    if config.regions:
+        out["GATEWAY_REGIONS"] = ",".join(config.regions)
     if config.gateway.model_aliases:
         out["GATEWAY_MODEL_ALIASES"] = json.dumps(dict(config.gateway.model_aliases), sort_keys=True)
     out.update(config.gateway.settings)

@@ -49,6 +49,9 @@ def statements(config: DeployConfig, facts: Facts, secret_id: str) -> list[str]:
     c = config.compartment_id
     where = f"compartment id {c}"
     dg = subject(facts, dynamic_group_name(config))
+    # One statement covers every region of deployment.regions: IAM policies are defined in the home
+    # region and apply in every region the tenancy subscribes to
+    # (https://docs.oracle.com/en-us/iaas/Content/Identity/Tasks/managingregions.htm).
     out = [f"allow dynamic-group {dg} to use generative-ai-family in {where}"]
     if config.target == "serverless":
         out.append(
