@@ -79,9 +79,11 @@ class Deployer:
     builder: FakeBuilder
     reporter: Collector = field(default_factory=Collector)
     env: dict[str, str] = field(default_factory=dict)
+    # What the retry strategy's backoff asked to sleep (it sleeps through this, never for real).
+    sleeps: list[float] = field(default_factory=list)
 
     def stack(self, cfg: DeployConfig) -> tuple[Context, Stack]:
-        clients = Clients(self.tenancy.maker, cfg.region, TENANCY)
+        clients = Clients(self.tenancy.maker, cfg.region, TENANCY, self.sleeps.append)
         ctx = Context(clients, cfg, self.reporter)
         return ctx, build(cfg, gather(cfg, clients), self.builder, self.env)
 

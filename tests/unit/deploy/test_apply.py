@@ -13,6 +13,7 @@ import yaml
 from oci_genai_gateway import apigw_spec
 from oci_genai_gateway.deploy.engine.failures import DeployError
 from oci_genai_gateway.deploy.engine.resource_model import DIGEST_TAG, OWNER_TAG, Action
+from oci_genai_gateway.deploy.engine.retries import MAX_ATTEMPTS
 from oci_genai_gateway.deploy.resources import container_images
 from tests.paths import FUNCTIONS_DIR
 from tests.unit.deploy.conftest import COMPARTMENT, Deployer, config
@@ -257,10 +258,15 @@ def test_changed_cors_updates_only_the_deployment(deployer: Deployer) -> None:
     changed = config({"gateway": {"cors_origins": ["https://app.example.com"]}})
     plan = {c.resource.key: c.action for c in deployer.plan(changed) if c.action is not Action.NOOP}
     assert plan == {"gateway.deployment": Action.UPDATE}
+    old_digest = tenancy.objects("deployment")[0].freeform_tags[DIGEST_TAG]
     deployer.apply(changed)
-    assert tenancy.mutations[before:] == [("deployment", "update_deployment")]
-    spec = details(tenancy, "update_deployment")[0].specification
-    assert spec.request_policies.cors.allowed_origins == ["https://app.example.com"]
+    # The change, then (once its work request succeeded) the digest that records it as applied.
+    assert tenancy.mutations[before:] == [("deployment", "update_deployment")] * 2
+    change, record = details(tenancy, "update_deployment")
+    assert change.specification.request_policies.cors.allowed_origins == ["https://app.example.com"]
+    assert change.freeform_tags[DIGEST_TAG] == old_digest
+    assert record.specification is None
+    assert record.freeform_tags[DIGEST_TAG] != old_digest
     assert all(c.action is Action.NOOP for c in deployer.plan(changed))
 
 
@@ -322,11 +328,13 @@ def test_provisioned_concurrency_is_opt_in_for_chat(deployer: Deployer) -> None:
 
 def test_failure_halfway_names_the_resource_and_the_next_apply_completes(deployer: Deployer) -> None:
     tenancy = deployer.tenancy
-    tenancy.fail_next("create_application", service_error(500, "InternalServerError"))
+    # More 500s than the retry strategy absorbs: the step fails, the next apply resumes.
+    tenancy.fail_persistently("create_application", service_error(500, "InternalServerError"))
     with pytest.raises(DeployError, match=r"creating Functions application 'genai-gateway'.*apply again"):
         deployer.apply(config())
     first = len(tenancy.mutations)
-    assert tenancy.mutations == SERVERLESS_CREATES[:18]  # the last one is the refused call
+    # The last ones are the refused attempts.
+    assert tenancy.mutations == SERVERLESS_CREATES[:18] + SERVERLESS_CREATES[17:18] * (MAX_ATTEMPTS - 1)
     assert tenancy.objects("app") == []
     deployer.apply(config())
     assert tenancy.mutations[first:] == SERVERLESS_CREATES[17:]
@@ -335,7 +343,7 @@ def test_failure_halfway_names_the_resource_and_the_next_apply_completes(deploye
 
 def test_created_but_not_ready_is_found_not_created_twice(deployer: Deployer) -> None:
     tenancy = deployer.tenancy
-    tenancy.fail_next("get_gateway", service_error(503, "ServiceUnavailable"))
+    tenancy.fail_persistently("get_gateway", service_error(503, "ServiceUnavailable"))
     with pytest.raises(DeployError, match="API gateway 'genai-gateway'"):
         deployer.apply(config())
     deployer.apply(config())

@@ -38,6 +38,7 @@ def run(args: list[str], tenancy: FakeTenancy | None = None, **kwargs: Any) -> t
     extra: dict[str, Any] = {}
     if tenancy is not None:
         extra = {"maker": tenancy.maker, "builder": FakeBuilder(tenancy)}
+    kwargs.setdefault("sleep", lambda seconds: None)
     code = main(args, out=out, env={}, **extra, **kwargs)
     return code, out.getvalue()
 
@@ -167,7 +168,7 @@ def test_a_refused_domain_look_up_is_explained_not_guessed(
     assert "listing identity domains: OCI answered 404" in err
     assert "inspect domains in tenancy" in err
     assert "Traceback" not in err
-    tenancy.fail_next("get_namespace", service_error(503, "ServiceUnavailable"))
+    tenancy.fail_persistently("get_namespace", service_error(503, "ServiceUnavailable"))
     code, _ = run(["plan", "-c", str(config_file)], tenancy)
     assert code == 1
     assert "reading the tenancy before planning: OCI answered 503" in capsys.readouterr().err

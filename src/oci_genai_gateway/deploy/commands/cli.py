@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -17,6 +18,7 @@ from oci_genai_gateway.deploy.engine import reconcile
 from oci_genai_gateway.deploy.engine.clients import ClientMaker
 from oci_genai_gateway.deploy.engine.failures import DeployError, explain, genai_region_problem
 from oci_genai_gateway.deploy.engine.resource_model import Action, Change, Context, State
+from oci_genai_gateway.deploy.engine.retries import Sleep
 from oci_genai_gateway.deploy.resources.container_images import Builder, CliBuilder
 from oci_genai_gateway.deploy.resources.facts import gather
 from oci_genai_gateway.deploy.resources.stack import Stack, build
@@ -68,8 +70,9 @@ def main(
     env: Mapping[str, str] | None = None,
     out: TextIO | None = None,
     transport: Any = None,
+    sleep: Sleep = time.sleep,
 ) -> int:
-    """Run one deploy command; clients, builder, environment and output are injectable for tests."""
+    """Run one deploy command; clients, builder, environment, output and sleeping are injectable."""
     import oci
 
     args = parser().parse_args(argv)
@@ -81,7 +84,7 @@ def main(
         config = load(args.config)
         compartment = config.compartment_id
         offline = bool(getattr(args, "offline", False))
-        clients = clients_for(config, offline, maker, env)
+        clients = clients_for(config, offline, maker, env, sleep)
         ctx = Context(clients, config, reporter)
         stack = build(config, gather(config, clients), builder or CliBuilder(config.images.tool), env)
         command = {"plan": _plan, "apply": _apply, "destroy": _destroy, "status": _status}[args.command]
@@ -148,14 +151,12 @@ def _apply(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, tr
 def _destroy(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, transport: Any) -> int:
     found = reconcile.destroy(ctx, stack, dry_run=True)
     print(report.format_destroy(found), file=out)
-    if args.dry_run or not found or not _confirm(f"\nDelete these {len(found)} resources?", args.yes, out):
+    count = sum(1 for c in found if c.action is Action.DELETE)
+    if args.dry_run or not count or not _confirm(f"\nDelete these {count} resources?", args.yes, out):
         return 0
-    reconcile.destroy(ctx, stack)
-    print(
-        "Done. Vault objects are scheduled for deletion (cancellable until then); apply restores them.",
-        file=out,
-    )
-    return 0
+    done = reconcile.destroy(ctx, stack)
+    print(report.format_destroyed(done), file=out)
+    return 1 if any(c.action is Action.CONFLICT for c in done) else 0
 
 
 def _status(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, transport: Any) -> int:

@@ -96,11 +96,41 @@ def format_plan(changes: list[Change], stack: Stack, *, offline: bool) -> str:
 
 
 def format_destroy(changes: list[Change]) -> str:
-    """What destroy deletes, in order."""
-    if not changes:
+    """What destroy deletes, in order, and the Vault objects it leaves scheduled."""
+    deleting = [c for c in changes if c.action is Action.DELETE]
+    scheduled = [c for c in changes if c.action is Action.NOOP]
+    if not deleting and not scheduled:
         return "Nothing owned by this prefix was found."
-    lines = ["Deleting, in this order (only resources carrying this prefix's tag):"]
-    lines += [f"  - {c.resource.kind.label:24} {c.resource.name}" for c in changes]
+    lines = []
+    if deleting:
+        lines.append("Deleting, in this order (only resources carrying this prefix's tag):")
+        lines += [f"  - {c.resource.kind.label:24} {c.resource.name}" for c in deleting]
+    else:
+        lines.append("Nothing left to delete.")
+    lines += [f"  = {c.resource.kind.label:24} {c.resource.name}  ({c.note})" for c in scheduled]
+    return "\n".join(lines)
+
+
+def format_destroyed(changes: list[Change]) -> str:
+    """What destroy left, and why; or that the tenancy is clean."""
+    left = [c for c in changes if c.action is Action.CONFLICT]
+    scheduled = [
+        c
+        for c in changes
+        if c.action is not Action.CONFLICT and getattr(c.resource.kind, "scheduled_delete", False)
+    ]
+    lines = []
+    if left:
+        lines.append(f"Left in the tenancy ({len(left)}), and why:")
+        lines += [f"  ! {c.resource.kind.label:24} {c.resource.name}: {c.note}" for c in left]
+        lines.append("Fix what is named above (or wait, for a VNIC OCI still holds), then run destroy again.")
+    else:
+        lines.append("Done: nothing of this prefix is left but what is scheduled for deletion.")
+    if scheduled:
+        lines.append(
+            "Vault objects are scheduled for deletion (OCI deletes them after the waiting period; until "
+            "then they are listed as pending deletion and can be restored)."
+        )
     return "\n".join(lines)
 
 

@@ -28,7 +28,10 @@ class KindOverrides(TypedDict, total=False):
     ready: tuple[str, ...]
     deleted: tuple[str, ...]
     deleting: tuple[str, ...]
+    failed: tuple[str, ...]
     work_requests: bool
+    work_request_client: str
+    releases_vnics: bool
     immutable: frozenset[str]
     replaceable: bool
     endpoint_from_scope: bool

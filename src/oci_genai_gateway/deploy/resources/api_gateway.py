@@ -68,6 +68,9 @@ def _gateway_kind() -> SdkKind:
         "gateway",
         ready=("ACTIVE",),
         immutable=frozenset({"endpoint_type", "subnet_id"}),
+        # Create, update and delete answer at once; the work request says when (and whether) they end.
+        work_requests=True,
+        work_request_client="apigw_work_requests",
     )
 
 
@@ -80,6 +83,8 @@ def _deployment_kind() -> SdkKind:
         scope_field="gateway_id",
         ready=("ACTIVE",),
         immutable=frozenset({"path_prefix"}),
+        work_requests=True,
+        work_request_client="apigw_work_requests",
     )
 
 
