@@ -174,6 +174,10 @@ _MUTATING = (
 )
 
 
+class Crash(BaseException):
+    """The deploying process dies (not an Exception: nothing in deploy may catch it)."""
+
+
 def service_error(status: int, code: str, message: str = "failed") -> oci.exceptions.ServiceError:
     """What the SDK raises for an error response."""
     return oci.exceptions.ServiceError(status, code, {}, message)
@@ -216,6 +220,8 @@ class FakeTenancy:
         self._busy: dict[str, int] = {}
         self._retry_tokens: dict[str, Response] = {}
         self._work_requests: dict[str, str] = {}
+        # The process dies right after this many changes took effect (crash tests).
+        self.crash_after: int | None = None
         self._ids = itertools.count(1)
         self._mocker = mocker
         self.clients: dict[str, Any] = {}
@@ -270,6 +276,10 @@ class FakeTenancy:
                 self._retry_tokens[token] = copy.deepcopy(response)
             if self.failures_after.get(method):
                 raise self.failures_after[method].pop(0)
+            if self.crash_after is not None and len(self.mutations) >= self.crash_after:
+                if method.startswith(_MUTATING):
+                    self.crash_after = None
+                    raise Crash(f"crashed after {method}")
             return response
 
         return call
@@ -381,10 +391,11 @@ class FakeTenancy:
 
     def _fail(self, kind: str, obj: Any) -> None:
         obj.lifecycle_state = "FAILED"
+        message = self.end_failed[kind]
         if "lifecycle_details" in obj.swagger_types:
-            obj.lifecycle_details = self.end_failed.pop(kind)
-        else:
-            self.end_failed.pop(kind)
+            obj.lifecycle_details = message
+        if not TYPES[kind].work_requests or TYPES[kind].data_with_work_request:
+            del self.end_failed[kind]  # otherwise the work request reports it (and forgets it)
 
     def _get(self, kind: str, ocid: str) -> Response:
         if ocid not in self.store[kind]:
@@ -543,7 +554,7 @@ class FakeTenancy:
     def _h_get_work_request(self, work_request_id: str, **kwargs: Any) -> Response:
         kind = self._work_requests.get(work_request_id, "")
         status = "FAILED" if work_request_id in self.failed_work_requests else "SUCCEEDED"
-        if kind in self.end_failed and kind in ("log", "log_group"):
+        if kind in self.end_failed and not TYPES[kind].data_with_work_request:
             self.failed_work_requests[work_request_id] = self.end_failed.pop(kind)
             status = "FAILED"
         return self._response(m_log.WorkRequest(id=work_request_id, status=status))

@@ -6,7 +6,13 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from oci_genai_gateway.deploy.engine.retries import RetryingClient, Sleep, release_strategy, retry_strategy
+from oci_genai_gateway.deploy.engine.retries import (
+    RetryingClient,
+    Sleep,
+    release_strategy,
+    retry_strategy,
+    throttle_strategy,
+)
 
 # Short names for the SDK clients deploy uses; tests pass autospec'd mocks under the same names.
 CLIENT_CLASSES: Mapping[str, str] = {
@@ -48,6 +54,7 @@ class Clients:
         self.tenancy_id = tenancy_id
         self.sleep = sleep
         self.strategy = retry_strategy(sleep)
+        self._throttle = throttle_strategy(sleep)
         self._cache: dict[tuple[str, str | None, str], Any] = {}
         self._home_region: str | None = None
 
@@ -55,7 +62,8 @@ class Clients:
         """The client `name` (see CLIENT_CLASSES), for the deploy region unless told otherwise."""
         key = (name, endpoint, region or self.region)
         if key not in self._cache:
-            self._cache[key] = RetryingClient(self._make(*key), self.strategy, sdk_class(name))
+            made = self._make(*key)
+            self._cache[key] = RetryingClient(made, self.strategy, sdk_class(name), self._throttle)
         return self._cache[key]
 
     def releasing(self, client: Any) -> RetryingClient:

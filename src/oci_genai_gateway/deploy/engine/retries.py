@@ -58,6 +58,7 @@ def retry_strategy(
     budget_seconds: int = BUDGET_SECONDS,
     base_seconds: int = 1,
     max_between_seconds: int = 30,
+    any_5xx: bool = True,
 ) -> Any:
     """Exponential backoff with jitter, a maximum of attempts and a total time budget."""
     import oci
@@ -66,12 +67,21 @@ def retry_strategy(
         max_attempts=max_attempts,
         total_elapsed_time_seconds=budget_seconds,
         service_error_retry_config=dict(statuses or RETRYABLE),
-        service_error_retry_on_any_5xx=True,
+        service_error_retry_on_any_5xx=any_5xx,
         retry_base_sleep_time_seconds=base_seconds,
         retry_max_wait_between_calls_seconds=max_between_seconds,
         backoff_type=oci.retry.BACKOFF_FULL_JITTER_EQUAL_ON_THROTTLE_VALUE,
     )
     return _sleeping(builder.get_retry_strategy(), sleep)
+
+
+def throttle_strategy(sleep: Sleep = time.sleep) -> Any:
+    """For creates OCI gives no retry token: only a 429, which OCI refused before acting on it.
+
+    A 5xx or a dropped connection may come after the create took effect; the caller looks the
+    resource up before trying again (SdkKind.create), so nothing is created twice.
+    """
+    return retry_strategy(sleep, statuses={429: []}, any_5xx=False)
 
 
 def release_strategy(sleep: Sleep = time.sleep) -> Any:
@@ -88,7 +98,8 @@ def release_strategy(sleep: Sleep = time.sleep) -> Any:
 
 
 @functools.cache
-def _takes_retry_token(cls: type, method: str) -> bool:
+def takes_retry_token(cls: type, method: str) -> bool:
+    """True when the SDK method accepts `opc_retry_token` (OCI then carries a repeated call out once)."""
     # The SDK documents the optional header on every create call that honours it.
     doc = getattr(getattr(cls, method, None), "__doc__", None) or ""
     return ":param str opc_retry_token:" in doc
@@ -101,10 +112,14 @@ class RetryingClient:
     lost (a 5xx or a dropped connection after OCI acted) is not carried out twice.
     """
 
-    def __init__(self, client: Any, strategy: Any, sdk_class: type | None = None) -> None:
+    def __init__(
+        self, client: Any, strategy: Any, sdk_class: type | None = None, unsafe_creates: Any = None
+    ) -> None:
         self._client = client
         self._strategy = strategy
         self._class = sdk_class
+        # The strategy for creates without a retry token (throttle_strategy), when not `strategy`.
+        self._unsafe_creates = unsafe_creates or strategy
 
     @property
     def unwrapped(self) -> Any:
@@ -115,12 +130,14 @@ class RetryingClient:
         target = getattr(self._client, name)
         if name.startswith("_") or not callable(target):
             return target
-        token = self._class is not None and _takes_retry_token(self._class, name)
+        token = self._class is not None and takes_retry_token(self._class, name)
+        creates = name.startswith(("create_", "launch_"))
+        strategy = self._unsafe_creates if creates and not token else self._strategy
 
         def call(*args: Any, **kwargs: Any) -> Any:
             if token and "opc_retry_token" not in kwargs:
                 kwargs["opc_retry_token"] = secrets.token_hex(16)
-            return self._strategy.make_retrying_call(target, *args, **kwargs)
+            return strategy.make_retrying_call(target, *args, **kwargs)
 
         call.__name__ = name
         return call

@@ -51,6 +51,9 @@ class SdkKind(Kind):
     work_requests: bool = False
     # The client whose get_work_request reads them, when not the kind's own (API Gateway's).
     work_request_client: str | None = None
+    # False when OCI's create call takes no retry token (Functions): a failed create is looked up
+    # before it is tried again.
+    create_retry_token: bool = True
     # Deleting it can meet 409 while OCI releases VNICs of deleted services (subnets, VCN, NSG).
     releases_vnics: bool = False
     immutable: frozenset[str] = frozenset()
@@ -93,17 +96,39 @@ class SdkKind(Kind):
         if self.scope_field is not None:
             fields[self.scope_field] = scope
         client = self.sdk(ctx, scope)
-        response = self.create_call(client, scope, self.create_model(**fields))
+        response = self._create(ctx, res, scope, client, self.create_model(**fields), tags)
+        if response is None:
+            return self._wait_ready(ctx, res, scope, self.ocid(self._owned(ctx, res, scope, tags)[0]))
         if not self.work_requests:
             return self._wait_ready(ctx, res, scope, self.ocid(response.data))
         self._follow(ctx, res, scope, response)
         if response.data is not None:
             return self._wait_ready(ctx, res, scope, self.ocid(response.data))
-        owner = tags.get(OWNER_TAG)
-        found = [i for i in self.find(ctx, res, scope) if self.tags(i).get(OWNER_TAG) == owner]
+        found = self._owned(ctx, res, scope, tags)
         if not found:
             raise DeployError(f"{self.label} {res.name}: created, but not found afterwards; apply again")
         return self._wait_ready(ctx, res, scope, self.ocid(found[0]))
+
+    def _owned(self, ctx: Context, res: Resource, scope: str | None, tags: dict[str, str]) -> list[Any]:
+        owner = tags.get(OWNER_TAG)
+        return [i for i in self.find(ctx, res, scope) if self.tags(i).get(OWNER_TAG) == owner]
+
+    def _create(
+        self, ctx: Context, res: Resource, scope: str | None, client: Any, details: Any, tags: dict[str, str]
+    ) -> Any:
+        """The create call's response; None when a retry found the first attempt had created it."""
+        if self.create_retry_token:
+            return self.create_call(client, scope, details)
+        attempts: list[int] = []
+
+        def attempt() -> Any:
+            # Without a retry token, an attempt that failed after OCI acted must not be repeated.
+            if attempts and self._owned(ctx, res, scope, tags):
+                return None
+            attempts.append(1)
+            return self.create_call(client, scope, details)
+
+        return ctx.clients.strategy.make_retrying_call(attempt)
 
     def update(
         self, ctx: Context, res: Resource, scope: str | None, live: Any, changed: Spec, tags: dict[str, str]
