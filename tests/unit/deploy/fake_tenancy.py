@@ -276,10 +276,10 @@ class FakeTenancy:
                 self._retry_tokens[token] = copy.deepcopy(response)
             if self.failures_after.get(method):
                 raise self.failures_after[method].pop(0)
-            if self.crash_after is not None and len(self.mutations) >= self.crash_after:
-                if method.startswith(_MUTATING):
-                    self.crash_after = None
-                    raise Crash(f"crashed after {method}")
+            crash = self.crash_after is not None and len(self.mutations) >= self.crash_after
+            if crash and method.startswith(_MUTATING):
+                self.crash_after = None
+                raise Crash(f"crashed after {method}")
             return response
 
         return call

@@ -34,17 +34,19 @@ SERVERLESS_CREATES = [
     ("network", "create_subnet"),
     ("network", "create_network_security_group"),
     ("network", "add_network_security_group_security_rules"),
-    ("identity_domains", "create_dynamic_resource_group"),
     ("kms_vault", "create_vault"),
     ("kms_management", "create_key"),
     ("vaults", "create_secret"),
-    ("identity", "create_policy"),
     ("artifacts", "create_container_repository"),
     ("functions", "create_application"),
     ("functions", "create_function"),
     ("functions", "create_function"),
     ("functions", "create_function"),
     ("functions", "create_function"),
+    # IAM names the functions by OCID: after them.
+    ("identity_domains", "create_dynamic_resource_group"),
+    ("identity_domains", "create_dynamic_resource_group"),
+    ("identity", "create_policy"),
     ("gateway", "create_gateway"),
     ("deployment", "create_deployment"),
     ("usage_plans", "create_usage_plan"),
@@ -334,10 +336,13 @@ def test_failure_halfway_names_the_resource_and_the_next_apply_completes(deploye
         deployer.apply(config())
     first = len(tenancy.mutations)
     # The last ones are the refused attempts.
-    assert tenancy.mutations == SERVERLESS_CREATES[:18] + SERVERLESS_CREATES[17:18] * (MAX_ATTEMPTS - 1)
+    at = SERVERLESS_CREATES.index(("functions", "create_application"))
+    assert tenancy.mutations == SERVERLESS_CREATES[: at + 1] + SERVERLESS_CREATES[at : at + 1] * (
+        MAX_ATTEMPTS - 1
+    )
     assert tenancy.objects("app") == []
     deployer.apply(config())
-    assert tenancy.mutations[first:] == SERVERLESS_CREATES[17:]
+    assert tenancy.mutations[first:] == SERVERLESS_CREATES[at:]
     assert all(c.action is Action.NOOP for c in deployer.plan(config()))
 
 
@@ -449,7 +454,6 @@ def test_legacy_iam_tenancy_uses_identity_dynamic_groups(mocker: Any) -> None:
     assert not tenancy.mutation_calls("create_dynamic_resource_group")
     sent = details(tenancy, "create_dynamic_group")[0]
     assert (sent.compartment_id, sent.name) == (TENANCY, "genai-functions")
-    assert (
-        sent.matching_rule == f"ALL {{resource.type = 'fnfunc', resource.compartment.id = '{COMPARTMENT}'}}"
-    )
+    callers = [one(tenancy, "fn", display_name=name).id for name in ("chat", "embeddings", "models")]
+    assert sent.matching_rule == "ANY {" + ", ".join(f"resource.id = '{i}'" for i in callers) + "}"
     assert one(tenancy, "policy").statements[0].startswith("allow dynamic-group genai-functions to use")

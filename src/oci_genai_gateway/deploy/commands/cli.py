@@ -19,6 +19,7 @@ from oci_genai_gateway.deploy.engine.clients import ClientMaker
 from oci_genai_gateway.deploy.engine.failures import DeployError, explain, genai_region_problem
 from oci_genai_gateway.deploy.engine.resource_model import Action, Change, Context, State
 from oci_genai_gateway.deploy.engine.retries import Sleep
+from oci_genai_gateway.deploy.resources import identity
 from oci_genai_gateway.deploy.resources.container_images import Builder, CliBuilder
 from oci_genai_gateway.deploy.resources.facts import gather
 from oci_genai_gateway.deploy.resources.stack import Stack, build
@@ -121,7 +122,8 @@ def _confirm(question: str, yes: bool, stream: TextIO) -> bool:
 
 def _plan(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, transport: Any) -> int:
     changes = reconcile.plan(ctx, stack)
-    print(report.format_plan(changes, stack, offline=args.offline), file=out)
+    missing = None if args.offline else _missing_prerequisites(ctx)
+    print(report.format_plan(changes, stack, offline=args.offline, missing_prerequisites=missing), file=out)
     if not args.offline:
         problem = genai_region_problem(ctx.clients.generative_ai, ctx.compartment_id, ctx.config.region)
         if problem:
@@ -129,12 +131,23 @@ def _plan(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, tra
     return 0
 
 
+def _missing_prerequisites(ctx: Context) -> list[str] | None:
+    """The Functions service statements no visible policy has; None when policies cannot be read."""
+    import oci
+
+    try:
+        return identity.missing_prerequisites(ctx.config, ctx.clients)
+    except oci.exceptions.ServiceError:
+        return None
+
+
 def _apply(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, transport: Any) -> int:
     problem = genai_region_problem(ctx.clients.generative_ai, ctx.compartment_id, ctx.config.region)
     if problem and not args.skip_region_check:
         raise DeployError(f"{problem} (or pass --skip-region-check)")
     planned = reconcile.plan(ctx, stack)
-    print(report.format_plan(planned, stack, offline=False), file=out)
+    missing = _missing_prerequisites(ctx)
+    print(report.format_plan(planned, stack, offline=False, missing_prerequisites=missing), file=out)
     if all(c.action is Action.NOOP for c in planned):
         print("\nEverything is up to date.", file=out)
     elif any(c.action is Action.CONFLICT for c in planned):

@@ -40,9 +40,9 @@ def _hint(status: int, target: str, logs: str) -> str:
     if status == 502:
         where = f"the invoke log {logs}" if target == "serverless" else "`sudo podman logs` on the VM"
         return (
-            f"a function or OCI call failed; read {where}. Usual cause: the dynamic group lacks "
-            "`use generative-ai-family` or `read secret-bundles`, or a new policy has not applied yet "
-            "(minutes)"
+            f"a function or OCI call failed; read {where}. Usual cause: a dynamic group lacks a "
+            "Generative AI grant (`use generative-ai-chat`, ...) or `read secret-bundles`, or a new "
+            "policy has not applied yet (minutes)"
         )
     if status == 500:
         return "a setting is missing or wrong (the message names it); fix it in the config and apply"

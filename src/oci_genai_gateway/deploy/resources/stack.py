@@ -47,18 +47,20 @@ def build(config: DeployConfig, facts: Facts, builder: Builder, env: Mapping[str
             external["network.subnet-private"] = net.private_subnet_id
     key_resources, given = vault.resources(config, env)
     external.update(given)
-    out: list[Resource] = [
-        *network.resources(config, facts),
-        identity.dynamic_group(config, facts),
-        *key_resources,
-        identity.policy(config, facts),
-    ]
+    out: list[Resource] = [*network.resources(config, facts)]
     if config.target == "serverless":
+        out += key_resources
+        # The dynamic groups name the functions by OCID: IAM comes after them (the functions need
+        # their grants only when invoked, through the API gateway created next).
         out += container_images.resources(config, facts, builder)
         out += functions.resources(config, facts)
+        out += [*identity.dynamic_groups(config, facts), identity.policy(config, facts)]
         out += api_gateway.resources(config)
         out += service_logs.resources(config)
     else:
+        # The VM must be a member when it first boots (to read its keys): its group comes first,
+        # compartment-wide, and the same apply narrows it to the VM once the VM exists.
+        out += [*identity.dynamic_groups(config, facts), *key_resources, identity.policy(config, facts)]
         out += compose_vm.resources(config, facts)
     _check_order(out, external)
     return Stack(config, facts, tuple(out), external)
