@@ -302,7 +302,7 @@ def test_changed_source_builds_and_rolls_only_that_function(
     before, built = len(tenancy.mutations), len(deployer.builder.steps)
     original = container_images.content_tag
     monkeypatch.setattr(
-        container_images, "content_tag", lambda n: original(n) + ("x" if n == "models" else "")
+        container_images, "content_tag", lambda n, root: original(n, root) + ("x" if n == "models" else "")
     )
     deployer.apply(config())
     assert [s.name for s in deployer.builder.steps[built:]] == ["models"]

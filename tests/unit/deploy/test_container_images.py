@@ -11,6 +11,7 @@ import pytest
 from oci_genai_gateway.deploy.engine.failures import DeployError
 from oci_genai_gateway.deploy.resources import container_images as images
 from oci_genai_gateway.deploy.resources.container_images import CliBuilder, build_step, content_tag
+from tests.paths import REPO
 from tests.unit.deploy.conftest import Deployer, config
 from tests.unit.deploy.fake_tenancy import FakeBuilder
 
@@ -20,11 +21,11 @@ def tree(tmp_path: Path) -> Path:
     """The files that go into an image, copied from the repository."""
     for rel in ("pyproject.toml", "constraints.txt", "README.md", "functions/Dockerfile"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(images.ROOT / rel, tmp_path / rel)
+        shutil.copy2(REPO / rel, tmp_path / rel)
     for name in ("chat", "models"):
         for rel in ("func.py", "func.yaml", "requirements.txt"):
             (tmp_path / "functions" / name).mkdir(parents=True, exist_ok=True)
-            shutil.copy2(images.ROOT / "functions" / name / rel, tmp_path / "functions" / name / rel)
+            shutil.copy2(REPO / "functions" / name / rel, tmp_path / "functions" / name / rel)
     (tmp_path / "src" / "pkg").mkdir(parents=True)
     (tmp_path / "src" / "pkg" / "a.py").write_text("A = 1\n")
     return tmp_path
@@ -66,11 +67,12 @@ def test_cli_builder_picks_a_tool_and_explains_a_failed_push(monkeypatch: pytest
     monkeypatch.setattr(images.shutil, "which", lambda name: "/usr/bin/podman" if name == "podman" else None)
     ran: list[tuple[str, ...]] = []
 
-    def runner(command: Any) -> int:
+    def runner(command: Any, cwd: Path | None) -> int:
+        assert cwd == REPO  # the commands run from the source tree
         ran.append(tuple(command))
         return 1 if command[1] == "push" else 0
 
-    builder = CliBuilder(runner=runner)
+    builder = CliBuilder(runner=runner, source=REPO)
     assert builder.tool() == "podman"
     assert CliBuilder("docker").tool() is None
     with pytest.raises(RuntimeError, match=r"podman login ord\.ocir\.io.*auth token"):
@@ -90,3 +92,27 @@ def test_without_a_container_tool_apply_stops_with_the_exact_commands(deployer: 
     # Everything before the images exists; the next apply (after a manual push) goes on from there.
     assert nothing.tenancy.objects("repo")
     assert not nothing.tenancy.objects("app")
+
+
+def test_the_source_tree_is_given_or_the_working_directory(tmp_path: Path) -> None:
+    from oci_genai_gateway.core.errors import ConfigError
+
+    assert images.find_source(None, REPO) == REPO
+    assert images.find_source(None, tmp_path) is None  # an installed wheel, run elsewhere
+    assert images.find_source(REPO, tmp_path) == REPO
+    with pytest.raises(ConfigError, match="not the project's source tree"):
+        images.find_source(tmp_path, REPO)
+
+
+def test_without_the_source_tree_apply_stops_at_the_images_and_says_how(deployer: Deployer) -> None:
+    ctx, stack = deployer.stack(config())
+    from oci_genai_gateway.deploy.engine import reconcile
+    from oci_genai_gateway.deploy.resources.facts import gather
+    from oci_genai_gateway.deploy.resources.stack import build
+
+    sourceless = build(config(), gather(config(), ctx.clients), deployer.builder, {}, None)
+    refs = [r.name for r in sourceless.resources if r.key.startswith("functions.image.")]
+    assert refs[0].endswith(":chat-content-tag-needs-source")
+    with pytest.raises(DeployError, match=r"building it needs the project's source: .*--source DIR"):
+        reconcile.apply(ctx, sourceless)
+    assert deployer.builder.steps == []

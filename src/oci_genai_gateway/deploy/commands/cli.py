@@ -20,7 +20,7 @@ from oci_genai_gateway.deploy.engine.failures import DeployError, explain, genai
 from oci_genai_gateway.deploy.engine.resource_model import Action, Change, Context, State
 from oci_genai_gateway.deploy.engine.retries import Sleep
 from oci_genai_gateway.deploy.resources import identity
-from oci_genai_gateway.deploy.resources.container_images import Builder, CliBuilder
+from oci_genai_gateway.deploy.resources.container_images import Builder, CliBuilder, find_source
 from oci_genai_gateway.deploy.resources.facts import gather
 from oci_genai_gateway.deploy.resources.stack import Stack, build
 from oci_genai_gateway.deploy.resources.vault import read_keys
@@ -42,6 +42,12 @@ def parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=text, description=text)
         cmd.add_argument(
             "-c", "--config", type=Path, default=Path(DEFAULT_CONFIG), help="the TOML config file"
+        )
+        cmd.add_argument(
+            "--source",
+            type=Path,
+            help="the project's source tree, to build function images (default: the working directory, "
+            "when it is one)",
         )
         if name == "plan":
             cmd.add_argument(
@@ -85,17 +91,20 @@ def main(
         config = load(args.config)
         compartment = config.compartment_id
         offline = bool(getattr(args, "offline", False))
-        clients = clients_for(config, offline, maker, env, sleep)
+        source = find_source(args.source, Path.cwd())
+        try:
+            clients = clients_for(config, offline, maker, env, sleep)
+        except (oci.exceptions.InvalidConfig, oci.exceptions.InvalidPrivateKey, OSError) as exc:
+            print(f"oci-genai-gateway deploy: credentials: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 2
         ctx = Context(clients, config, reporter)
-        stack = build(config, gather(config, clients), builder or CliBuilder(config.images.tool), env)
+        builder = builder or CliBuilder(config.images.tool, source=source)
+        stack = build(config, gather(config, clients), builder, env, source)
         command = {"plan": _plan, "apply": _apply, "destroy": _destroy, "status": _status}[args.command]
         return command(ctx, stack, args, stream, transport)
     except ConfigError as exc:
         hint = f" (copy deploy/gateway.example.toml to {DEFAULT_CONFIG})" if not args.config.exists() else ""
         print(f"oci-genai-gateway deploy: configuration error: {exc}{hint}", file=sys.stderr)
-        return 2
-    except (oci.exceptions.InvalidConfig, oci.exceptions.InvalidPrivateKey, OSError) as exc:
-        print(f"oci-genai-gateway deploy: credentials: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     except (oci.exceptions.ServiceError, oci.exceptions.RequestException) as exc:
         # Outside a resource step: the look-ups before the plan (domains, images, namespace).

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
 
+from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.deploy.config.schema import FUNCTIONS, DeployConfig
 from oci_genai_gateway.deploy.engine.kind_factory import sdk_kind
 from oci_genai_gateway.deploy.engine.resource_model import Changes, Context, Resource, Spec, State
 from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
-from oci_genai_gateway.deploy.resources.container_images import FUNCTIONS_DIR, image_keys, image_refs
+from oci_genai_gateway.deploy.resources.container_images import image_keys, image_refs
 from oci_genai_gateway.deploy.resources.facts import Facts
 
 
@@ -26,8 +29,34 @@ class FuncLimits:
 
 def func_limits(name: str) -> FuncLimits:
     """What functions/<name>/func.yaml asks for (the numbers are justified there)."""
-    data = yaml.safe_load((FUNCTIONS_DIR / name / "func.yaml").read_text(encoding="utf-8"))
+    # functions/<name>/func.yaml, shipped in the package as data (pyproject.toml package-dir).
+    spec = importlib.resources.files("oci_genai_gateway.deploy.function_specs").joinpath(name, "func.yaml")
+    data = yaml.safe_load(spec.read_text(encoding="utf-8"))
     return FuncLimits(int(data["memory"]), int(data["timeout"]))
+
+
+# OCI counts provisioned concurrency in PCUs; the function's memory sets the minimum and the step:
+# 128 MB: 40, 256 MB: 20, 512 MB and more: 10 (and multiples of them).
+# https://docs.oracle.com/iaas/Content/Functions/Tasks/functionsusingprovisionedconcurrency.htm
+PCU_STEP_BY_MEMORY = ((128, 40), (256, 20))
+PCU_STEP = 10
+
+
+def pcu_step(memory_in_mbs: int) -> int:
+    """The minimum, and the step, of provisioned concurrency (PCUs) for a function of this memory."""
+    return next((step for memory, step in PCU_STEP_BY_MEMORY if memory_in_mbs <= memory), PCU_STEP)
+
+
+def check_pcus(count: int, memory_in_mbs: int) -> None:
+    """Refuse a PCU count OCI would refuse, naming the valid values."""
+    step = pcu_step(memory_in_mbs)
+    if count and count % step:
+        raise ConfigError(
+            f"functions.chat_provisioned_concurrency = {count}: OCI counts provisioned concurrency in "
+            f"PCUs, and for a {memory_in_mbs} MB function it must be a multiple of {step} "
+            f"({step}, {2 * step}, ...) or 0 (off); see "
+            "https://docs.oracle.com/iaas/Content/Functions/Tasks/functionsusingprovisionedconcurrency.htm"
+        )
 
 
 class FunctionKind(SdkKind):
@@ -94,13 +123,13 @@ def app_config(config: DeployConfig) -> dict[str, str]:
     return out
 
 
-def resources(config: DeployConfig, facts: Facts) -> list[Resource]:
+def resources(config: DeployConfig, facts: Facts, source: Path | None = None) -> list[Resource]:
     """The application and the four functions, each after its image."""
     import oci
 
     m = oci.functions.models
     p = config.prefix
-    refs = image_refs(config, facts)
+    refs = image_refs(config, facts, source)
     image_deps = image_keys(config)
     out = [
         Resource(
@@ -118,6 +147,8 @@ def resources(config: DeployConfig, facts: Facts) -> list[Resource]:
     ]
     for name in FUNCTIONS:
         limits = func_limits(name)
+        if name == "chat":
+            check_pcus(config.functions.chat_provisioned_concurrency, limits.memory_in_mbs)
 
         def spec(s: State, name: str = name, limits: FuncLimits = limits) -> Spec:
             fields: Spec = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from oci_genai_gateway.deploy.config.schema import DeployConfig
 from oci_genai_gateway.deploy.engine.resource_model import Resource, State
@@ -36,8 +37,14 @@ class Stack:
         return list(identity.policy(self.config, self.facts).spec(state)["statements"])
 
 
-def build(config: DeployConfig, facts: Facts, builder: Builder, env: Mapping[str, str]) -> Stack:
-    """Assemble the stack for the config's target."""
+def build(
+    config: DeployConfig,
+    facts: Facts,
+    builder: Builder,
+    env: Mapping[str, str],
+    source: Path | None = None,
+) -> Stack:
+    """Assemble the stack for the config's target; `source`: the source tree, to build images from."""
     external: dict[str, str] = {}
     net = config.network
     if net.reuse:
@@ -52,8 +59,8 @@ def build(config: DeployConfig, facts: Facts, builder: Builder, env: Mapping[str
         out += key_resources
         # The dynamic groups name the functions by OCID: IAM comes after them (the functions need
         # their grants only when invoked, through the API gateway created next).
-        out += container_images.resources(config, facts, builder)
-        out += functions.resources(config, facts)
+        out += container_images.resources(config, facts, builder, source)
+        out += functions.resources(config, facts, source)
         out += [*identity.dynamic_groups(config, facts), identity.policy(config, facts)]
         out += api_gateway.resources(config)
         out += service_logs.resources(config)
