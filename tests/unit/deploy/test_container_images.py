@@ -105,7 +105,7 @@ def test_the_source_tree_is_given_or_the_working_directory(tmp_path: Path) -> No
 
 
 def test_without_the_source_tree_apply_stops_at_the_images_and_says_how(deployer: Deployer) -> None:
-    ctx, stack = deployer.stack(config())
+    ctx, _ = deployer.stack(config())
     from oci_genai_gateway.deploy.engine import reconcile
     from oci_genai_gateway.deploy.resources.facts import gather
     from oci_genai_gateway.deploy.resources.stack import build
