@@ -8,6 +8,7 @@ has children fails like OCI does (409), so a wrong destroy order fails the tests
 from __future__ import annotations
 
 import copy
+import hashlib
 import inspect
 import itertools
 from collections.abc import Callable
@@ -358,6 +359,8 @@ class FakeTenancy:
         for key, value in filters.items():
             if key not in _FILTERS or value is None:
                 continue
+            if key == "compartment_id" and filters.get("compartment_id_in_subtree"):
+                continue  # the whole tenancy (one level of compartments in this fake)
             attr = TYPES[kind].name_field if key == "name" and kind in TYPES else key
             if getattr(obj, attr, value) != value:
                 return False
@@ -455,12 +458,18 @@ class FakeTenancy:
         obj.management_endpoint = f"https://{obj.id[-4:]}-management.kms.example.oraclecloud.com"
 
     def _after_create_fn(self, obj: Any, details: Any) -> None:
-        obj.source_details = m_fn.ContainerImageFunctionSourceDetails(image=details.source_details.image)
+        source = details.source_details
+        obj.source_details = m_fn.ContainerImageFunctionSourceDetails(
+            image=source.image, image_digest=source.image_digest
+        )
         obj.compartment_id = self.store["app"][details.application_id].compartment_id
 
     def _after_update_fn(self, obj: Any, details: Any) -> None:
         if details.source_details is not None:
-            obj.source_details = m_fn.ContainerImageFunctionSourceDetails(image=details.source_details.image)
+            source = details.source_details
+            obj.source_details = m_fn.ContainerImageFunctionSourceDetails(
+                image=source.image, image_digest=source.image_digest
+            )
 
     def _after_create_gateway(self, obj: Any, details: Any) -> None:
         obj.hostname = f"gw{obj.id[-3:]}.apigateway.us-chicago-1.oci.customer-oci.com"
@@ -653,6 +662,7 @@ class FakeBuilder:
         repo_path, version = step.ref.rsplit(":", 1)
         repository = repo_path.split("/", 2)[2]
         image = oci.artifacts.models.ContainerImageSummary(
+            digest="sha256:" + hashlib.sha256(f"{step.ref}#{len(self.steps)}".encode()).hexdigest(),
             display_name=f"{repository}:{version}",
             repository_name=repository,
             version=version,

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from oci_genai_gateway.deploy.engine.failures import DeployError
+from oci_genai_gateway.deploy.engine.resource_model import Action
 from oci_genai_gateway.deploy.resources import container_images as images
 from oci_genai_gateway.deploy.resources.container_images import CliBuilder, build_step, content_tag
 from tests.paths import REPO
@@ -116,3 +117,63 @@ def test_without_the_source_tree_apply_stops_at_the_images_and_says_how(deployer
     with pytest.raises(DeployError, match=r"building it needs the project's source: .*--source DIR"):
         reconcile.apply(ctx, sourceless)
     assert deployer.builder.steps == []
+
+
+def _fn(deployer: Deployer, name: str) -> Any:
+    return next(f for f in deployer.tenancy.objects("fn") if f.display_name == name)
+
+
+def _image(deployer: Deployer, name: str) -> Any:
+    return next(i for i in deployer.tenancy.objects("image") if i.version.startswith(f"{name}-"))
+
+
+def test_functions_are_pinned_to_the_digest_ocir_gave_their_image(deployer: Deployer) -> None:
+    deployer.apply(config())
+    for name in ("chat", "embeddings", "models", "authorizer"):
+        source = _fn(deployer, name).source_details
+        assert source.image_digest == _image(deployer, name).digest
+        assert source.image_digest.startswith("sha256:")
+
+
+def test_an_image_rebuilt_under_the_same_tag_repins_the_function(deployer: Deployer) -> None:
+    deployer.apply(config())
+    _image(deployer, "chat").digest = "sha256:" + "f" * 64  # pushed again elsewhere, same content tag
+    plan = {c.resource.key: c for c in deployer.plan(config()) if c.action is not Action.NOOP}
+    assert list(plan) == ["functions.fn.chat"]
+    assert list(plan["functions.fn.chat"].fields) == ["source_details"]
+    deployer.apply(config())
+    assert _fn(deployer, "chat").source_details.image_digest == "sha256:" + "f" * 64
+    assert all(c.action is Action.NOOP for c in deployer.plan(config()))
+
+
+def test_a_deleted_image_is_rebuilt_and_the_function_repinned(deployer: Deployer) -> None:
+    deployer.apply(config())
+    old = _image(deployer, "models")
+    del deployer.tenancy.store["image"][old.id]
+    deployer.apply(config())
+    new = _image(deployer, "models")
+    assert [step.name for step in deployer.builder.steps][-1] == "models"
+    assert new.digest != old.digest
+    assert _fn(deployer, "models").source_details.image_digest == new.digest
+
+
+def test_build_never_prints_the_commands_and_runs_none(deployer: Deployer) -> None:
+    with pytest.raises(DeployError, match=r"images.build = 'never': build and push it yourself") as err:
+        deployer.apply(config({"images": {"build": "never"}}))
+    assert "docker push ord.ocir.io/tenancyns/genai-gateway:chat-0.1.0-" in str(err.value)
+    assert deployer.builder.steps == []
+
+
+def test_a_repository_in_another_compartment_is_found_not_rebuilt(deployer: Deployer) -> None:
+    elsewhere = FakeBuilder(deployer.tenancy)
+    deployer.tenancy.compartment = "ocid1.compartment.oc1..shared"  # where FakeBuilder pushes
+    cfg = config({"images": {"repository": "shared-gateway"}})
+    _, stack = deployer.stack(cfg)
+    for res in stack.resources:
+        if res.key.startswith("functions.image."):
+            elsewhere.run(build_step("docker", res.key.rsplit(".", 1)[1], res.name, "GENERIC_X86"))
+    deployer.tenancy.compartment = "ocid1.compartment.oc1..comp"
+    deployer.apply(cfg)
+    assert deployer.builder.steps == []
+    assert not deployer.tenancy.mutation_calls("create_container_repository")
+    assert all(c.action is Action.NOOP for c in deployer.plan(cfg))

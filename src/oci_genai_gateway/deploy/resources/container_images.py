@@ -160,6 +160,7 @@ class PushedImage:
 
     id: str
     version: str
+    digest: str | None = None
 
 
 class ImageKind(Kind):
@@ -175,7 +176,9 @@ class ImageKind(Kind):
         step_for: Callable[[str], BuildStep],
         builder: Builder,
         source: Path | None = None,
+        never: bool = False,
     ) -> None:
+        self._never = never  # images.build = "never": print the commands, never run them
         self._owner = owner
         self.ref = ref
         self._step_for = step_for
@@ -183,11 +186,16 @@ class ImageKind(Kind):
         self._source = source
 
     def find(self, ctx: Context, res: Resource, scope: str | None) -> list[Any]:
-        """The tag in the repository (scope: the repository's name)."""
+        """The tag in the repository (scope: the repository's name), wherever in the tenancy it lives.
+
+        A named repository may sit in another compartment (OCIR names are unique in the tenancy's
+        namespace), so the whole tenancy is searched, not the deployment's compartment.
+        """
         version = self.ref.rsplit(":", 1)[1]
         images = list_all(
             ctx.clients.artifacts.list_container_images,
-            ctx.compartment_id,
+            ctx.clients.tenancy_id,
+            compartment_id_in_subtree=True,
             repository_name=scope,
             version=version,
         )
@@ -205,6 +213,12 @@ class ImageKind(Kind):
 
     def create(self, ctx: Context, res: Resource, scope: str | None, spec: Spec, tags: dict[str, str]) -> Any:
         """Build and push, or stop with the exact commands when no container tool is here."""
+        if self._never:
+            step = self._step_for(self._builder.tool() or "docker")
+            raise DeployError(
+                f"image {self.ref} is not in OCIR and images.build = 'never': build and push it "
+                f"yourself:\n{step.text()}\nthen apply again, or set [images] refs."
+            )
         if self._source is None:
             raise DeployError(
                 f"image for function {res.key.rsplit('.', 1)[1]} is not in OCIR, and building it needs the "
@@ -224,6 +238,10 @@ class ImageKind(Kind):
             self._builder.run(self._step_for(tool))
         except RuntimeError as exc:
             raise DeployError(f"image {self.ref}: {exc}") from None
+        # The digest OCIR gives the pushed image: the function is pinned to it.
+        pushed = self.find(ctx, res, scope)
+        if pushed:
+            return pushed[0]
         return PushedImage(self.ref, self.ref.rsplit(":", 1)[1])
 
     def update(
@@ -290,7 +308,7 @@ def resources(
     for name in FUNCTIONS:
         ref = refs[name]
         step_for = lambda tool, n=name, r=ref: build_step(tool, n, r, config.functions.shape)  # noqa: E731
-        kind = ImageKind(p, ref, step_for, builder, source)
+        kind = ImageKind(p, ref, step_for, builder, source, config.images.build == "never")
         deps = ("functions.repository",) if config.images.repository is None else ()
         out.append(Resource(f"functions.image.{name}", kind, ref, lambda s: {}, deps, repo_scope))
     return out

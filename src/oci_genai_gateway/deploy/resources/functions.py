@@ -77,12 +77,19 @@ class FunctionKind(SdkKind):
         import oci
 
         if "source_details" in changed:
-            image = changed["source_details"].image
+            source = changed["source_details"]
             changed = {
                 **changed,
-                "source_details": oci.functions.models.UpdateContainerImageFunctionSourceDetails(image=image),
+                "source_details": oci.functions.models.UpdateContainerImageFunctionSourceDetails(
+                    image=source.image, image_digest=source.image_digest
+                ),
             }
         return super().update(ctx, res, scope, live, changed, tags)
+
+
+def image_digest(s: State, name: str) -> str:
+    """The digest of the function's image as found in (or pushed to) OCIR."""
+    return str(s.attr(f"functions.image.{name}", "digest"))
 
 
 def _app_kind() -> SdkKind:
@@ -152,7 +159,10 @@ def resources(config: DeployConfig, facts: Facts, source: Path | None = None) ->
 
         def spec(s: State, name: str = name, limits: FuncLimits = limits) -> Spec:
             fields: Spec = {
-                "source_details": m.CreateContainerImageFunctionSourceDetails(image=refs[name]),
+                # Pinned by digest: an image rebuilt under the same tag is a change to the function.
+                "source_details": m.CreateContainerImageFunctionSourceDetails(
+                    image=refs[name], image_digest=image_digest(s, name) if image_deps else None
+                ),
                 "memory_in_mbs": limits.memory_in_mbs,
                 "timeout_in_seconds": limits.timeout_in_seconds,
                 "config": {"GATEWAY_API_KEYS_SECRET_ID": s.ocid("keys.secret")}
