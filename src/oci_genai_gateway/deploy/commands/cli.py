@@ -198,7 +198,17 @@ def _status(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, t
         return 1
     key = args.api_key or _first_key(ctx, state)
     logs = f"{ctx.config.prefix}-functions-invoke"
-    checks = status.run(url, key, target=ctx.config.target, logs=logs, model=args.model, transport=transport)
+    usage_plans = ctx.config.target == "serverless" and ctx.config.api_gateway.usage_plans
+    checks = status.run(
+        url,
+        key,
+        target=ctx.config.target,
+        logs=logs,
+        model=args.model,
+        transport=transport,
+        usage_plans=usage_plans,
+        key_from_secret=args.api_key is None,
+    )
     print(f"Base URL: {url}\n{report.format_checks(checks)}", file=out)
     return 0 if not drift and all(c.ok for c in checks) else 1
 

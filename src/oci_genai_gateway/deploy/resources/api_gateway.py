@@ -28,6 +28,8 @@ def spec_values(config: DeployConfig, function_ids: dict[str, str]) -> dict[str,
         "CORS_MAX_AGE_SECONDS": config.api_gateway.cors_max_age_seconds,
         "RATE_LIMIT_RPS": config.api_gateway.rate_limit_rps,
         "EXECUTION_LOG_LEVEL": config.api_gateway.execution_log_level,
+        # No token locations: the template drops the usage-plan policy (apigw_spec).
+        **({} if config.api_gateway.usage_plans else {"USAGE_PLAN_TOKEN_LOCATIONS": []}),
     }
 
 
@@ -100,7 +102,7 @@ def resources(config: DeployConfig) -> list[Resource]:
         # Path prefix "/" so that clients use base_url=https://<host>/v1 (apigw/README.md).
         return {"path_prefix": "/", "specification": specification(config, ids)}
 
-    return [
+    out = [
         Resource(
             "gateway.gateway",
             _gateway_kind(),
@@ -136,3 +138,4 @@ def resources(config: DeployConfig) -> list[Resource]:
             depends_on=("gateway.deployment", "keys.secret"),
         ),
     ]
+    return out if config.api_gateway.usage_plans else out[:2]

@@ -124,6 +124,9 @@ def app_config(config: DeployConfig) -> dict[str, str]:
         "GATEWAY_REGION": config.region,
         "GATEWAY_METRICS_NAMESPACE": config.metrics_namespace,
     }
+    if not config.api_gateway.usage_plans:
+        # Without usage plans API Gateway enforces no rate or quota: each function instance does.
+        out["GATEWAY_LIMITS_IN_PROCESS"] = "true"
     if config.gateway.model_aliases:
         out["GATEWAY_MODEL_ALIASES"] = json.dumps(dict(config.gateway.model_aliases), sort_keys=True)
     out.update(config.gateway.settings)
