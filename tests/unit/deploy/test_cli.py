@@ -172,3 +172,25 @@ def test_a_refused_domain_look_up_is_explained_not_guessed(
     code, _ = run(["plan", "-c", str(config_file)], tenancy)
     assert code == 1
     assert "reading the tenancy before planning: OCI answered 503" in capsys.readouterr().err
+
+
+def test_destroy_reports_what_is_left_and_runs_again_to_a_clean_tenancy(
+    config_file: Path, tenancy: FakeTenancy
+) -> None:
+    run(["apply", "--yes", "-c", str(config_file)], tenancy)
+    for _ in range(40):  # more 409s than the release strategy tries
+        tenancy.fail_next("delete_subnet", service_error(409, "Conflict", "references to VNICs"))
+    code, out = run(["destroy", "--yes", "-c", str(config_file)], tenancy)
+    assert code == 1
+    assert "Left in the tenancy" in out
+    assert "subnet" in out
+    assert "apply again" not in out
+    tenancy.failures.clear()
+    code, out = run(["destroy", "--yes", "-c", str(config_file)], tenancy)
+    assert code == 0
+    assert "already scheduled for deletion" in out
+    assert "Done: nothing of this prefix is left" in out
+    assert tenancy.objects("vcn") == []
+    code, out = run(["destroy", "--yes", "-c", str(config_file)], tenancy)
+    assert code == 0
+    assert "Nothing left to delete." in out
