@@ -11,7 +11,9 @@ import pytest
 from oci_genai_gateway.deploy.engine.failures import DeployError
 from oci_genai_gateway.deploy.engine.resource_model import Action
 from oci_genai_gateway.deploy.resources import container_images as images
-from oci_genai_gateway.deploy.resources.container_images import CliBuilder, build_step, content_tag
+from oci_genai_gateway.deploy.resources import image_build
+from oci_genai_gateway.deploy.resources.container_images import content_tag
+from oci_genai_gateway.deploy.resources.image_build import CliBuilder, build_step
 from tests.paths import REPO
 from tests.unit.deploy.conftest import Deployer, config
 from tests.unit.deploy.fake_tenancy import FakeBuilder
@@ -65,7 +67,9 @@ def test_build_step_stages_builds_for_the_platform_and_pushes() -> None:
 
 
 def test_cli_builder_picks_a_tool_and_explains_a_failed_push(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(images.shutil, "which", lambda name: "/usr/bin/podman" if name == "podman" else None)
+    monkeypatch.setattr(
+        image_build.shutil, "which", lambda name: "/usr/bin/podman" if name == "podman" else None
+    )
     ran: list[tuple[str, ...]] = []
 
     def runner(command: Any, cwd: Path | None) -> int:

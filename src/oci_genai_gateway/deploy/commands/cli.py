@@ -20,8 +20,9 @@ from oci_genai_gateway.deploy.engine.failures import DeployError, explain, genai
 from oci_genai_gateway.deploy.engine.resource_model import Action, Change, Context, State
 from oci_genai_gateway.deploy.engine.retries import Sleep
 from oci_genai_gateway.deploy.resources import identity
-from oci_genai_gateway.deploy.resources.container_images import Builder, CliBuilder, find_source
+from oci_genai_gateway.deploy.resources.container_images import find_source
 from oci_genai_gateway.deploy.resources.facts import gather
+from oci_genai_gateway.deploy.resources.image_build import Builder, CliBuilder
 from oci_genai_gateway.deploy.resources.stack import Stack, build
 from oci_genai_gateway.deploy.resources.vault import read_keys
 

@@ -18,8 +18,8 @@ from oci_genai_gateway.deploy.resources import (
     service_logs,
     vault,
 )
-from oci_genai_gateway.deploy.resources.container_images import Builder
 from oci_genai_gateway.deploy.resources.facts import Facts
+from oci_genai_gateway.deploy.resources.image_build import Builder
 
 
 @dataclass(frozen=True)
