@@ -136,13 +136,13 @@ def test_compose_destroy_order(deployer: Deployer) -> None:
     before = len(tenancy.mutations)
     deployer.destroy(config(COMPOSE))
     assert tenancy.mutations[before:] == [
+        ("identity", "delete_policy"),
+        ("identity_domains", "delete_dynamic_resource_group"),
         ("network", "delete_public_ip"),
         ("compute", "terminate_instance"),
-        ("identity", "delete_policy"),
         ("vaults", "schedule_secret_deletion"),
         ("kms_management", "schedule_key_deletion"),
         ("kms_vault", "schedule_vault_deletion"),
-        ("identity_domains", "delete_dynamic_resource_group"),
         ("network", "delete_network_security_group"),
         ("network", "delete_subnet"),
         ("network", "delete_security_list"),

@@ -80,7 +80,6 @@ def test_no_statement_grants_more_than_use_or_read() -> None:
 
 def test_matching_rules() -> None:
     assert functions_rule(["a", "b"]) == "ANY {resource.id = 'a', resource.id = 'b'}"
-    assert matching_rule(config(COMPOSE)) == f"ALL {{instance.compartment.id = '{C}'}}"
     vm = "ocid1.instance.oc1..vm"
     assert (
         matching_rule(config(COMPOSE), vm) == f"ALL {{instance.compartment.id = '{C}', instance.id = '{vm}'}}"
@@ -151,17 +150,18 @@ def test_plan_names_missing_functions_prerequisites_and_sees_present_ones(mocker
     ]
 
 
-def test_compose_group_is_narrowed_to_the_vm_in_the_same_apply(deployer: Deployer) -> None:
+def test_compose_group_names_the_vm_from_the_first_apply(deployer: Deployer) -> None:
     deployer.apply(config(COMPOSE))
     tenancy = deployer.tenancy
     (vm,) = tenancy.objects("instance")
     (group,) = tenancy.objects("drg")
     assert group.matching_rule == matching_rule(config(COMPOSE), vm.id)
-    # Created compartment-wide (the VM must be a member when it first boots), narrowed afterwards.
+    # Created after the VM, naming it: never compartment-wide, never put again.
     assert [m for m in tenancy.mutations if m[0] == "identity_domains"] == [
         ("identity_domains", "create_dynamic_resource_group"),
-        ("identity_domains", "put_dynamic_resource_group"),
     ]
+    order = [m for _, m in tenancy.mutations]
+    assert order.index("launch_instance") < order.index("create_dynamic_resource_group")
     assert all(c.action is Action.NOOP for c in deployer.plan(config(COMPOSE)))
 
 

@@ -81,10 +81,6 @@ def format_plan(
     lines += [f"    {s}" for s in statements]
     for dg in (c for c in changes if c.resource.key.startswith("identity.") and "group" in c.resource.key):
         lines.append(f"Dynamic group {dg.resource.name}: {dg.spec['matching_rule']}")
-        if config.target == "compose" and "instance.id" not in dg.spec["matching_rule"]:
-            lines.append(
-                "    (narrowed by the same apply, once the VM exists, with instance.id = '<its OCID>')"
-            )
     wanted = identity.prerequisites(config)
     if wanted:
         missing = set(wanted if missing_prerequisites is None else missing_prerequisites)

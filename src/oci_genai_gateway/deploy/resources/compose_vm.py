@@ -48,13 +48,13 @@ _READ_KEYS = (
 def keys_script(secret_id: str) -> str:
     """Before the stack starts: GATEWAY_API_KEYS from Vault into gateway.env, so user data holds no key."""
     return f"""#!/bin/sh
-# Written by oci-genai-gateway deploy. The VM's dynamic group may read this one secret; a new group or
-# policy takes a while to apply, hence the retries.
+# Written by oci-genai-gateway deploy. The VM's dynamic group may read this one secret; the group
+# names this VM, so deploy creates it (and the policy) after the VM: up to 10 minutes of retries.
 set -eu
 SECRET_ID='{secret_id}'
 READ='{_READ_KEYS}'
 umask 077
-for attempt in $(seq 1 30); do
+for attempt in $(seq 1 60); do
   if keys=$(podman run --rm --network host --entrypoint python \\
       localhost/oci-genai-gateway:latest -c "$READ" "$SECRET_ID"); then
     grep -v '^GATEWAY_API_KEYS=' {ENV_PATH} > {ENV_PATH}.new || true
@@ -235,7 +235,7 @@ def resources(config: DeployConfig, facts: Facts) -> list[Resource]:
             _vm_kind(),
             f"{p}-gateway-vm",
             vm,
-            depends_on=("network.subnet-public", "network.nsg", "keys.secret", "identity.policy"),
+            depends_on=("network.subnet-public", "network.nsg", "keys.secret"),
             digest_fields=frozenset(
                 {"availability_domain", "source_details", "create_vnic_details", "metadata"}
             ),

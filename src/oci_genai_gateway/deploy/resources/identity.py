@@ -14,7 +14,6 @@ from oci_genai_gateway.deploy.engine.resource_model import (
     Resource,
     Spec,
     State,
-    is_pending,
 )
 from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 from oci_genai_gateway.deploy.resources.facts import Facts
@@ -53,12 +52,9 @@ def subject(facts: Facts, name: str) -> str:
     return f"'{facts.domain.name}'/'{name}'" if facts.domain else name
 
 
-def matching_rule(config: DeployConfig, vm_id: str | None = None) -> str:
-    """The compose VM: the compartment's instances, narrowed to the VM once it exists."""
-    c = config.compartment_id
-    if vm_id is None or is_pending(vm_id):
-        return f"ALL {{instance.compartment.id = '{c}'}}"
-    return f"ALL {{instance.compartment.id = '{c}', instance.id = '{vm_id}'}}"
+def matching_rule(config: DeployConfig, vm_id: str) -> str:
+    """The compose VM, by OCID (its group is created after it, so never compartment-wide)."""
+    return f"ALL {{instance.compartment.id = '{config.compartment_id}', instance.id = '{vm_id}'}}"
 
 
 def functions_rule(function_ids: list[str]) -> str:

@@ -65,10 +65,11 @@ def build(
         out += api_gateway.resources(config)
         out += service_logs.resources(config)
     else:
-        # The VM must be a member when it first boots (to read its keys): its group comes first,
-        # compartment-wide, and the same apply narrows it to the VM once the VM exists.
-        out += [*identity.dynamic_groups(config, facts), *key_resources, identity.policy(config, facts)]
+        # The VM's group names it by OCID, so it comes after the VM; the VM's boot step retries
+        # reading its keys until the group and policy apply (compose_vm.keys_script).
+        out += key_resources
         out += compose_vm.resources(config, facts)
+        out += [*identity.dynamic_groups(config, facts), identity.policy(config, facts)]
     _check_order(out, external)
     return Stack(config, facts, tuple(out), external)
 
