@@ -22,7 +22,11 @@ from tests.unit.deploy.fake_tenancy import FakeBuilder
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
     """The files that go into an image, copied from the repository."""
-    for rel in ("pyproject.toml", "constraints.txt", "README.md", "functions/Dockerfile"):
+    shared = ("pyproject.toml", "constraints.txt", "README.md", "functions/Dockerfile")
+    data = tuple(f"deploy/compose/{n}" for n in ("__init__.py", "cloud-init.yaml", "gateway.env.example"))
+    data += ("functions/__init__.py", "functions/build.py")
+    data += tuple(f"functions/{n}/func.yaml" for n in ("embeddings", "authorizer"))
+    for rel in (*shared, *data):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / rel, tmp_path / rel)
     for name in ("chat", "models"):

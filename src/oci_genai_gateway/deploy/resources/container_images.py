@@ -32,6 +32,14 @@ from oci_genai_gateway.deploy.resources.image_build import Builder, BuildStep, b
 SOURCE_MARKERS = ("pyproject.toml", "functions/build.py")
 # What goes into an image (functions/Dockerfile installs the wheel of src/ with constraints.txt).
 _SHARED = ("pyproject.toml", "constraints.txt", "README.md", "functions/Dockerfile")
+# Package data that goes into the wheel, hence into every image (pyproject.toml package-dir).
+_PACKAGE_DATA = (
+    "deploy/compose/__init__.py",
+    "deploy/compose/cloud-init.yaml",
+    "deploy/compose/gateway.env.example",
+    "functions/__init__.py",
+    "functions/build.py",
+)
 _PER_FUNCTION = ("func.py", "func.yaml", "requirements.txt")
 
 
@@ -56,7 +64,8 @@ def version(root: Path) -> str:
 def content_tag(name: str, root: Path) -> str:
     """`<name>-<version>-<hash>`: changes exactly when something that goes into the image changes."""
     digest = hashlib.sha256()
-    files = [root / rel for rel in _SHARED]
+    files = [root / rel for rel in (*_SHARED, *_PACKAGE_DATA)]
+    files += sorted((root / "functions").glob("*/func.yaml"))
     files += sorted(p for p in (root / "src").rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     files += [root / "functions" / name / rel for rel in _PER_FUNCTION]
     for path in files:
