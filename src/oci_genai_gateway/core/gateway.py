@@ -177,10 +177,12 @@ def _admission(settings: Settings, monitoring: MonitoringLike, authenticate: boo
             flush_seconds=settings.metrics_flush_seconds,
         )
     meter = Meter(sender, spent=budget.add, clock=clock)
-    if not authenticate:
-        # On Functions each instance is its own process: rates and quotas are API Gateway's usage plans.
-        return Admission(None, {}, settings.target_of, meter, Limits(None, budget, clock))
     limiter = Limiter(clock=clock, workers=settings.workers)
+    if not authenticate:
+        # On Functions each instance is its own process: rates and quotas are API Gateway's usage
+        # plans, unless the deployment has none (then each instance counts them, an upper bound).
+        local = limiter if settings.limits_in_process else None
+        return Admission(None, {}, settings.target_of, meter, Limits(local, budget, clock))
     limits = Limits(limiter, budget, clock)
     return Admission(settings.api_keys, settings.key_policies, settings.target_of, meter, limits)
 

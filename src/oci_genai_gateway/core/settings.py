@@ -64,6 +64,8 @@ class Settings:
     client_timeout: float = 10.0
     fetch_image_urls: bool = True
     metrics: bool = True
+    # Functions without API Gateway usage plans: each instance counts rates and quotas itself.
+    limits_in_process: bool = False
     metrics_namespace: str = "genai_gateway"
     metrics_flush_seconds: float = 5.0
     telemetry_endpoint: str | None = None
@@ -157,6 +159,7 @@ class Settings:
             ),
             fetch_image_urls=_bool(env, "GATEWAY_FETCH_IMAGE_URLS", True),
             metrics=_bool(env, "GATEWAY_METRICS", True),
+            limits_in_process=_bool(env, "GATEWAY_LIMITS_IN_PROCESS", False),
             metrics_namespace=namespace,
             metrics_flush_seconds=_number(env, "GATEWAY_METRICS_FLUSH_SECONDS", 5.0, 0.0, 60.0),
             # Locally the emulator serves Monitoring too, as it serves the model listing.
