@@ -1,10 +1,12 @@
-"""OCI's `/actions/chat` body for a chat request, built by LiteLLM's OCI transform (GENERIC and COHERE)."""
+"""OCI's `/actions/chat` body for a chat request: LiteLLM's OCI transform (GENERIC and COHERE), the
+gateway's own for COHEREV2 (core/chat/cohere_v2.py), which LiteLLM does not have."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from oci_genai_gateway.core.chat import cohere_v2
 from oci_genai_gateway.core.chat.request import ChatRequest
 from oci_genai_gateway.core.errors import InvalidRequest
 from oci_genai_gateway.core.settings import Settings
@@ -14,8 +16,15 @@ _PARAM = re.compile(r"param `(\w+)`")
 
 
 def is_cohere(model: str) -> bool:
-    """COHERE api format (LiteLLM picks it by the `cohere.` prefix); everything else is GENERIC."""
-    return model.lower().startswith("cohere.")
+    """COHERE (v1) api format (LiteLLM picks it by the `cohere.` prefix) for the Cohere models without v2."""
+    return model.lower().startswith("cohere.") and not cohere_v2.speaks_v2(model)
+
+
+def api_format(model: str) -> str:
+    """The OCI chat format the gateway speaks to `model`: GENERIC, COHERE or COHEREV2."""
+    if cohere_v2.speaks_v2(model):
+        return "COHEREV2"
+    return "COHERE" if is_cohere(model) else "GENERIC"
 
 
 def chat_body(
@@ -28,6 +37,8 @@ def chat_body(
 ) -> dict[str, Any]:
     """The OCI `/actions/chat` body for one generation of `request` (without its effort if not `effort`)."""
     model = request.target.model
+    if cohere_v2.speaks_v2(model):
+        return _v2_body(request, settings, stream=stream, stream_usage=stream_usage, effort=effort)
     params = _cohere_tool_choice(dict(request.params)) if is_cohere(model) else dict(request.params)
     if not effort or (request.effort_is_hint and is_cohere(model)):
         params.pop("reasoning_effort", None)  # OCI's COHERE format has no reasoning effort
@@ -45,13 +56,31 @@ def chat_body(
         text = str(getattr(exc, "message", exc))
         named = _PARAM.search(text)
         raise InvalidRequest(text, param=named[1] if named else None) from None
-    chat = body["chatRequest"]
+    _streaming(body["chatRequest"], stream, stream_usage)
+    return body
+
+
+def _v2_body(
+    request: ChatRequest, settings: Settings, *, stream: bool, stream_usage: bool, effort: bool
+) -> dict[str, Any]:
+    model = request.target.model
+    params = dict(request.params)
+    if not effort or (request.effort_is_hint and not cohere_v2.thinks(model)):
+        params.pop("reasoning_effort", None)  # a hint for a model that does not think: left out
+    serving: dict[str, Any] = {"servingType": "ON_DEMAND", "modelId": model}
+    if request.target.endpoint_id:
+        serving = {"servingType": "DEDICATED", "endpointId": request.target.endpoint_id}
+    chat = cohere_v2.chat_request(model, request.messages, params)
+    _streaming(chat, stream, stream_usage)
+    return {"compartmentId": settings.compartment_id, "servingMode": serving, "chatRequest": chat}
+
+
+def _streaming(chat: dict[str, Any], stream: bool, stream_usage: bool) -> None:
     chat.pop("isStream", None)
     if stream:
         chat["isStream"] = True
         if stream_usage:
             chat["streamOptions"] = {"isIncludeUsage": True}
-    return body
 
 
 def _cohere_tool_choice(params: dict[str, Any]) -> dict[str, Any]:
