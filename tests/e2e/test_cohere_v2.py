@@ -218,3 +218,18 @@ def test_messages_stream_an_image_on_command_a_vision(claude: anthropic.Anthropi
     ) as stream:
         text = "".join(stream.text_stream)
     assert "I see 1 image" in text
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["created", "streamed"])
+def test_responses_on_command_a_reasoning_carry_a_reasoning_item(
+    client: openai.OpenAI, streamed: bool
+) -> None:
+    options: Any = {"model": REASONING, "input": "Why is the sky blue", "reasoning": {"effort": "medium"}}
+    if streamed:
+        with client.responses.stream(**options) as stream:
+            response = stream.get_final_response()
+    else:
+        response = client.responses.create(**options)
+    kinds = [o.type for o in response.output]
+    assert kinds[0] == "reasoning"
+    assert "Why is the sky blue" in response.output_text
