@@ -37,7 +37,6 @@ PNG = "data:image/png;base64,iVBORw0KGgo="
         ("cohere.command-a-03-2025", "COHEREV2"),
         ("cohere.command-a-vision-07-2025", "COHEREV2"),
         ("cohere.command-a-reasoning-08-2025", "COHEREV2"),
-        ("cohere.command-r7b-12-2024", "COHEREV2"),
         ("cohere.command-r-08-2024", "COHERE"),
         ("cohere.command-r-plus-08-2024", "COHERE"),
         ("meta.llama-3.3-70b-instruct", "GENERIC"),

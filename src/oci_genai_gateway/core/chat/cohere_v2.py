@@ -17,9 +17,10 @@ from oci_genai_gateway.core.errors import InvalidRequest
 # does not match serving model") and v1 silently drops its images, and Command A Reasoning's
 # thinking exists only in v2 (https://docs.oracle.com/en-us/iaas/Content/generative-ai/cohere-models.htm,
 # https://docs.oracle.com/en-us/iaas/Content/generative-ai/cohere-command-a-reasoning-08-2025.htm).
-# The SDK says toolsChoice works on "Command-r7b and newer" (CohereChatRequestV2.tools_choice), so
-# the older Command R and R+ (08-2024) keep v1, the only format OCI documents for them.
-_V2_PREFIXES = ("cohere.command-a", "cohere.command-r7b")
+# The SDK says toolsChoice works on "Command-r7b and newer" (CohereChatRequestV2.tools_choice); OCI
+# serves no R7B, so of its models the older Command R and R+ (08-2024) keep v1, the only format OCI
+# documents for them.
+_V2_PREFIXES = ("cohere.command-a",)
 # Models that think (CohereThinkingV2); the others take no `thinking` at all.
 _THINKING = ("cohere.command-a-reasoning",)
 # reasoning_effort -> thinking token budget (None: no budget, the model decides). The budgets are
