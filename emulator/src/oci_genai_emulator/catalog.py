@@ -162,9 +162,10 @@ NOT_ON_DEMAND = _chat(
     "meta.llama-3.2-90b-vision-instruct", "meta", "1.0.0", "2024-11-14", vision=True, on_demand=False
 )
 
-# Command A Vision and Command A Reasoning: COHEREV2 only (Vision refuses GENERIC and v1 drops its
-# images: https://github.com/oracle/langchain-oracle libs/oci/langchain_oci/chat_models/providers/cohere.py),
-# served on dedicated AI clusters only (https://docs.oracle.com/en-us/iaas/Content/generative-ai/cohere-command-a-reasoning-08-2025.htm),
+# Command A Vision and Command A Reasoning: COHEREV2 only (Vision needs it even for text:
+# https://github.com/oracle/langchain-oracle/pull/122; thinking is v2's CohereThinkingV2), served on
+# dedicated AI clusters only (https://github.com/oracle/langchain-oracle/pull/104,
+# https://docs.oracle.com/en-us/iaas/Content/generative-ai/cohere-command-a-reasoning-08-2025.htm),
 # so on demand they answer 404 like NOT_ON_DEMAND, and the emulator serves each behind an endpoint.
 COMMAND_A_VISION = _chat(
     "cohere.command-a-vision-07-2025",

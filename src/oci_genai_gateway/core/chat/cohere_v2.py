@@ -13,10 +13,10 @@ from typing import Any
 
 from oci_genai_gateway.core.errors import InvalidRequest
 
-# The Command A family speaks COHEREV2 on OCI: Command A Vision refuses GENERIC ("Chat request type
-# does not match serving model") and v1 silently drops its images, and Command A Reasoning's
-# thinking exists only in v2 (https://docs.oracle.com/en-us/iaas/Content/generative-ai/cohere-models.htm,
-# https://docs.oracle.com/en-us/iaas/Content/generative-ai/cohere-command-a-reasoning-08-2025.htm).
+# The Command A family speaks COHEREV2 on OCI: Command A Vision needs it even for text-only turns
+# (tested live in Frankfurt: https://github.com/oracle/langchain-oracle/pull/122), Command A
+# Reasoning's thinking exists only in v2 (SDK CohereThinkingV2), and Command A takes both formats
+# (https://docs.oracle.com/en-us/iaas/Content/generative-ai/cohere-models.htm lists the family).
 # The SDK says toolsChoice works on "Command-r7b and newer" (CohereChatRequestV2.tools_choice); OCI
 # serves no R7B, so of its models the older Command R and R+ (08-2024) keep v1, the only format OCI
 # documents for them.
