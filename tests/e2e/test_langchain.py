@@ -161,7 +161,7 @@ def test_command_a_tool_calling_with_tool_choice_any(api_base_url: str, streamed
     (call,) = answer.tool_calls
     assert call["name"] == "magic_function"
     assert call["id"]
-    assert isinstance(call["args"]["value"], int)
+    assert call["args"] == {"value": 3}
 
 
 def test_command_a_tool_calling_with_no_arguments(api_base_url: str) -> None:
@@ -228,3 +228,16 @@ def test_command_a_tool_loop_with_history(api_base_url: str) -> None:
     final = llm.invoke(messages)
     assert not final.tool_calls
     assert result in str(final.content)
+
+
+@tool
+def unicode_customer(customer_name: str, description: str) -> str:
+    """Create a customer with a name and a description."""
+    return f"Created {customer_name}"
+
+
+def test_command_a_tool_arguments_keep_unicode(api_base_url: str) -> None:
+    llm = chat(api_base_url, COMMAND_A).bind_tools([unicode_customer], tool_choice="any")
+    answer = llm.invoke("Create a customer named '你好啊集团' (Hello Group) - a Chinese technology company")
+    (call,) = answer.tool_calls
+    assert "你好" in call["args"]["customer_name"]

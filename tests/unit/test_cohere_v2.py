@@ -86,9 +86,10 @@ def test_a_tool_conversation_maps_role_by_role_with_ids_plan_and_images() -> Non
     system, user, calling, tool, answer = chat["messages"]
     assert system == {"role": "SYSTEM", "content": [{"type": "TEXT", "text": "Be brief."}]}
     assert user["content"][1] == {"type": "IMAGE_URL", "imageUrl": {"url": PNG, "detail": "HIGH"}}
+    # The reasoning of a tool-calling turn goes back as its tool plan; its text stays text.
     assert calling == {
         "role": "ASSISTANT",
-        "toolPlan": "I will check the weather.",
+        "toolPlan": "The user wants weather.",
         "toolCalls": [
             {
                 "id": "get_weather_1",
@@ -96,7 +97,7 @@ def test_a_tool_conversation_maps_role_by_role_with_ids_plan_and_images() -> Non
                 "function": {"name": "get_weather", "arguments": '{"city":"Oslo"}'},
             }
         ],
-        "content": [{"type": "THINKING", "thinking": "The user wants weather."}],
+        "content": [{"type": "TEXT", "text": "I will check the weather."}],
     }
     assert tool == {
         "role": "TOOL",
@@ -237,12 +238,12 @@ V2_ANSWER = {
 }
 
 
-def test_a_v2_answer_reads_into_text_reasoning_tool_calls_with_ids_and_citations() -> None:
+def test_a_v2_answer_reads_into_reasoning_with_the_tool_plan_tool_calls_with_ids_and_citations() -> None:
     (choice,) = choices(V2_ANSWER, single_tool_call=False)
     message = choice["message"]
     assert choice["finish_reason"] == "tool_calls"
-    assert message["content"] == "I will check the weather."
-    assert message["reasoning_content"] == "Weather needs the tool."
+    assert message["content"] is None  # no TEXT part: the plan is reasoning, not the answer
+    assert message["reasoning_content"] == "Weather needs the tool.\n\nI will check the weather."
     assert message["tool_calls"] == [
         {
             "id": "get_weather_k88p",
@@ -274,7 +275,7 @@ def piece(**message: Any) -> dict[str, Any]:
     return {"apiFormat": "COHEREV2", "message": {"role": "ASSISTANT", **message}}
 
 
-def test_a_v2_stream_gives_reasoning_then_text_deltas_and_calls_once_even_when_restated() -> None:
+def test_a_v2_stream_gives_thinking_and_plan_as_reasoning_and_calls_once_even_when_restated() -> None:
     call = {
         "id": "get_weather_1",
         "type": "FUNCTION",
@@ -293,7 +294,8 @@ def test_a_v2_stream_gives_reasoning_then_text_deltas_and_calls_once_even_when_r
         for _, d in translator.feed(event)
     ]
     assert deltas[0] == {"role": "assistant", "reasoning_content": "Think"}
-    assert [d.get("content") for d in deltas[1:3]] == ["I will", " check."]
+    assert [d.get("reasoning_content") for d in deltas[1:3]] == ["\n\nI will", " check."]
+    assert not any("content" in d for d in deltas)
     assert deltas[3]["tool_calls"] == [
         {
             "index": 0,
@@ -457,8 +459,9 @@ async def test_messages_with_tool_choice_any_and_an_image_reach_v2() -> None:
     reply = await send(gw, "POST", "/v1/messages", json.dumps(body).encode())
     assert reply.status == 200, reply.body
     assert reply.body is not None
-    assert [b["type"] for b in reply.body["content"]] == ["text", "tool_use"]
-    assert reply.body["content"][1]["id"] == "get_weather_1"
+    uses = [b for b in reply.body["content"] if b["type"] == "tool_use"]
+    assert [b["id"] for b in uses] == ["get_weather_1"]
+    assert not [b for b in reply.body["content"] if b["type"] == "text"]  # the plan is not text
     assert reply.body["stop_reason"] == "tool_use"
     chat = oci.sent[0].body["chatRequest"]
     assert chat["toolsChoice"] == "REQUIRED"
@@ -490,3 +493,22 @@ async def test_structured_output_on_every_api_is_a_json_object_with_the_schema()
         reply = await send(gw, "POST", path, json.dumps(body).encode())
         assert reply.status == 200, (path, reply.body)
         assert oci.sent[0].body["chatRequest"]["responseFormat"] == {"type": "JSON_OBJECT", "schema": schema}
+
+
+def test_text_beside_tool_calls_stays_the_content_as_oci_sends_it() -> None:
+    # The shape decoded from the live service (https://github.com/NVIDIA/NeMo-Relay
+    # crates/core/tests/unit/codec/oci_genai_tests.rs, test_cohere_v2_chat_result).
+    call = {"id": "call-v2-1", "type": "FUNCTION", "function": {"name": "get_weather", "arguments": "{}"}}
+    message = {
+        "role": "ASSISTANT",
+        "content": [{"type": "TEXT", "text": "Checking the weather."}],
+        "toolCalls": [call],
+        "toolPlan": "I will check the weather.",
+    }
+    answer = {
+        "chatResponse": {"apiFormat": "COHEREV2", "id": "r", "message": message, "finishReason": "TOOL_CALL"}
+    }
+    (choice,) = choices(answer, single_tool_call=False)
+    assert choice["message"]["content"] == "Checking the weather."
+    assert choice["message"]["reasoning_content"] == "I will check the weather."
+    assert choice["message"]["tool_calls"][0]["id"] == "call-v2-1"

@@ -168,15 +168,17 @@ class V2Message:
 def v2_message(message: Mapping[str, Any]) -> V2Message:
     """A CohereAssistantMessageV2: TEXT parts, THINKING parts, tool calls with ids, the tool plan, citations.
 
-    The tool plan is the text a Cohere model writes before its tool calls ("I will look up..."):
-    the assistant text of a tool-calling turn, so it is the content when there is no TEXT part.
+    The tool plan is "a chain-of-thought style reflection and plan that the model generates when
+    working with tools" (https://docs.cohere.com/reference/chat, `message.tool_plan`): reasoning,
+    so it follows the thinking as `reasoning_content` (LiteLLM's Cohere provider keeps it out of the
+    content too, litellm/llms/cohere/common_utils.py).
     """
     parts = [p for p in message.get("content") or [] if isinstance(p, Mapping)]
     text = "".join(_strings(parts, "TEXT", "text"))
     thinking = "".join(_strings(parts, "THINKING", "thinking"))
     plan = message.get("toolPlan")
-    if not text and isinstance(plan, str):
-        text = plan
+    if isinstance(plan, str) and plan:
+        thinking = f"{thinking}\n\n{plan}" if thinking else plan
     raw_calls = [c for c in message.get("toolCalls") or [] if isinstance(c, Mapping)]
     calls = [call for c in raw_calls if (call := v2_tool_call(c))]
     citations = [citation(c) for c in message.get("citations") or [] if isinstance(c, Mapping)]

@@ -139,14 +139,14 @@ def _message(message: dict[str, Any]) -> dict[str, Any]:
     parts: list[dict[str, Any]] = []
     reasoning = message.get("reasoning_content")
     if isinstance(reasoning, str) and reasoning:
-        parts.append({"type": "THINKING", "thinking": reasoning})  # CohereThinkingContentV2
+        if calls:
+            out["toolPlan"] = reasoning  # a tool-calling turn's reasoning is its tool plan
+        else:
+            parts.append({"type": "THINKING", "thinking": reasoning})  # CohereThinkingContentV2
+    if isinstance(content, str) and (content or not calls):
+        parts.append(_text(content))  # the text beside tool calls is kept as text
     if calls:
-        # The text of a tool-calling turn is Cohere's tool plan: what the model said it would do.
-        if isinstance(content, str) and content:
-            out["toolPlan"] = content
         out["toolCalls"] = [_call(c) for c in calls]
-    elif isinstance(content, str):
-        parts.append(_text(content))
     out["content"] = parts
     return out
 

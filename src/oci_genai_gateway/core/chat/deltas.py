@@ -33,6 +33,8 @@ class _Choice:
     kept: list[bool] = field(default_factory=list)
     text: str = ""
     cohere_calls: set[str] = field(default_factory=set)
+    thought: bool = False  # COHEREV2: thinking seen, so a tool plan after it is set apart
+    planned: bool = False
     finish: str | None = None
 
 
@@ -129,11 +131,14 @@ class StreamTranslator:
         delta: dict[str, Any] = {}
         parts = [p for p in message.get("content") or [] if isinstance(p, Mapping)]
         thinking = "".join(p.get("thinking") or "" for p in parts if p.get("type") == "THINKING")
+        choice.thought = choice.thought or bool(thinking)
+        plan = message.get("toolPlan")  # reasoning about the tools, as answers.v2_message reads it
+        if isinstance(plan, str) and plan:
+            thinking += "\n\n" + plan if choice.thought and not choice.planned else plan
+            choice.planned = True
         if thinking:
             delta["reasoning_content"] = thinking
         text = "".join(p.get("text") or "" for p in parts if p.get("type") == "TEXT")
-        plan = message.get("toolPlan")
-        text += plan if isinstance(plan, str) else ""
         if text:
             delta["content"] = text
         calls = []
