@@ -512,3 +512,16 @@ def test_text_beside_tool_calls_stays_the_content_as_oci_sends_it() -> None:
     assert choice["message"]["content"] == "Checking the weather."
     assert choice["message"]["reasoning_content"] == "I will check the weather."
     assert choice["message"]["tool_calls"][0]["id"] == "call-v2-1"
+
+
+def test_earlier_thinking_goes_back_only_to_a_model_that_thinks() -> None:
+    messages = [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "Hello.", "reasoning_content": "Greet."},
+        {"role": "user", "content": "again"},
+    ]
+    thinking = {"type": "THINKING", "thinking": "Greet."}
+    to_reasoning = sdk_valid(cohere_v2.chat_request(REASONING, messages, {}))["messages"][1]["content"]
+    to_command_a = sdk_valid(cohere_v2.chat_request(COMMAND_A, messages, {}))["messages"][1]["content"]
+    assert to_reasoning == [thinking, {"type": "TEXT", "text": "Hello."}]
+    assert to_command_a == [{"type": "TEXT", "text": "Hello."}]

@@ -57,7 +57,8 @@ def chat_request(model: str, messages: list[dict[str, Any]], params: dict[str, A
         raise InvalidRequest(
             "'logit_bias' is not supported by COHEREV2-format models on OCI.", param="logit_bias"
         )
-    chat: dict[str, Any] = {"apiFormat": "COHEREV2", "messages": [_message(m) for m in messages]}
+    keep = thinks(model)
+    chat: dict[str, Any] = {"apiFormat": "COHEREV2", "messages": [_message(m, keep) for m in messages]}
     for name, field in _SCALARS.items():
         if name in params:
             chat[field] = params[name]
@@ -124,7 +125,7 @@ def _thinking(model: str, effort: Any) -> dict[str, Any] | None:
     return thinking
 
 
-def _message(message: dict[str, Any]) -> dict[str, Any]:
+def _message(message: dict[str, Any], keep_thinking: bool) -> dict[str, Any]:
     role = _ROLES[message["role"]]
     content = message.get("content")
     out: dict[str, Any] = {"role": role}
@@ -141,7 +142,7 @@ def _message(message: dict[str, Any]) -> dict[str, Any]:
     if isinstance(reasoning, str) and reasoning:
         if calls:
             out["toolPlan"] = reasoning  # a tool-calling turn's reasoning is its tool plan
-        else:
+        elif keep_thinking:  # earlier thinking goes back only to a model that thinks (left out else)
             parts.append({"type": "THINKING", "thinking": reasoning})  # CohereThinkingContentV2
     if isinstance(content, str) and (content or not calls):
         parts.append(_text(content))  # the text beside tool calls is kept as text
