@@ -68,6 +68,7 @@ class Settings:
     budget_cache_seconds: float = 60.0
     workers: int = 1
     hosted_tools: HostedTools = HostedTools.OMIT  # docs/decisions/0006-codex-over-the-responses-api.md
+    reasoning_text: bool = True  # the models' reasoning text reaches clients (off: never shown)
     # The gateway's own waits, not read from the environment: tests pass small ones.
     usage_wait_seconds: float = 1.0  # for OCI's usage event after a stream's finish (core/chat/pipeline.py)
     retry_backoff_seconds: float = 0.25  # times the attempt number, before retrying an OCI call
@@ -138,6 +139,7 @@ class Settings:
             budget_cache_seconds=_number(env, "GATEWAY_BUDGET_CACHE_SECONDS", 60.0, 0.0, 3600.0),
             workers=env_int(env, "GATEWAY_WORKERS", 1, 1, 256),
             hosted_tools=_enum(env, "GATEWAY_HOSTED_TOOLS", HostedTools, HostedTools.OMIT),
+            reasoning_text=_bool(env, "GATEWAY_REASONING_TEXT", True),
         )
 
 
