@@ -233,3 +233,26 @@ def test_responses_on_command_a_reasoning_carry_a_reasoning_item(
     kinds = [o.type for o in response.output]
     assert kinds[0] == "reasoning"
     assert "Why is the sky blue" in response.output_text
+
+
+def test_messages_on_command_a_reasoning_answer_a_thinking_block_and_send_it_back(
+    claude: anthropic.Anthropic, emulator: Emulator
+) -> None:
+    ask: Any = {"role": "user", "content": "Why is the sky blue"}
+    first = claude.messages.create(
+        model=REASONING, max_tokens=2000, messages=[ask], thinking={"type": "enabled", "budget_tokens": 1024}
+    )
+    assert [b.type for b in first.content] == ["thinking", "text"]
+    assert last_chat(emulator)["thinking"]["type"] == "ENABLED"
+    again: Any = [
+        ask,
+        {"role": "assistant", "content": first.content},
+        {"role": "user", "content": "And at dusk"},
+    ]
+    claude.messages.create(
+        model=REASONING, max_tokens=2000, messages=again, thinking={"type": "enabled", "budget_tokens": 1024}
+    )
+    assistant = last_chat(emulator)["messages"][1]
+    thinking = first.content[0]
+    assert thinking.type == "thinking"
+    assert assistant["content"][0] == {"type": "THINKING", "thinking": thinking.thinking}
