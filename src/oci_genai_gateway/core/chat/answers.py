@@ -163,7 +163,7 @@ def _choice(
 
 @dataclass(frozen=True)
 class V2Message:
-    """What a COHEREV2 assistant message (whole, or one stream event's piece) says."""
+    """What a COHEREV2 assistant message says, in OpenAI's terms."""
 
     text: str | None
     reasoning: str | None
