@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from . import catalog, chat, control, embed, encoding, listing, monitoring
+from . import catalog, chat, chat_v2, control, embed, encoding, listing, monitoring
 from .auth import AuthError
 from .catalog import Model
 from .chat_input import read_turn
@@ -214,9 +214,10 @@ async def _chat(call: Call) -> Response:
     details = validate(call.body, "ChatDetails")
     model = _serving_model(details, call, capability="CHAT")
     turn = read_turn(call.body["chatRequest"])
-    if turn.api_format != model.api_format:
+    if turn.api_format not in model.api_formats:
         raise invalid(
-            f"Model {model.display_name} requires apiFormat {model.api_format}, not {turn.api_format}"
+            f"Model {model.display_name} requires apiFormat {' or '.join(model.api_formats)}, "
+            f"not {turn.api_format}"
         )
     if turn.images and not model.vision:
         raise invalid(f"Model {model.display_name} does not support image input")
@@ -226,9 +227,13 @@ async def _chat(call: Call) -> Response:
         call.entry["scripted"] = script.describe()
     choices = chat.answer(turn, model, script)
     if turn.stream:
+        if turn.api_format == "COHEREV2":
+            return _sse(chat_v2.stream(model, turn, choices[0]), call)
         return _sse(chat.stream(model, turn, choices), call)
-    if model.api_format == "COHERE":
+    if turn.api_format == "COHERE":
         return JSONResponse(chat.cohere_result(model, turn, choices[0]))
+    if turn.api_format == "COHEREV2":
+        return JSONResponse(chat_v2.result(model, turn, choices[0]))
     return JSONResponse(chat.generic_result(model, turn, choices))
 
 
