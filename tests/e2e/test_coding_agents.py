@@ -33,10 +33,12 @@ from tests.fixtures.emulator import Emulator
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 GENERIC = "meta.llama-3.3-70b-instruct"
-# Command R keeps OCI's COHERE (v1) format; Command A speaks COHEREV2 (tests/e2e/test_cohere_v2.py).
+# Command R keeps OCI's COHERE (v1) format; Command A speaks COHEREV2 (core/chat/cohere_v2.py).
 COHERE = "cohere.command-r-08-2024"
+COHERE_V2 = "cohere.command-a-03-2025"
 REASONING = "xai.grok-3-mini"  # reasons before it answers: reasoningContent and reasoning tokens
-MODELS = [GENERIC, COHERE, REASONING]
+MODELS = [GENERIC, COHERE, COHERE_V2, REASONING]
+FORMATS = {COHERE: "COHERE", COHERE_V2: "COHEREV2"}
 PROMPT = "Say hello"
 MARKER = "agent-tool-ok"  # what the scripted tool call prints
 
@@ -56,7 +58,7 @@ def check_oci_request(entry: dict[str, Any], model: str, run: AgentRun) -> Turn:
     assert entry["status"] == 200, run.report()
     assert body["servingMode"] == {"servingType": "ON_DEMAND", "modelId": model}, run.report()
     chat = body["chatRequest"]
-    assert chat["apiFormat"] == ("COHERE" if model.startswith("cohere.") else "GENERIC"), run.report()
+    assert chat["apiFormat"] == FORMATS.get(model, "GENERIC"), run.report()
     assert chat.get("isStream") is True, run.report()
     assert entry["principal"]["kind"] == "resource_principal"  # signed as a function would
     return read_turn(chat)
@@ -99,7 +101,8 @@ def check_call_sent_back(chat: dict[str, Any], tool: str, arguments: dict[str, A
         return
     *_, assistant, tool_message = chat["messages"]
     [call] = assistant["toolCalls"]
-    assert (call["name"], json.loads(call["arguments"])) == (tool, arguments), run.report()
+    named = call["function"] if chat["apiFormat"] == "COHEREV2" else call  # v2 nests OpenAI-style
+    assert (named["name"], json.loads(named["arguments"])) == (tool, arguments), run.report()
     assert tool_message["role"] == "TOOL", run.report()
     assert tool_message["toolCallId"] == call["id"], run.report()
 
