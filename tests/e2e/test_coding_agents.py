@@ -48,8 +48,13 @@ def oci_chats(emulator: Emulator, tool: str) -> list[dict[str, Any]]:
     return [
         e
         for e in emulator.requests("/actions/chat")
-        if tool in {t["name"] for t in (e.get("body") or {}).get("chatRequest", {}).get("tools") or ()}
+        if tool in {_tool_name(t) for t in (e.get("body") or {}).get("chatRequest", {}).get("tools") or ()}
     ]
+
+
+def _tool_name(tool: dict[str, Any]) -> str:
+    """A tool's name in either shape: GENERIC and COHERE name it on top, COHEREV2 nests OpenAI's function."""
+    return str(tool["function"]["name"] if "function" in tool else tool["name"])
 
 
 def check_oci_request(entry: dict[str, Any], model: str, run: AgentRun) -> Turn:
