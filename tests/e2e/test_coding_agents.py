@@ -168,11 +168,12 @@ def test_codex_runs_a_tool_and_its_result_reaches_oci(
     run = coding_agents.codex(api_base_url, model, PROMPT)
     check_tool_loop(run, emulator, model, "exec_command", EXEC)
     check_hosted_tool_omitted(run)
-    # A reasoning model's reasoning item went to Codex and comes back with the tool's output.
+    # A reasoning model's reasoning item (Command A's tool plan is one too) went to Codex and comes
+    # back with the tool's output.
     first, second = (exchange.request_json() for exchange in run.tap.exchanges)
     returned = [item for item in second["input"] if item.get("type") == "reasoning"]
     assert not any(item.get("type") == "reasoning" for item in first["input"])
-    if model == REASONING:
+    if model in (REASONING, COHERE_V2):
         [reasoning] = returned
         assert reasoning["encrypted_content"], run.report()
     else:
