@@ -60,3 +60,7 @@ class Grant:
     ) -> None:
         """Meter one generation of this request for its team."""
         self.meter.record(self.team, route, model, target, usage, stream=stream)
+
+    def blocked(self, route: str, model: str, target: Target, tripped: list[str]) -> None:
+        """Meter a request this key's guardrails blocked (no tokens were spent)."""
+        self.meter.blocked(self.team, route, model, target, tripped)

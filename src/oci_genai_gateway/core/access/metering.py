@@ -163,6 +163,15 @@ class Meter:
             dims = {"key": team or ANONYMOUS, "model": oci_model, "route": route}
             self.sender.add(dims, {"requests": 1, **counts}, self._clock())
 
+    def blocked(self, team: str | None, route: str, model: str, target: Target, tripped: list[str]) -> None:
+        """A request a guardrail blocked: a `usage` line with `blocked`, and a `blocked` datapoint."""
+        oci_model = target.endpoint_id or target.model
+        fields = {"event": "usage", "key_name": team, "route": route, "model": model, "oci_model": oci_model}
+        usage_log.info("blocked", extra={**fields, "blocked": [t.split(" ", 1)[0] for t in tripped]})
+        if self.sender is not None:
+            dims = {"key": team or ANONYMOUS, "model": oci_model, "route": route}
+            self.sender.add(dims, {"blocked": 1}, self._clock())
+
     async def aclose(self) -> None:
         """Post what is queued."""
         if self.sender is not None:
