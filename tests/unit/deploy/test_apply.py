@@ -44,6 +44,7 @@ SERVERLESS_CREATES = [
     ("functions", "create_function"),
     ("functions", "create_function"),
     ("functions", "create_function"),
+    ("functions", "create_function"),
     ("gateway", "create_gateway"),
     ("deployment", "create_deployment"),
     ("usage_plans", "create_usage_plan"),
@@ -77,7 +78,13 @@ def applied(deployer: Deployer, **extra: Any) -> FakeTenancy:
 def test_fresh_apply_makes_exactly_these_changes_in_this_order(deployer: Deployer) -> None:
     tenancy = applied(deployer)
     assert tenancy.mutations == SERVERLESS_CREATES
-    assert [step.name for step in deployer.builder.steps] == ["chat", "embeddings", "models", "authorizer"]
+    assert [step.name for step in deployer.builder.steps] == [
+        "chat",
+        "embeddings",
+        "moderations",
+        "models",
+        "authorizer",
+    ]
 
 
 def test_every_created_resource_carries_the_owner_tag(deployer: Deployer) -> None:
@@ -154,7 +161,7 @@ def test_functions_application_functions_and_images(deployer: Deployer) -> None:
         "GATEWAY_METRICS_NAMESPACE": "genai_gateway_genai",
     }
     secret = one(tenancy, "secret")
-    for name in ("chat", "embeddings", "models", "authorizer"):
+    for name in ("chat", "embeddings", "moderations", "models", "authorizer"):
         asked = yaml.safe_load((FUNCTIONS_DIR / name / "func.yaml").read_text())
         memory, timeout = asked["memory"], asked["timeout"]
         fn = one(tenancy, "fn", display_name=name)
@@ -183,6 +190,7 @@ def test_gateway_and_deployment_rendered_from_the_template(deployer: Deployer) -
             **apigw_spec.DEFAULT_VALUES,
             "CHAT_FUNCTION_ID": ids["chat"],
             "EMBEDDINGS_FUNCTION_ID": ids["embeddings"],
+            "MODERATIONS_FUNCTION_ID": ids["moderations"],
             "MODELS_FUNCTION_ID": ids["models"],
             "AUTHORIZER_FUNCTION_ID": ids["authorizer"],
         }
@@ -236,8 +244,8 @@ def test_iam_is_written_in_the_home_region(deployer: Deployer) -> None:
 def test_plan_changes_nothing(deployer: Deployer) -> None:
     plan = deployer.plan(config())
     assert {c.action for c in plan} == {Action.CREATE}
-    # + the four images; the NSG's rules are one call, the usage plans and subscribers one resource
-    assert len(plan) == len(SERVERLESS_CREATES) + 4 - 1 - 1
+    # + the five images; the NSG's rules are one call, the usage plans and subscribers one resource
+    assert len(plan) == len(SERVERLESS_CREATES) + 5 - 1 - 1
     assert deployer.tenancy.mutations == []
     assert deployer.builder.steps == []
 
@@ -248,7 +256,7 @@ def test_second_apply_changes_nothing(deployer: Deployer) -> None:
     assert all(c.action is Action.NOOP for c in deployer.plan(config()))
     deployer.apply(config())
     assert tenancy.mutations[before:] == []
-    assert len(deployer.builder.steps) == 4  # the images were found in OCIR, not rebuilt
+    assert len(deployer.builder.steps) == 5  # the images were found in OCIR, not rebuilt
 
 
 def test_changed_cors_updates_only_the_deployment(deployer: Deployer) -> None:
@@ -275,7 +283,10 @@ def test_changed_model_aliases_update_only_the_application_config(deployer: Depl
 
 
 def test_changed_image_updates_only_that_function(deployer: Deployer) -> None:
-    refs = {name: f"ord.ocir.io/ns/repo:{name}-1" for name in ("chat", "embeddings", "models", "authorizer")}
+    refs = {
+        name: f"ord.ocir.io/ns/repo:{name}-1"
+        for name in ("chat", "embeddings", "moderations", "models", "authorizer")
+    }
     tenancy = applied(deployer, images={"refs": refs})
     assert deployer.builder.steps == []  # given images are not built
     before = len(tenancy.mutations)

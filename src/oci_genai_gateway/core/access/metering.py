@@ -124,9 +124,11 @@ class Meter:
         *,
         spent: Callable[[str, float], None] | None = None,
         clock: Callable[[], float] = time.time,
+        tokens: Callable[[str | None, str, str, int, int], None] | None = None,
     ) -> None:
         self.sender = sender
         self._spent = spent
+        self._tokens = tokens  # OpenTelemetry's gen_ai.client.token.usage (core/telemetry.py)
         self._clock = clock
 
     def record(
@@ -157,6 +159,8 @@ class Meter:
         completion = int(usage.get("completion_tokens") or max(total - prompt, 0))
         counts = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
         usage_log.info("usage", extra={**fields, **counts})
+        if self._tokens is not None:
+            self._tokens(team, route, oci_model, prompt, completion)
         if team is not None and self._spent is not None:
             self._spent(team, total)
         if self.sender is not None:

@@ -13,6 +13,7 @@ import httpx
 
 from oci_genai_gateway.core.errors import GatewayError, UpstreamError, UpstreamTimeout
 from oci_genai_gateway.core.settings import Settings
+from oci_genai_gateway.core.telemetry import NO_TELEMETRY, Telemetry
 from oci_genai_gateway.core.upstream.error_map import OciFailure, log_failure, map_failure, read_failure
 from oci_genai_gateway.core.upstream.pool import PooledTransport
 from oci_genai_gateway.core.upstream.signers import RefreshingSigner
@@ -52,9 +53,11 @@ class OciHttp:
         settings: Settings,
         signer: RefreshingSigner,
         transport: httpx.AsyncBaseTransport | None = None,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self.settings = settings
         self.signer = signer
+        self.telemetry = telemetry
         region = settings.region
         inference = (
             settings.inference_endpoint or f"https://inference.generativeai.{region}.oci.oraclecloud.com"
@@ -73,31 +76,42 @@ class OciHttp:
 
     async def post_json(self, action: str, body: dict[str, Any], model: str) -> dict[str, Any]:
         """POST /actions/{action} and return its JSON answer."""
+        url = f"{self.base_url}/actions/{action}"
+        with self.telemetry.oci_call(action, body, url) as span:
 
-        async def call() -> dict[str, Any]:
-            response = await self._client.send(
-                self._signed("POST", f"{self.base_url}/actions/{action}", body)
-            )
-            if response.status_code >= 400:
-                raise read_failure(response, await response.aread())
-            answer: dict[str, Any] = response.json()
+            async def call() -> dict[str, Any]:
+                request = self._signed("POST", url, body)
+                request.headers.update(span.headers())  # unsigned: OCI signs a fixed set of headers
+                response = await self._client.send(request)
+                span.response(response.status_code, response.headers.get("opc-request-id"))
+                if response.status_code >= 400:
+                    raise read_failure(response, await response.aread())
+                answer: dict[str, Any] = response.json()
+                return answer
+
+            answer = await self.call(call, model)
+            span.answer(answer)
             return answer
-
-        return await self.call(call, model)
 
     async def open_stream(self, action: str, body: dict[str, Any], model: str) -> httpx.Response:
         """POST a streaming request; the response is open, its status 200 (errors raise, mapped)."""
 
-        async def call() -> httpx.Response:
-            request = self._signed("POST", f"{self.base_url}/actions/{action}", body)
-            response = await self._client.send(request, stream=True)
-            if response.status_code >= 400:
-                content = await response.aread()
-                await response.aclose()
-                raise read_failure(response, content)
-            return response
+        url = f"{self.base_url}/actions/{action}"
+        # The span ends when OCI's stream opens; its usage lands on the request's span (Meter.record).
+        with self.telemetry.oci_call(action, body, url) as span:
 
-        return await self.call(call, model)
+            async def call() -> httpx.Response:
+                request = self._signed("POST", url, body)
+                request.headers.update(span.headers())
+                response = await self._client.send(request, stream=True)
+                span.response(response.status_code, response.headers.get("opc-request-id"))
+                if response.status_code >= 400:
+                    content = await response.aread()
+                    await response.aclose()
+                    raise read_failure(response, content)
+                return response
+
+            return await self.call(call, model)
 
     async def list_all(self, resource: str, query: Mapping[str, str]) -> list[dict[str, Any]]:
         """Every item of a management-API list call (GET /{resource}), following OCI's page tokens."""
