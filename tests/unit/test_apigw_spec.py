@@ -17,6 +17,7 @@ from oci_genai_gateway.apigw_spec import (
     render,
     validate,
 )
+from oci_genai_gateway.core.access.guardrails import GUARDRAILS_HEADER
 from oci_genai_gateway.core.access.policy import (
     BUDGET_HEADER,
     KEY_NAME_HEADER,
@@ -24,7 +25,6 @@ from oci_genai_gateway.core.access.policy import (
     KeyPolicy,
     grant_context,
 )
-from oci_genai_gateway.core.access.guardrails import GUARDRAILS_HEADER
 from oci_genai_gateway.core.errors import MethodNotAllowed, NotFound
 from oci_genai_gateway.core.gateway import PUBLIC_PREFIXES
 from tests.openapi import validate as validate_openai

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from oci_genai_gateway.core.access.keys import match_key
 from oci_genai_gateway.core.access.guardrails import GUARDRAILS_HEADER, Guardrails, PiiAction
+from oci_genai_gateway.core.access.keys import match_key
 from oci_genai_gateway.core.access.policy import (
     BUDGET_HEADER,
     KEY_NAME_HEADER,
