@@ -46,12 +46,15 @@ class _Request(RequestSpan):
     def __init__(self, span: trace.Span, name: str, labels: dict[str, str]) -> None:
         self.span, self.name, self.labels = span, name, labels
 
-    def finish(self, route: str, key_name: str | None, status: int) -> None:
-        self.labels["http.route"] = route
-        if key_name:
-            self.labels["gateway.key.name"] = key_name.split("~", 1)[0]
+    def identify(self, route: str, key_name: str | None) -> None:
         if route:
+            self.labels["http.route"] = route
             self.span.update_name(f"{self.name} {route}")
+        if key_name:
+            self.labels["gateway.key.name"] = key_name.split("~", 1)[0]  # rotated-out keys: the team
+
+    def finish(self, route: str, key_name: str | None, status: int) -> None:
+        self.identify(route, key_name)
         self.span.set_attributes({**self.labels, "http.response.status_code": status})
         if status >= 500:
             self.span.set_status(Status(StatusCode.ERROR))

@@ -30,7 +30,7 @@ from oci_genai_gateway.core.input.images import ImageFetcher
 from oci_genai_gateway.core.routes import Call, Services, match
 from oci_genai_gateway.core.settings import Settings
 from oci_genai_gateway.core.sse import EventStream
-from oci_genai_gateway.core.telemetry import NO_TELEMETRY, Telemetry
+from oci_genai_gateway.core.telemetry import NO_TELEMETRY, RequestSpan, Telemetry
 from oci_genai_gateway.core.upstream.catalog import ModelCatalog, oci_fetcher
 from oci_genai_gateway.core.upstream.http import OciHttp
 from oci_genai_gateway.core.upstream.monitoring import Monitoring
@@ -103,11 +103,11 @@ class Gateway:
     async def handle(self, request: Request) -> Reply:
         """Serve one request; every failure becomes an error reply in the route's dialect, never a raise."""
         with self.services.oci.telemetry.request(request.method, request.headers) as span:
-            reply = await self._handle(request)
+            reply = await self._handle(request, span)
             span.finish(reply.route or "", reply.principal, reply.status)
         return reply
 
-    async def _handle(self, request: Request) -> Reply:
+    async def _handle(self, request: Request, span: RequestSpan) -> Reply:
         path = ""
         principal: str | None = None
         try:
@@ -115,6 +115,7 @@ class Gateway:
                 path = route_path(request.path)
                 grant = self.admission.admit(request.headers, public=path.startswith(PUBLIC_PREFIXES))
                 principal = grant.key_name
+                span.identify(path, principal)
                 method = request.method.upper()
                 await grant.enforce(method)
                 if not self._serves(path):

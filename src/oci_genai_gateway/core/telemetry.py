@@ -19,6 +19,9 @@ OPERATIONS = {"chat": "chat", "embedText": "embeddings", "applyGuardrails": "app
 class RequestSpan:
     """The server span of one request (no-op)."""
 
+    def identify(self, route: str, key_name: str | None) -> None:
+        """Name the span by its route, and label what follows with the route and the key name."""
+
     def finish(self, route: str, key_name: str | None, status: int) -> None:
         """Name the span by its route; set the key name and the status."""
 
