@@ -61,7 +61,8 @@ def test_a_redacting_key_never_sends_the_email_and_a_blocking_key_gets_a_400(
     with client(guarded, REDACT_KEY) as sdk:
         sdk.chat.completions.create(model=LLAMA, messages=[{"role": "user", "content": f"mail {EMAIL}"}])
     sent = json.dumps([r.get("body") for r in emulator.requests() if r["path"].endswith("/actions/chat")])
-    assert "[EMAIL]" in sent and EMAIL not in sent
+    assert "[EMAIL]" in sent
+    assert EMAIL not in sent
     with client(guarded, BLOCK_KEY) as sdk, pytest.raises(openai.BadRequestError) as refused:
         sdk.responses.create(model=LLAMA, input=f"please {BLOCKLIST_WORD}")
     assert refused.value.code == "content_policy_violation"

@@ -78,7 +78,7 @@ def attributes(span: Any) -> dict[str, Any]:
         value = kv.value
         kind = value.WhichOneof("value")
         out[kv.key] = (
-            list(v.string_value for v in value.array_value.values)
+            [v.string_value for v in value.array_value.values]
             if kind == "array_value"
             else getattr(value, kind)
         )
@@ -118,7 +118,8 @@ def test_a_requests_trace_reaches_an_otlp_receiver_with_gateway_and_oci_spans(
     chat = spans[f"chat {LLAMA}"]
     guard = spans["apply_guardrails"]
     assert server.trace_id.hex() == TRACE_ID
-    assert chat.parent_span_id == server.span_id and guard.parent_span_id == server.span_id
+    assert chat.parent_span_id == server.span_id
+    assert guard.parent_span_id == server.span_id
     attrs = attributes(chat)
     assert attrs["gen_ai.operation.name"] == "chat"
     assert attrs["gen_ai.request.model"] == LLAMA

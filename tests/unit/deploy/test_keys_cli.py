@@ -232,9 +232,12 @@ def test_usage_charts_tokens_and_requests_per_key_and_day(
         ["07-02", "#" * 40, "800", "tok", "4", "req"],
     ]
     text = page.read_text()
-    assert text.startswith("<!doctype html>") and "<script" not in text and "http" not in text
+    assert text.startswith("<!doctype html>")
+    assert "<script" not in text
+    assert "http" not in text
     assert text.count("<svg") == 2  # tokens and requests
-    assert "team-&lt;b&gt; 2026-07-01: 200" in text and "team-<b>" not in text
+    assert "team-&lt;b&gt; 2026-07-01: 200" in text
+    assert "team-<b>" not in text
     assert "team-a 2026-07-02: 800" in text
 
 
