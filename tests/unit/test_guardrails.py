@@ -135,9 +135,8 @@ async def test_injection_at_the_threshold_passes_and_above_it_blocks() -> None:
     assert (await send(gw, "POST", "/v1/chat/completions", body, AUTH)).status == 200
     blocked = await send(gw, "POST", "/v1/chat/completions", body, AUTH)
     assert blocked.status == 400
-    assert (
-        blocked.body is not None and "prompt_injection (score 0.75 > 0.5)" in blocked.body["error"]["message"]
-    )
+    assert blocked.body is not None
+    assert "prompt_injection (score 0.75 > 0.5)" in blocked.body["error"]["message"]
 
 
 @pytest.mark.parametrize(
