@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
@@ -45,6 +45,30 @@ _TPOT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 
 class _Request(RequestSpan):
     def __init__(self, span: trace.Span, name: str, labels: dict[str, str]) -> None:
         self.span, self.name, self.labels = span, name, labels
+        self.context: context.Context | None = None  # the request's context, for a stream sent later
+        self.deferred = False
+
+    def streaming(self, stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        self.deferred = True
+        return self._traced(stream, self.context)
+
+    async def _traced(
+        self, stream: AsyncIterator[bytes], ctx: context.Context | None
+    ) -> AsyncIterator[bytes]:
+        # Sent by the transport after handle() returned: the chunks (and the usage metered at the
+        # end) are made inside the request's span and labels, and the span ends with the stream.
+        token = context.attach(ctx) if ctx is not None else None
+        try:
+            async for chunk in stream:
+                yield chunk
+        finally:
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                await close()
+            self.span.end()
+            if token is not None:
+                with contextlib.suppress(ValueError):  # a generator finalised in another context
+                    context.detach(token)
 
     def identify(self, route: str, key_name: str | None) -> None:
         if route:
@@ -125,12 +149,16 @@ class OtelTelemetry(Telemetry):
         labels: dict[str, str] = {}
         span = self.tracer.start_span(method.upper(), context=parent, kind=SpanKind.SERVER)
         span.set_attribute("http.request.method", method.upper())
-        token = context.attach(context.set_value(_LABELS, labels, trace.set_span_in_context(span, parent)))
+        ctx = context.set_value(_LABELS, labels, trace.set_span_in_context(span, parent))
+        token = context.attach(ctx)
+        request = _Request(span, method.upper(), labels)
+        request.context = ctx
         try:
-            yield _Request(span, method.upper(), labels)
+            yield request
         finally:
             context.detach(token)
-            span.end()
+            if not request.deferred:
+                span.end()
 
     @contextlib.contextmanager
     def oci_call(self, action: str, body: Mapping[str, Any] | None, url: str) -> Iterator[CallSpan]:

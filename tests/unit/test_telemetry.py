@@ -148,6 +148,14 @@ async def test_genai_metrics_by_key_model_and_route(rec: Recorded) -> None:
     assert sum(p.count for p in durations) == 3
     assert {dict(p.attributes)["gen_ai.operation.name"] for p in durations} == {"chat", "embeddings"}
     assert all(dict(p.attributes).get("http.route") for p in durations)
+    # The stream was read after handle() returned (as the ASGI server sends it): still the request's.
+    assert all(dict(p.attributes)["http.route"] for p in tokens)
+    (ttft,) = rec.points("gen_ai.server.time_to_first_token")
+    assert dict(ttft.attributes)["http.route"] == "/v1/chat/completions"
+    assert dict(ttft.attributes)["gateway.key.name"] == "team-a"
+    servers = [s for s in rec.spans.get_finished_spans() if s.kind is SpanKind.SERVER]
+    # Each request's span carries its usage, the stream's too (metered at its end, after handle()).
+    assert [dict(s.attributes or {}).get("gen_ai.usage.input_tokens") for s in servers] == [7, 7, 3]
     assert sum(p.count for p in rec.points("gen_ai.server.time_to_first_token")) == 1
     assert sum(p.count for p in rec.points("gen_ai.server.time_per_output_token")) == 1
 

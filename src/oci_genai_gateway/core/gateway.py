@@ -105,6 +105,8 @@ class Gateway:
         with self.services.oci.telemetry.request(request.method, request.headers) as span:
             reply = await self._handle(request, span)
             span.finish(reply.route or "", reply.principal, reply.status)
+            if reply.stream is not None:  # an SSE stream sent as it comes (ASGI): traced to its end
+                reply = replace(reply, stream=span.streaming(reply.stream))
         return reply
 
     async def _handle(self, request: Request, span: RequestSpan) -> Reply:

@@ -8,7 +8,7 @@ Only names, numbers and ids are ever passed here: never a prompt, a completion o
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 PROVIDER = "oci.generative_ai"  # gen_ai.provider.name (OCI has no well-known value in the conventions)
@@ -24,6 +24,10 @@ class RequestSpan:
 
     def finish(self, route: str, key_name: str | None, status: int) -> None:
         """Name the span by its route; set the key name and the status."""
+
+    def streaming(self, stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        """The reply's stream, inside this request's span until it ends (the span ends with it)."""
+        return stream
 
 
 class CallSpan:
