@@ -108,12 +108,23 @@ def test_a_requests_trace_reaches_an_otlp_receiver_with_gateway_and_oci_spans(
             timeout=60,
         )
         assert reply.status_code == 200
+        streamed = httpx.post(
+            f"{process.base_url}/chat/completions",
+            json={"model": LLAMA, "stream": True, "messages": [{"role": "user", "content": "stream it"}]},
+            headers={"Authorization": f"Bearer {KEY}"},
+            timeout=60,
+        )
+        assert streamed.text.endswith("data: [DONE]\n\n")
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and (len(receiver.spans) < 3 or not receiver.metrics):
+        names = {"gen_ai.server.time_to_first_token", "gen_ai.client.token.usage"}
+        while time.monotonic() < deadline and (
+            len(receiver.spans) < 6 or not names <= {metric.name for metric in receiver.metrics}
+        ):
             time.sleep(0.1)
     finally:
         stop(process.process)
-    spans = {span.name: span for span in receiver.spans}
+    traced = [s for s in receiver.spans if s.trace_id.hex() == TRACE_ID]
+    spans = {span.name: span for span in traced}
     server = spans["POST /v1/chat/completions"]
     chat = spans[f"chat {LLAMA}"]
     guard = spans["apply_guardrails"]
@@ -129,6 +140,12 @@ def test_a_requests_trace_reaches_an_otlp_receiver_with_gateway_and_oci_spans(
     assert attributes(server)["gateway.key.name"] == "team-otlp"
     names = {metric.name for metric in receiver.metrics}
     assert {"gen_ai.client.token.usage", "gen_ai.client.operation.duration"} <= names
+    assert "gen_ai.server.time_to_first_token" in names
+    # The streamed request's span ended after its last event, with the usage metered there.
+    (stream_server,) = [
+        s for s in receiver.spans if s.name == "POST /v1/chat/completions" and s.trace_id.hex() != TRACE_ID
+    ]
+    assert attributes(stream_server)["gen_ai.usage.output_tokens"] > 0
     assert receiver.authorization == {"dataKey TESTDATAKEY"}
     exported = b"".join(receiver.raw)
     for secret in (PROMPT.encode(), KEY.encode(), b"jane@example.com"):
