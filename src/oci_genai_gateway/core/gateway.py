@@ -93,8 +93,11 @@ class Gateway:
         telemetry: Telemetry = NO_TELEMETRY,
     ) -> Gateway:
         """Wire the gateway from explicit parts (entry points build them; tests pass transport and clock)."""
-        oci = OciHttp(settings, signer, transport, telemetry)
-        catalog = ModelCatalog(settings, oci_fetcher(oci, settings.compartment_id))
+        oci = OciHttp(settings, signer, transport, telemetry=telemetry)
+        fetches = {r: oci_fetcher(oci, settings.compartment_id, r) for r in settings.regions}
+        catalog = ModelCatalog(settings, fetches)
+        if settings.multi_region:
+            oci.locate_with(catalog.regions_serving)
         services = Services(settings, oci, ModelQuirks(), catalog, images or ImageFetcher())
         monitoring = monitoring or Monitoring(settings, signer)
         admission = _admission(settings, monitoring, authenticate, clock, telemetry)
@@ -189,10 +192,12 @@ def _admission(
             flush_seconds=settings.metrics_flush_seconds,
         )
     meter = Meter(sender, spent=budget.add, clock=clock, tokens=telemetry.tokens)
-    if not authenticate:
-        # On Functions each instance is its own process: rates and quotas are API Gateway's usage plans.
-        return Admission(None, {}, settings.target_of, meter, Limits(None, budget, clock))
     limiter = Limiter(clock=clock, workers=settings.workers)
+    if not authenticate:
+        # On Functions each instance is its own process: rates and quotas are API Gateway's usage
+        # plans, unless the deployment has none (then each instance counts them, an upper bound).
+        local = limiter if settings.limits_in_process else None
+        return Admission(None, {}, settings.target_of, meter, Limits(local, budget, clock))
     limits = Limits(limiter, budget, clock)
     return Admission(settings.api_keys, settings.key_policies, settings.target_of, meter, limits)
 

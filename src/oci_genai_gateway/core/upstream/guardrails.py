@@ -117,7 +117,7 @@ def read_result(answer: dict[str, Any]) -> GuardrailResult:
 
 async def apply(oci: OciHttp, body: dict[str, Any]) -> GuardrailResult:
     """One applyGuardrails call."""
-    return read_result(await oci.post_json(ACTION, body, "guardrails"))
+    return read_result((await oci.post_json(ACTION, body, "guardrails")).value)
 
 
 def _score(value: Any) -> float:
