@@ -465,6 +465,7 @@ def test_legacy_iam_tenancy_uses_identity_dynamic_groups(mocker: Any) -> None:
     assert not tenancy.mutation_calls("create_dynamic_resource_group")
     sent = details(tenancy, "create_dynamic_group")[0]
     assert (sent.compartment_id, sent.name) == (TENANCY, "genai-functions")
-    callers = [one(tenancy, "fn", display_name=name).id for name in ("chat", "embeddings", "moderations", "models")]
+    names = ("chat", "embeddings", "moderations", "models")
+    callers = [one(tenancy, "fn", display_name=name).id for name in names]
     assert sent.matching_rule == "ANY {" + ", ".join(f"resource.id = '{i}'" for i in callers) + "}"
     assert one(tenancy, "policy").statements[0].startswith("allow dynamic-group genai-functions to use")
