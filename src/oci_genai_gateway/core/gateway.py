@@ -126,8 +126,9 @@ class Gateway:
         return replace(reply, route=path, principal=principal)
 
     async def aclose(self) -> None:
-        """Post the usage still queued (on shutdown)."""
+        """Post the usage still queued and close the shared counters' connections (on shutdown)."""
         await self.admission.meter.aclose()
+        await self.admission.limits.aclose()
 
     def _serves(self, path: str) -> bool:
         if not self.serves:
@@ -178,7 +179,18 @@ def _admission(settings: Settings, monitoring: MonitoringLike, authenticate: boo
         # On Functions each instance is its own process: rates and quotas are API Gateway's usage plans.
         return Admission(None, {}, settings.target_of, meter, Limits(None, budget, clock))
     limiter = Limiter(clock=clock, workers=settings.workers)
-    limits = Limits(limiter, budget, clock)
+    shared = None
+    if settings.redis_url is not None:
+        from oci_genai_gateway.core.access import shared_limits  # only with Redis configured
+
+        shared = shared_limits.connect(
+            settings.redis_url,
+            timeout=settings.redis_timeout,
+            fallback=limiter,
+            fail_closed=settings.redis_fail_closed,
+            clock=clock,
+        )
+    limits = Limits(limiter, budget, clock, shared)
     return Admission(settings.api_keys, settings.key_policies, settings.target_of, meter, limits)
 
 

@@ -67,6 +67,10 @@ class Settings:
     ingestion_endpoint: str | None = None
     budget_cache_seconds: float = 60.0
     workers: int = 1
+    # Rate and quota shared through Redis (core/access/shared_limits.py); None: counted per process.
+    redis_url: str | None = None  # may carry a password: never logged (not in __repr__)
+    redis_fail_closed: bool = False  # Redis unreachable: count in this process (open) or 503 (closed)
+    redis_timeout: float = 0.5
     hosted_tools: HostedTools = HostedTools.OMIT  # docs/decisions/0006-codex-over-the-responses-api.md
     # The gateway's own waits, not read from the environment: tests pass small ones.
     usage_wait_seconds: float = 1.0  # for OCI's usage event after a stream's finish (core/chat/pipeline.py)
@@ -137,8 +141,28 @@ class Settings:
             ingestion_endpoint=_url(env, "GATEWAY_OCI_TELEMETRY_INGESTION_ENDPOINT") or inference,
             budget_cache_seconds=_number(env, "GATEWAY_BUDGET_CACHE_SECONDS", 60.0, 0.0, 3600.0),
             workers=env_int(env, "GATEWAY_WORKERS", 1, 1, 256),
+            redis_url=_redis_url(env),
+            redis_fail_closed=_redis_fail_closed(env),
+            redis_timeout=_number(env, "GATEWAY_REDIS_TIMEOUT", 0.5, 0.01, 10.0),
             hosted_tools=_enum(env, "GATEWAY_HOSTED_TOOLS", HostedTools, HostedTools.OMIT),
         )
+
+
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("GATEWAY_REDIS_URL", "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("redis://", "rediss://", "unix://")):
+        # The value may hold a password: never echo it.
+        raise ConfigError("GATEWAY_REDIS_URL must start with redis://, rediss:// (TLS) or unix://")
+    return raw
+
+
+def _redis_fail_closed(env: Mapping[str, str]) -> bool:
+    raw = env.get("GATEWAY_REDIS_FAIL", "").strip().lower() or "open"
+    if raw not in ("open", "closed"):
+        raise ConfigError("GATEWAY_REDIS_FAIL must be open or closed")
+    return raw == "closed"
 
 
 def _aliases(raw: str) -> dict[str, Target]:
