@@ -168,7 +168,7 @@ def connect(
     # raises past 100 (measured: a burst of 200 streams failed open). One script call takes ~0.1 ms,
     # so 32 connections carry far more than a process serves. No client-side retries: an
     # unreachable Redis costs one attempt of `timeout`, then the limiter's own back-off keeps
-    # requests away from it. No CLIENT SETINFO on each new connection (two round trips).
+    # requests away from it.
     pool = BlockingConnectionPool.from_url(
         url,
         max_connections=MAX_CONNECTIONS,
@@ -176,8 +176,6 @@ def connect(
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), 0),
-        lib_name=None,
-        lib_version=None,
     )
     client = Redis(connection_pool=pool)
     script = client.register_script(SCRIPT)
