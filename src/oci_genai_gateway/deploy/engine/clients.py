@@ -9,6 +9,10 @@ from typing import Any
 CLIENT_CLASSES: Mapping[str, str] = {
     "network": "core.VirtualNetworkClient",
     "compute": "core.ComputeClient",
+    "compute_management": "core.ComputeManagementClient",
+    "load_balancer": "load_balancer.LoadBalancerClient",
+    "autoscaling": "autoscaling.AutoScalingClient",
+    "redis": "redis.RedisClusterClient",
     "identity": "identity.IdentityClient",
     "identity_domains": "identity_domains.IdentityDomainsClient",
     "vaults": "vault.VaultsClient",

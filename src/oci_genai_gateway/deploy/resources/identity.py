@@ -26,7 +26,8 @@ DRG_SCHEMA = "urn:ietf:params:scim:schemas:oracle:idcs:DynamicResourceGroup"
 
 def dynamic_group_name(config: DeployConfig) -> str:
     """The dynamic group's name."""
-    return f"{config.prefix}-{'functions' if config.target == 'serverless' else 'vm'}"
+    suffix = {"serverless": "functions", "scaled": "pool"}.get(config.target, "vm")
+    return f"{config.prefix}-{suffix}"
 
 
 def subject(facts: Facts, name: str) -> str:
@@ -35,10 +36,17 @@ def subject(facts: Facts, name: str) -> str:
 
 
 def matching_rule(config: DeployConfig, vm_id: str | None = None) -> str:
-    """Functions of the compartment, or the compartment's instances narrowed to the VM once it exists."""
+    """Functions of the compartment, or the compartment's instances narrowed to the VM once it exists.
+
+    The scaled target's instances come and go with the pool: a rule can name only compartments,
+    instance OCIDs and defined tags, so it is every instance of the compartment (docs/SCALING.md:
+    give the scaled target a compartment of its own).
+    """
     c = config.compartment_id
     if config.target == "serverless":
         return f"ALL {{resource.type = 'fnfunc', resource.compartment.id = '{c}'}}"
+    if config.target == "scaled":
+        return f"ALL {{instance.compartment.id = '{c}'}}"
     if vm_id is None or is_pending(vm_id):
         return f"ALL {{instance.compartment.id = '{c}'}}"
     return f"ALL {{instance.compartment.id = '{c}', instance.id = '{vm_id}'}}"
@@ -162,7 +170,7 @@ def policy_kind() -> SdkKind:
 
 def dynamic_group(config: DeployConfig, facts: Facts) -> Resource:
     """The dynamic group of the functions (or the VM)."""
-    who = "functions" if config.target == "serverless" else "VM"
+    who = {"serverless": "functions", "scaled": "instance pool"}.get(config.target, "VM")
 
     def spec(s: State) -> Spec:
         vm = s.ocid("compose.vm") if config.target == "compose" else None

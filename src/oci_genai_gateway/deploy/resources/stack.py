@@ -14,6 +14,7 @@ from oci_genai_gateway.deploy.resources import (
     functions,
     identity,
     network,
+    scaled,
     service_logs,
     vault,
 )
@@ -58,6 +59,8 @@ def build(config: DeployConfig, facts: Facts, builder: Builder, env: Mapping[str
         out += functions.resources(config, facts)
         out += api_gateway.resources(config)
         out += service_logs.resources(config)
+    elif config.target == "scaled":
+        out += scaled.resources(config, facts)
     else:
         out += compose_vm.resources(config, facts)
     _check_order(out, external)

@@ -1,0 +1,165 @@
+"""Scaled target: what plan lists, and the load balancer, pool, autoscaling and cache it asks OCI for."""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from oci_genai_gateway.core.errors import ConfigError
+from oci_genai_gateway.deploy.commands.cli import main
+from oci_genai_gateway.deploy.config.loader import load
+from oci_genai_gateway.deploy.engine.resource_model import State
+from oci_genai_gateway.deploy.resources import scaled
+from oci_genai_gateway.deploy.resources.compose_vm import user_data
+from oci_genai_gateway.deploy.resources.facts import Facts
+from oci_genai_gateway.deploy.resources.stack import build
+from tests.unit.deploy.conftest import config
+
+ROOT = Path(__file__).resolve().parents[3]
+EXAMPLE = ROOT / "deploy" / "scaled.example.toml"
+CERT = "ocid1.certificate.oc1..cert"
+SCALED: dict[str, Any] = {
+    "deployment": {"target": "scaled"},
+    "compose": {"repo_url": "https://git.example.com/org/gw.git"},
+    "scaled": {"certificate_id": CERT},
+}
+SECRET = "ocid1.vaultsecret.oc1..s"
+FQDN = "limits-abc.redis.us-chicago-1.oci.oraclecloud.com"
+
+
+def test_offline_plan_lists_the_load_balancer_pool_autoscaling_and_cache() -> None:
+    out = io.StringIO()
+    code = main(["plan", "--offline", "-c", str(EXAMPLE)], out=out, env={})
+    text = out.getvalue()
+    assert code == 0, text
+    for line in (
+        "+ create   load balancer            genai-lb",
+        "+ create   instance configuration   genai-gateway",
+        "+ create   instance pool            genai-gateway-pool",
+        "+ create   autoscaling configuration genai-autoscaling",
+        "+ create   OCI Cache cluster        genai-limits",
+        "+ create   network security group   genai-pool-nsg",
+        "+ create   network security group   genai-cache-nsg",
+        "+ create   subnet                   genai-private",
+        "+ create   NAT gateway              genai-nat",
+    ):
+        assert line in text
+    assert "22 to create; 0 unchanged." in text
+
+
+class Live:
+    """What State.live returns for the cache once it exists."""
+
+    primary_fqdn = FQDN
+
+
+def specs() -> dict[str, Any]:
+    cfg = config(SCALED)
+    facts = Facts(tenancy_id="ocid1.tenancy.oc1..t", domain=None, availability_domain="AD-1", image_id="img")
+    stack = build(cfg, facts, builder=None, env={})  # type: ignore[arg-type]
+    state = State({r.key: f"ocid1.{r.key}" for r in stack.resources})
+    state.put("scaled.cache", Live(), "ocid1.scaled.cache")
+    state.put("keys.secret", object(), SECRET)
+    return {r.key: r.spec(state) for r in stack.resources}
+
+
+def test_the_listener_terminates_tls_with_a_long_idle_timeout_and_checks_readiness() -> None:
+    lb = specs()["scaled.load-balancer"]
+    listener = lb["listeners"][scaled.LISTENER]
+    assert (listener.port, listener.protocol) == (443, "HTTP")
+    assert listener.ssl_configuration.certificate_ids == [CERT]
+    assert listener.connection_configuration.idle_timeout == 330
+    backends = lb["backend_sets"][scaled.BACKEND_SET]
+    assert backends.policy == "LEAST_CONNECTIONS"
+    health = backends.health_checker
+    assert (health.protocol, health.port, health.url_path, health.return_code) == (
+        "HTTP",
+        8080,
+        "/health/readiness",
+        200,
+    )
+    assert lb["subnet_ids"] == ["ocid1.network.subnet-public"]
+    assert lb["network_security_group_ids"] == ["ocid1.network.nsg"]
+
+
+def test_only_the_load_balancer_reaches_the_pool_and_only_the_pool_reaches_the_cache() -> None:
+    s = specs()
+    [pool_rule] = s["scaled.nsg-pool"]["rules"]
+    [cache_rule] = s["scaled.nsg-cache"]["rules"]
+    assert (pool_rule.source_type, pool_rule.source) == ("NETWORK_SECURITY_GROUP", "ocid1.network.nsg")
+    assert pool_rule.tcp_options.destination_port_range.min == 8080
+    assert (cache_rule.source_type, cache_rule.source) == ("NETWORK_SECURITY_GROUP", "ocid1.scaled.nsg-pool")
+    assert cache_rule.tcp_options.destination_port_range.min == 6379
+    cache = s["scaled.cache"]
+    assert cache["subnet_id"] == "ocid1.network.subnet-private"
+    assert cache["nsg_ids"] == ["ocid1.scaled.nsg-cache"]
+
+
+def test_the_pool_registers_with_the_backend_set_drains_and_autoscales_on_cpu() -> None:
+    s = specs()
+    pool = s["scaled.pool"]
+    [attach] = pool["load_balancers"]
+    assert (attach.load_balancer_id, attach.backend_set_name, attach.port) == (
+        "ocid1.scaled.load-balancer",
+        scaled.BACKEND_SET,
+        8080,
+    )
+    assert pool["placement_configurations"][0].primary_subnet_id == "ocid1.network.subnet-private"
+    drain = pool["lifecycle_management"].lifecycle_actions.pre_termination
+    assert (drain.is_enabled, drain.timeout) == (True, 330)
+    scaling = s["scaled.autoscaling"]
+    [policy] = scaling["policies"]
+    assert (policy.capacity.min, policy.capacity.max) == (2, 4)
+    rules = {
+        (r.metric.metric_type, r.metric.threshold.operator, r.metric.threshold.value, r.action.value)
+        for r in policy.rules
+    }
+    assert rules == {("CPU_UTILIZATION", "GT", 70, 1), ("CPU_UTILIZATION", "LT", 30, -1)}
+    assert scaling["resource"].id == "ocid1.scaled.pool"
+
+
+def test_instances_boot_the_compose_cloud_init_with_the_gateway_on_the_vcn_and_limits_in_the_cache() -> None:
+    launch = specs()["scaled.instance-configuration"]["instance_details"].launch_details
+    assert launch.create_vnic_details.nsg_ids == ["ocid1.scaled.nsg-pool"]
+    assert launch.create_vnic_details.assign_public_ip is False
+    text = base64.b64decode(launch.metadata["user_data"]).decode()
+    doc = yaml.safe_load(text)
+    compose = yaml.safe_load(user_data(config(SCALED), SECRET))
+    # The same packages, keys step and service as the compose VM.
+    assert doc["packages"] == compose["packages"]
+    env_path = "/etc/oci-genai-gateway/gateway.env"
+    files = {f["path"]: f for f in doc["write_files"]}
+    assert {p: f for p, f in files.items() if p != env_path} == {
+        f["path"]: f for f in compose["write_files"] if f["path"] != env_path
+    }
+    env = dict(line.split("=", 1) for line in files[env_path]["content"].splitlines())
+    assert env["GATEWAY_REDIS_URL"] == f"rediss://{FQDN}:6379/0"
+    assert (env["GATEWAY_HOST"], env["GATEWAY_PORT"]) == ("0.0.0.0", "8080")
+    assert env["GATEWAY_AUTH"] == "instance_principal"
+    assert "GATEWAY_API_KEYS" not in env  # from Vault at boot, as on the compose VM
+    assert ["iptables", "-I", "INPUT", "-p", "tcp", "--dport", "8080", "-j", "ACCEPT"] in doc["runcmd"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"scaled": {"certificate_id": ""}}, "scaled.certificate_id"),
+        ({"scaled": {"min_instances": 3, "max_instances": 2}}, "max_instances"),
+        ({"scaled": {"idle_timeout_seconds": 300}}, "idle_timeout_seconds"),
+        ({"scaled": {"scale_in_cpu": 80}}, "scale_in_cpu"),
+        ({"compose": {"site_address": "gw.example.com"}}, "compose.site_address"),
+    ],
+)
+def test_bad_scaled_configs_name_the_key(extra: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        config(SCALED, extra)
+
+
+def test_the_example_file_loads() -> None:
+    cfg = load(EXAMPLE)
+    assert (cfg.target, cfg.scaled.min_instances, cfg.scaled.max_instances) == ("scaled", 2, 4)
