@@ -87,9 +87,9 @@ def _bearer(*_: Any) -> dict[str, str]:
 
 
 def start_instances(
-    count: int, emulator: Any, config: Path, redis_url: str, workdir: Path
+    count: int, emulator: Any, config: Path, redis_url: str | None, workdir: Path
 ) -> list[tuple[int, Any]]:
-    """`count` gateways (`serve --workers 1`) counting in Redis: (port, process) each."""
+    """`count` gateways (`serve --workers 1`) counting in Redis (or in process): (port, process) each."""
     from oci_genai_emulator import DEFAULT_COMPARTMENT, DEFAULT_REGION
 
     out = []
@@ -102,10 +102,11 @@ def start_instances(
             "GATEWAY_REGION": DEFAULT_REGION,
             "GATEWAY_COMPARTMENT_ID": DEFAULT_COMPARTMENT,
             "GATEWAY_API_KEYS": json.dumps({"bench": POLICY}),
-            "GATEWAY_REDIS_URL": redis_url,
         }
+        if redis_url is not None:
+            env["GATEWAY_REDIS_URL"] = redis_url
         command = [sys.executable, "-m", "oci_genai_gateway", "serve", "--port", str(port), "--workers", "1"]
-        process = _spawn(command, env, workdir / f"gateway-{i}.log")
+        process = _spawn(command, env, workdir / f"gateway-{i}-{'redis' if redis_url else 'local'}.log")
         _wait_answering(Contender(f"instance {i}", port, "openai", lambda: None, _bearer), process)
         out.append((port, process))
     return out
@@ -167,7 +168,7 @@ def run(args: argparse.Namespace, workdir: Path, log: Callable[[str], None]) -> 
     workloads = [WORKLOADS[w] for w in args.workloads.split(",")]
     emulator = EmulatorProcess.start(workdir / "emulator", options=("--log-level", "error"))
     server = start_redis(workdir / "redis")
-    instances: list[tuple[int, Any]] = []
+    instances_all: list[tuple[int, Any]] = []
     balancers: list[Any] = []
     try:
         key = generate_api_key(workdir / "api-key")
@@ -178,6 +179,9 @@ def run(args: argparse.Namespace, workdir: Path, log: Callable[[str], None]) -> 
             f"region={DEFAULT_REGION}\nkey_file={key.private_key_path}\n"
         )
         instances = start_instances(max(counts), emulator, config, server.url, workdir)
+        instances_all += instances
+        [plain] = start_instances(1, emulator, config, None, workdir)  # counts in process
+        instances_all.append(plain)
         signer = _api_key_signer(key)
         emulator_port = int(emulator.url.rsplit(":", 1)[1])
         bearer = {"Authorization": f"Bearer {KEY}"}
@@ -187,6 +191,10 @@ def run(args: argparse.Namespace, workdir: Path, log: Callable[[str], None]) -> 
 
         contenders: list[tuple[Contender, list[int]]] = [
             (Contender("direct", emulator_port, "oci", lambda: None, signed, path=CHAT_PATH), []),
+            (
+                Contender("1 instance, no LB, no Redis", plain[0], "openai", lambda: None, lambda *_: bearer),
+                [plain[1].pid],
+            ),
             (
                 Contender("1 instance, no LB", instances[0][0], "openai", lambda: None, lambda *_: bearer),
                 [instances[0][1].pid],
@@ -220,7 +228,7 @@ def run(args: argparse.Namespace, workdir: Path, log: Callable[[str], None]) -> 
     finally:
         for lb in balancers:
             stop(lb.process)
-        for _, process in instances:
+        for _, process in instances_all:
             stop(process)
         server.stop()
         emulator.stop()
