@@ -163,3 +163,52 @@ def test_bad_scaled_configs_name_the_key(extra: dict[str, Any], message: str) ->
 def test_the_example_file_loads() -> None:
     cfg = load(EXAMPLE)
     assert (cfg.target, cfg.scaled.min_instances, cfg.scaled.max_instances) == ("scaled", 2, 4)
+
+
+def _response(data: Any) -> Any:
+    import oci
+
+    return oci.response.Response(200, {}, data, None)
+
+
+def test_a_new_instance_configuration_rolls_the_pool_one_drained_instance_at_a_time(mocker: Any) -> None:
+    import oci
+
+    from oci_genai_gateway.deploy.engine.clients import Clients
+    from oci_genai_gateway.deploy.engine.resource_model import Context, Resource
+    from tests.unit.deploy.conftest import Collector
+
+    m = oci.core.models
+    client = mocker.create_autospec(oci.core.ComputeManagementClient, instance=True)
+    calls: list[str] = []
+    members = [
+        m.InstancePoolInstance(id=f"i{n}", display_name=f"vm{n}", instance_configuration_id="ic-old")
+        for n in (1, 2)
+    ]
+    configurations = [
+        m.InstanceConfigurationSummary(id=i, display_name=name, time_created=None)
+        for i, name in (("ic-old", "genai-gateway"), ("ic-new", "genai-gateway"), ("ic-other", "other"))
+    ]
+    pool = m.InstancePool(id="pool", lifecycle_state="RUNNING", display_name="genai-gateway-pool")
+    client.list_instance_pool_instances.return_value = _response(members)
+    client.list_instance_configurations.return_value = _response(configurations)
+    client.update_instance_pool.return_value = _response(pool)
+    client.get_instance_pool.return_value = _response(pool)
+    client.detach_instance_pool_instance.side_effect = lambda pool_id, d: calls.append(
+        f"detach {d.instance_id}"
+    )
+    client.delete_instance_configuration.side_effect = lambda ocid: calls.append(f"delete {ocid}")
+    client.get_instance_pool.side_effect = lambda ocid: (calls.append("wait"), _response(pool))[1]
+    ctx = Context(Clients(lambda *a: client, "us-chicago-1", "t"), config(SCALED), Collector())
+    kind = scaled._pool_kind()
+    res = Resource("scaled.pool", kind, "genai-gateway-pool", lambda s: {})
+    kind.update(ctx, res, None, pool, {"instance_configuration_id": "ic-new"}, {})
+    [update] = client.update_instance_pool.call_args_list
+    assert update.args[1].instance_configuration_id == "ic-new"
+    detaches = client.detach_instance_pool_instance.call_args_list
+    for call in detaches:
+        details = call.args[1]
+        # The pool keeps its size and terminates the old instance after the pre-termination drain.
+        assert (details.is_decrement_size, details.is_auto_terminate) == (False, True)
+    # One at a time, each followed by a wait for the pool; then the superseded configuration goes.
+    assert calls[calls.index("detach i1") :] == ["detach i1", "wait", "detach i2", "wait", "delete ic-old"]

@@ -14,33 +14,18 @@ import yaml
 
 from oci_genai_gateway.deploy.config.schema import DeployConfig
 from oci_genai_gateway.deploy.engine.kind_factory import sdk_kind
-from oci_genai_gateway.deploy.engine.resource_model import Context, Resource, Spec, State, pending
+from oci_genai_gateway.deploy.engine.resource_model import Resource, Spec, State, pending
 from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 from oci_genai_gateway.deploy.resources.compose_vm import user_data
 from oci_genai_gateway.deploy.resources.facts import Facts
 from oci_genai_gateway.deploy.resources.network import NsgKind
+from oci_genai_gateway.deploy.resources.scaled_kinds import ConfigurationKind, PoolKind, StatelessKind
 
 GATEWAY_PORT = 8080
 BACKEND_SET = "gateway"
 LISTENER = "https"
 HEALTH_PATH = "/health/readiness"
 CACHE_PORT = 6379  # OCI Cache: TLS on the Redis port
-
-
-class StatelessKind(SdkKind):
-    """A kind whose objects have no lifecycle state (instance and autoscaling configurations)."""
-
-    def _wait_ready(self, ctx: Context, res: Resource, scope: str | None, ocid: str) -> Any:
-        return self.get_call(self.sdk(ctx, scope), scope, ocid).data
-
-    def find(self, ctx: Context, res: Resource, scope: str | None) -> list[Any]:
-        """Same-named (their list calls have no name filter and no state)."""
-        items = self.lister(self.sdk(ctx, scope), self.compartment(ctx), scope, res.name)
-        return [item for item in items if getattr(item, self.name_field, None) == res.name]
-
-    def delete(self, ctx: Context, res: Resource, scope: str | None, live: Any) -> None:
-        """Deleted at once."""
-        self.delete_call(self.sdk(ctx, scope), scope, self.ocid(live))
 
 
 def redis_url(fqdn: str) -> str:
@@ -285,15 +270,14 @@ def _configuration_kind() -> SdkKind:
 
     return sdk_kind(
         "instance configuration", "instance-family", "compute_management", "instance_configuration",
-        cls=StatelessKind, by_name=False,
+        cls=ConfigurationKind, by_name=False,
         create_model=oci.core.models.CreateInstanceConfigurationDetails,
-        immutable=frozenset({"instance_details"}),
     )  # fmt: skip
 
 
 def _pool_kind() -> SdkKind:
     return sdk_kind(
-        "instance pool", "instance-family", "compute_management", "instance_pool",
+        "instance pool", "instance-family", "compute_management", "instance_pool", cls=PoolKind,
         ready=("RUNNING",), delete_call=lambda c, scope, i: c.terminate_instance_pool(i),
     )  # fmt: skip
 
