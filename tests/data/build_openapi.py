@@ -84,6 +84,11 @@ MESSAGE = {
             ["assistant"],
             {"anyOf": [_text([_TEXT_PART]), {"type": "null"}]},
             tool_calls={"type": "array", "items": _TOOL_CALL, "maxItems": limits.MAX_TOOL_CALLS},
+            reasoning_content={
+                "type": "string",
+                "description": "The reasoning this turn's answer returned, sent back to the model with it "
+                "(OCI's GENERIC format; dropped for COHERE).",
+            },
             required=["role"],
         ),
         _message(

@@ -380,7 +380,12 @@ def test_claude_codes_fields_with_the_beta_sdk(target: Target, model: str, strea
         else:
             message = client.beta.messages.create(**request)
     assert message.stop_reason == "end_turn"
-    assert model in message.content[0].text  # type: ignore[union-attr]
+    *thinking, text = message.content
+    assert model in text.text  # type: ignore[union-attr]
+    # `display: omitted`: a reasoning model's thinking block has no text, its signature carries it.
+    expected = ["thinking"] if model.startswith("xai.") else []
+    assert [b.type for b in thinking] == expected
+    assert all(b.thinking == "" and b.signature for b in thinking)  # type: ignore[union-attr]
     assert message.context_management is not None
     assert message.context_management.applied_edits == []
 

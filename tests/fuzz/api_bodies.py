@@ -54,7 +54,19 @@ _input_items = st.one_of(
             "type": st.sampled_from(["item_reference", "reasoning", "file_search_call"]),
             "id": field(st.just("x")),
         },
-        optional={"summary": field(st.just([])), "encrypted_content": field(texts, st.just("ocigw.r1.e30"))},
+        optional={
+            "summary": field(
+                st.just([]),
+                st.lists(
+                    st.fixed_dictionaries({"type": field(st.just("summary_text")), "text": field(texts)}),
+                    max_size=2,
+                ),
+            ),
+            "content": field(
+                st.lists(st.fixed_dictionaries({"type": field(texts), "text": field(texts)}), max_size=2)
+            ),
+            "encrypted_content": field(texts, st.just("ocigw.r1.e30")),
+        },
     ),
     # Codex's items: custom (freeform) tool calls and their outputs, function calls in a namespace.
     st.fixed_dictionaries(
@@ -190,6 +202,8 @@ _blocks = st.fixed_dictionaries(
             )
         ),
         "is_error": field(st.booleans()),
+        "thinking": field(texts),
+        "signature": field(texts, st.just("ocigw.r1.e30")),
         "source": field(
             st.fixed_dictionaries(
                 {"type": field(st.sampled_from(["base64", "url"]))},

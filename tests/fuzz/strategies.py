@@ -65,6 +65,7 @@ _MESSAGE_OPTIONAL: dict[str, st.SearchStrategy[Any]] = {
     "name": field(names),
     "tool_call_id": field(st.just("call_1")),
     "tool_calls": field(tool_calls),
+    "reasoning_content": field(texts),  # an answer's reasoning sent back (assistant turns)
 }
 messages = st.lists(
     st.tuples(

@@ -112,7 +112,7 @@ async def test_an_edit_whose_condition_is_not_met_changes_nothing_and_reports_no
     assert message.context_management.model_dump() == {"applied_edits": []}
 
 
-async def test_thinking_of_older_turns_is_reported_cleared_and_never_reaches_oci() -> None:
+async def test_thinking_of_older_turns_is_reported_cleared_and_only_the_kept_turns_reaches_oci() -> None:
     oci, message = await generate([{"type": "clear_thinking_20251015"}])  # keeps 1 turn by default
     (applied,) = message.context_management.applied_edits
     assert (applied.type, applied.cleared_thinking_turns, applied.cleared_input_tokens) == (
@@ -120,7 +120,15 @@ async def test_thinking_of_older_turns_is_reported_cleared_and_never_reaches_oci
         4,
         4 * 10,  # 40 characters of thinking each
     )
-    assert "t" * 40 not in json.dumps(oci.sent[0].body)
+    messages = oci.sent[0].body["chatRequest"]["messages"]
+    thoughts = [m.get("reasoningContent") for m in messages if m["role"] == "ASSISTANT"]
+    assert thoughts == [None] * 4 + ["t" * 40]  # the kept turn's thinking goes back to the model
+
+
+async def test_without_the_edit_every_turns_thinking_reaches_oci() -> None:
+    oci, _ = await generate(None)
+    messages = oci.sent[0].body["chatRequest"]["messages"]
+    assert [m.get("reasoningContent") for m in messages if m["role"] == "ASSISTANT"] == ["t" * 40] * 5
 
 
 async def test_an_edit_the_gateway_cannot_do_is_reported_not_applied_never_refused() -> None:

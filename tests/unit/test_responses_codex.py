@@ -174,8 +174,8 @@ async def test_a_reasoning_model_turn_and_the_turn_codex_builds_from_it() -> Non
         arguments,
     )
     assert chat["messages"][5]["toolCallId"] == "call_1"
-    # The reasoning is read and not replayed: OCI takes no reasoning in history for most models.
-    assert "sub-agent." not in json.dumps(oci.sent[1].body)
+    # The reasoning goes back with its turn, read from the item's encrypted_content (Codex kept no text).
+    assert chat["messages"][4]["reasoningContent"] == "The user wants a sub-agent."
     assert seen[-1]["response"]["output"][0]["content"][0]["text"] == "Started agent-1."
 
 

@@ -72,6 +72,7 @@ class Settings:
     redis_fail_closed: bool = False  # Redis unreachable: count in this process (open) or 503 (closed)
     redis_timeout: float = 2.0
     hosted_tools: HostedTools = HostedTools.OMIT  # docs/decisions/0006-codex-over-the-responses-api.md
+    reasoning_text: bool = True  # the models' reasoning text reaches clients (off: never shown)
     # The gateway's own waits, not read from the environment: tests pass small ones.
     usage_wait_seconds: float = 1.0  # for OCI's usage event after a stream's finish (core/chat/pipeline.py)
     retry_backoff_seconds: float = 0.25  # times the attempt number, before retrying an OCI call
@@ -147,6 +148,7 @@ class Settings:
             # no outage (measured: at 0.5 s, bench/scale.py's 1000-stream batches failed open).
             redis_timeout=_number(env, "GATEWAY_REDIS_TIMEOUT", 2.0, 0.01, 10.0),
             hosted_tools=_enum(env, "GATEWAY_HOSTED_TOOLS", HostedTools, HostedTools.OMIT),
+            reasoning_text=_bool(env, "GATEWAY_REASONING_TEXT", True),
         )
 
 

@@ -114,6 +114,12 @@ def choices(response: Mapping[str, Any], *, single_tool_call: bool) -> list[dict
     return out
 
 
+def without_reasoning(choice: dict[str, Any]) -> dict[str, Any]:
+    """A choice without its reasoning text (GATEWAY_REASONING_TEXT=false); usage still counts it."""
+    message = {k: v for k, v in choice["message"].items() if k != "reasoning_content"}
+    return {**choice, "message": message}
+
+
 def oci_usage(response: Mapping[str, Any]) -> dict[str, Any] | None:
     """The usage of one OCI chat answer."""
     return usage((response.get("chatResponse") or {}).get("usage"))

@@ -1,4 +1,14 @@
-"""OCI's `/actions/chat` body for a chat request, built by LiteLLM's OCI transform (GENERIC and COHERE)."""
+"""OCI's `/actions/chat` body for a chat request, built by LiteLLM's OCI transform (GENERIC and COHERE).
+
+What the transform leaves out of assistant turns is put back here: LiteLLM's GENERIC transform
+(litellm/llms/oci/chat/generic.py, adapt_messages_to_generic_oci_standard) sends an assistant turn
+that called tools with its calls only, and no turn with its reasoning. OCI's GENERIC
+`AssistantMessage` takes both (`content` beside `toolCalls`, and `reasoningContent`: oci 2.189.0,
+oci/generative_ai_inference/models/assistant_message.py), so the text of a tool-calling turn and the
+reasoning a client sends back (chat's `reasoning_content`, which the Responses and Messages APIs fill
+from their reasoning items and thinking blocks) reach the model. COHERE's `CohereChatBotMessage` has
+no reasoning field: there the reasoning is dropped (its text beside calls LiteLLM already keeps).
+"""
 
 from __future__ import annotations
 
@@ -46,12 +56,31 @@ def chat_body(
         named = _PARAM.search(text)
         raise InvalidRequest(text, param=named[1] if named else None) from None
     chat = body["chatRequest"]
+    if chat.get("apiFormat") == "GENERIC":
+        _restore_assistant_turns(request.messages, chat.get("messages") or [])
     chat.pop("isStream", None)
     if stream:
         chat["isStream"] = True
         if stream_usage:
             chat["streamOptions"] = {"isIncludeUsage": True}
     return body
+
+
+def _restore_assistant_turns(messages: list[dict[str, Any]], built: list[dict[str, Any]]) -> None:
+    """Put each assistant turn's text beside its calls, and its reasoning, into OCI's messages."""
+    # LiteLLM makes exactly one ASSISTANT message of each assistant turn, in order (Gemini's system
+    # messages move first and merge, assistant turns keep their order), so the nth matches the nth.
+    sent = [m for m in messages if m.get("role") == "assistant"]
+    made = [m for m in built if m.get("role") == "ASSISTANT"]
+    if len(sent) != len(made):
+        return  # not LiteLLM's one-for-one shape: leave its body as it is
+    for source, target in zip(sent, made, strict=True):
+        text = source.get("content")
+        if source.get("tool_calls") and isinstance(text, str) and text and not target.get("content"):
+            target["content"] = [{"type": "TEXT", "text": text}]
+        reasoning = source.get("reasoning_content")
+        if isinstance(reasoning, str) and reasoning:
+            target["reasoningContent"] = reasoning
 
 
 def _cohere_tool_choice(params: dict[str, Any]) -> dict[str, Any]:

@@ -34,8 +34,9 @@ class _Choice:
 class StreamTranslator:
     """Feed it OCI events in order; it returns the OpenAI deltas each one adds."""
 
-    def __init__(self, *, single_tool_call: bool = False) -> None:
+    def __init__(self, *, single_tool_call: bool = False, reasoning: bool = True) -> None:
         self._single = single_tool_call
+        self._reasoning = reasoning  # GATEWAY_REASONING_TEXT: the reasoning text is passed on
         self._choices: dict[int, _Choice] = {}
         self.usage: dict[str, Any] | None = None
 
@@ -64,6 +65,8 @@ class StreamTranslator:
             delta = self._generic(choice, event.get("message"))
         if event.get("finishReason"):
             choice.finish = str(event["finishReason"])
+        if not self._reasoning:
+            delta.pop("reasoning_content", None)  # whichever format's reasoning it was
         if not delta:
             return []
         if not choice.started:

@@ -40,7 +40,8 @@ async def create(request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant:
     choices: list[dict[str, Any]] = []
     usage: dict[str, Any] | None = None
     for reply in replies:
-        for choice in answers.choices(reply, single_tool_call=request.single_tool_call):
+        shown = answers.choices(reply, single_tool_call=request.single_tool_call)
+        for choice in shown if oci.settings.reasoning_text else map(answers.without_reasoning, shown):
             choices.append({**choice, "index": len(choices)})
         usage = answers.add_usage(usage, answers.oci_usage(reply), same_prompt=True)
     grant.record(ROUTE, request.model, request.target, usage)
@@ -142,7 +143,9 @@ async def _chunks(
         "created": int(time.time()),
         "model": request.model,
     }
-    translator = StreamTranslator(single_tool_call=request.single_tool_call)
+    translator = StreamTranslator(
+        single_tool_call=request.single_tool_call, reasoning=oci.settings.reasoning_text
+    )
     events = sse_events(response)  # an async generator: closed explicitly below
     settings = oci.settings
     model = request.target.model

@@ -225,6 +225,8 @@ def _message(i: int, message: Any, fetch_images: bool) -> dict[str, Any]:
         )
     optional_str(message, "name", MAX_NAME_CHARS, f"{where}.name")
     out = dict(message)
+    if role != "assistant":
+        out.pop("reasoning_content", None)  # only an assistant turn's reasoning reaches OCI
     if role == "developer":
         out["role"] = "system"  # OCI has no developer role; it is the system prompt by another name
     content = message.get("content")
@@ -237,6 +239,12 @@ def _message(i: int, message: Any, fetch_images: bool) -> dict[str, Any]:
             )
     if role == "assistant" and message.get("tool_calls") is not None:
         chat_tools.tool_calls(message["tool_calls"], f"{where}.tool_calls")
+    reasoning = message.get("reasoning_content")
+    if role == "assistant" and reasoning is not None and not isinstance(reasoning, str):
+        # The reasoning an answer returned, sent back with its turn (core/chat/body.py passes it on).
+        raise InvalidRequest(
+            f"Invalid '{where}.reasoning_content': expected a string.", param=f"{where}.reasoning_content"
+        )
     if role == "assistant" and content is None and not message.get("tool_calls"):
         raise InvalidRequest(f"'{where}' needs 'content' or 'tool_calls'.", param=f"{where}.content")
     if content is None and role != "assistant":

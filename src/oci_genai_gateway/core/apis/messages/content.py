@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oci_genai_gateway.core.apis.messages.options import EFFORTS
+from oci_genai_gateway.core.chat.sealed import unseal
 from oci_genai_gateway.core.errors import InvalidRequest
 from oci_genai_gateway.core.input.bounds import MAX_MESSAGES
 
@@ -146,7 +147,7 @@ def _tool_change(at: str, block: Any) -> ToolChange:
 
 
 def _assistant(conv: Conversation, where: str, blocks: list[Any]) -> dict[str, Any]:
-    text, calls, thinking = [], [], 0
+    text, calls, thinking, thoughts = [], [], 0, []
     for j, block in enumerate(blocks):
         at = f"{where}.content[{j}]"
         kind = block.get("type") if isinstance(block, dict) else None
@@ -159,15 +160,33 @@ def _assistant(conv: Conversation, where: str, blocks: list[Any]) -> dict[str, A
             function = {"name": name, "arguments": json.dumps(arguments)}
             calls.append({"id": call_id, "type": "function", "function": function})
             conv.loaded.add(name)  # the model called it, so it was offered: a deferred tool stays loaded
-        elif kind in _THINKING:  # OCI cannot replay thinking: dropped, and counted for clear_thinking
+        elif kind in _THINKING:  # counted for clear_thinking; a thinking block's text goes back to OCI
             thinking += len(str(block.get("thinking") or block.get("data") or ""))
+            thought = _thought(block)
+            if thought:
+                thoughts.append(thought)
         else:
             raise InvalidRequest(f"Unsupported content block {kind!r} in '{at}'.", param=f"{at}.type")
     conv.thinking.append(thinking)
     message: dict[str, Any] = {"role": "assistant", "content": "".join(text) if text or not calls else None}
     if calls:
         message["tool_calls"] = calls
+    if thoughts:
+        message["reasoning_content"] = "\n\n".join(thoughts)  # core/chat/body.py sends it to OCI
     return message
+
+
+def _thought(block: dict[str, Any]) -> str | None:
+    """A thinking block's text: ours from its signature (core/chat/sealed.py), else its `thinking`."""
+    # A redacted_thinking block's `data` is another server's ciphertext: nothing a model can read.
+    if block.get("type") != "thinking":
+        return None
+    signature = block.get("signature")
+    sealed = unseal(signature) if isinstance(signature, str) else None
+    if sealed is not None:
+        return sealed.text  # also when the answer omitted the text (`thinking.display: omitted`)
+    thought = block.get("thinking")
+    return thought if isinstance(thought, str) and thought else None
 
 
 def _user(conv: Conversation, where: str, blocks: list[Any]) -> list[dict[str, Any]]:

@@ -66,7 +66,7 @@ def edit(config: Any, messages: Messages, params: dict[str, Any], thinking: list
         if kind == CLEAR_TOOL_USES:
             messages, report = _clear_tool_uses(where, item, messages, params)
         elif kind == CLEAR_THINKING:
-            report = _clear_thinking(where, item, thinking)
+            messages, report = _clear_thinking(where, item, messages, thinking)
         else:
             why = _NOT_OFFERED.get(kind, "an edit type this gateway does not know")
             not_applied.append({"type": echo(kind), "reason": why})
@@ -123,20 +123,30 @@ def _cleared(
     return {**message, "tool_calls": out}
 
 
-def _clear_thinking(where: str, item: dict[str, Any], thinking: list[int]) -> dict[str, Any] | None:
-    """The report of clearing the thinking of all but the last `keep` assistant turns."""
-    # OCI's models are never shown earlier thinking (it cannot be replayed to them), so what the model
-    # reads is the same whatever `keep` says; the report counts what the edit clears by its
-    # definition: the older turns that carried thinking, and their estimated tokens.
+def _clear_thinking(
+    where: str, item: dict[str, Any], messages: Messages, thinking: list[int]
+) -> tuple[Messages, dict[str, Any] | None]:
+    """Clear the thinking of all but the last `keep` assistant turns, and report it."""
+    # The model reads a turn's thinking as its reasoning_content (core/apis/messages/content.py);
+    # the report counts what the edit clears: the older turns that carried thinking, and their tokens.
     keep = item.get("keep")
     if keep == "all" or (isinstance(keep, dict) and keep.get("type") == "all"):
-        return None
+        return messages, None
     turns = _counter(where, item, "keep", ("thinking_turns",), ("thinking_turns", 1))[1]
-    older = [chars for chars in thinking[: max(len(thinking) - turns, 0)] if chars]
+    cleared = max(len(thinking) - turns, 0)
+    older = [chars for chars in thinking[:cleared] if chars]
     if not older:
-        return None
+        return messages, None
+    out, seen = [], 0
+    for message in messages:
+        if message["role"] == "assistant":
+            if seen < cleared:
+                message = {k: v for k, v in message.items() if k != "reasoning_content"}
+            seen += 1
+        out.append(message)
     tokens = sum(chars_tokens(chars) for chars in older)
-    return {"type": CLEAR_THINKING, "cleared_thinking_turns": len(older), "cleared_input_tokens": tokens}
+    report = {"type": CLEAR_THINKING, "cleared_thinking_turns": len(older), "cleared_input_tokens": tokens}
+    return out, report
 
 
 def _counter(

@@ -20,7 +20,8 @@ _OCI_EFFORT = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high"
 _EFFORT_BOUNDS = ((4096, "low"), (16384, "medium"))
 # Tuples, not sets: a client's value may be a list, which a set cannot be asked about.
 _THINKING = ("enabled", "disabled", "adaptive", "between_tools")
-_DISPLAYS = ("summarized", "omitted", "updates")  # no thinking text is returned either way
+_DISPLAYS = ("summarized", "omitted", "updates")
+SHOWN, OMITTED = "shown", "omitted"  # how an answer's thinking blocks carry the reasoning text
 FORMAT_NAME = "output"  # chat's json_schema needs a name; Anthropic's format has none
 
 
@@ -39,6 +40,17 @@ def effort(body: dict[str, Any], turn_effort: str | None) -> str | None:
     if kind == "enabled" and budget is not None:
         return next((effort for bound, effort in _EFFORT_BOUNDS if budget < bound), "high")
     return None
+
+
+def thinking_blocks(body: dict[str, Any]) -> str | None:
+    """How the answer returns the model's reasoning as thinking blocks: SHOWN, OMITTED, or not (None)."""
+    # As Anthropic's API: thinking blocks only when `thinking` is on (enabled, adaptive); with
+    # `display: omitted` each block's text is empty and its signature still carries it back.
+    kind = _thinking(body)[0]
+    if kind is None or kind == "disabled":
+        return None
+    display = (optional_object(body, "thinking") or {}).get("display")
+    return OMITTED if display == "omitted" else SHOWN
 
 
 def _thinking(body: dict[str, Any]) -> tuple[str | None, int | None]:

@@ -6,7 +6,9 @@ import json
 import uuid
 from typing import Any
 
+from oci_genai_gateway.core.apis.messages.options import OMITTED
 from oci_genai_gateway.core.apis.messages.request import MessagesRequest
+from oci_genai_gateway.core.chat.sealed import seal
 from oci_genai_gateway.core.errors import GatewayError
 
 # Anthropic's error types by status (https://docs.claude.com/en/api/errors); 502 and 504 are
@@ -37,6 +39,8 @@ def render(request: MessagesRequest, completion: dict[str, Any]) -> dict[str, An
     choice = completion["choices"][0]
     message = choice["message"]
     content: list[dict[str, Any]] = []
+    if message.get("reasoning_content") and request.thinking is not None:
+        content.append(thinking_block(request, message["reasoning_content"]))
     if message.get("content"):
         content.append({"type": "text", "text": message["content"]})
     for call in message.get("tool_calls") or []:
@@ -53,6 +57,19 @@ def render(request: MessagesRequest, completion: dict[str, Any]) -> dict[str, An
     if request.context_management is not None:
         message["context_management"] = request.context_management  # BetaMessage.context_management
     return message
+
+
+def thinking_block(request: MessagesRequest, text: str) -> dict[str, Any]:
+    """Anthropic's ThinkingBlock for the model's reasoning text, signed with the gateway's seal."""
+    # The signature is core/chat/sealed.py's readable seal of the text, not Anthropic's: a client
+    # sends the block back unchanged, and the text reaches OCI again even when it was omitted here.
+    shown = "" if request.thinking == OMITTED else text
+    return {"type": "thinking", "thinking": shown, "signature": signature(request, text)}
+
+
+def signature(request: MessagesRequest, text: str) -> str:
+    """A thinking block's `signature`: the gateway's seal of its reasoning text."""
+    return seal(request.model, text)
 
 
 def usage(chat_usage: dict[str, Any] | None) -> dict[str, Any]:

@@ -65,6 +65,7 @@ class MessagesRequest:
     model: str  # the client's name for it
     chat: ChatRequest
     context_management: dict[str, Any] | None = None  # the answer's report of the edits, when asked
+    thinking: str | None = None  # options.SHOWN or OMITTED: the answer's thinking blocks; None: none
 
 
 def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False) -> MessagesRequest:
@@ -88,7 +89,8 @@ def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False)
     # Thinking and effort say how hard to think, not what to answer: a model that takes no reasoning
     # effort is asked without one (core/chat/pipeline.py), never refused.
     request = dataclasses.replace(request, effort_is_hint=True, omitted_tools=omitted)
-    return MessagesRequest(body["model"], request, edited.report() if edited is not None else None)
+    report = edited.report() if edited is not None else None
+    return MessagesRequest(body["model"], request, report, options.thinking_blocks(body))
 
 
 def chat_fields(

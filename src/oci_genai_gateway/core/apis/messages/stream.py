@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from oci_genai_gateway.core.apis.messages.render import error_body, message_head, stop_reason, usage
+from oci_genai_gateway.core.apis.messages.options import OMITTED
+from oci_genai_gateway.core.apis.messages.render import (
+    error_body,
+    message_head,
+    signature,
+    stop_reason,
+    usage,
+)
 from oci_genai_gateway.core.apis.messages.request import MessagesRequest
 from oci_genai_gateway.core.chat.answers import new_call_id
 from oci_genai_gateway.core.errors import GatewayError
@@ -19,7 +26,8 @@ class MessageEvents:
     def __init__(self, request: MessagesRequest) -> None:
         self._request = request
         self._blocks = 0  # blocks started so far
-        self._open: tuple[str, int] | None = None  # ("text", -1) or ("tool", chat index) being streamed
+        self._open: tuple[str, int] | None = None  # ("thinking"|"text", -1) or ("tool", index) streamed
+        self._thought = ""  # the open thinking block's text so far, sealed into its signature at the end
         self._calls: dict[int, int] = {}  # chat tool-call index -> block index
         self._finish: str | None = None
         self._usage: dict[str, Any] | None = None
@@ -60,6 +68,13 @@ class MessageEvents:
 
     def _deltas(self, delta: dict[str, Any]) -> list[bytes]:
         out = []
+        if delta.get("reasoning_content") and self._request.thinking is not None:
+            if self._open != ("thinking", -1):
+                out += self._start(("thinking", -1), {"type": "thinking", "thinking": "", "signature": ""})
+            text = delta["reasoning_content"]
+            self._thought += text
+            if self._request.thinking != OMITTED:  # omitted: the signature alone, as Anthropic streams it
+                out.append(self._delta(self._blocks - 1, {"type": "thinking_delta", "thinking": text}))
         if delta.get("content"):
             if self._open != ("text", -1):
                 out += self._start(("text", -1), {"type": "text", "text": ""})
@@ -97,5 +112,12 @@ class MessageEvents:
     def _close(self) -> list[bytes]:
         if self._open is None:
             return []
+        out = []
+        if self._open == ("thinking", -1):
+            # Anthropic sends a thinking block's signature in one signature_delta just before its stop.
+            sealed = {"type": "signature_delta", "signature": signature(self._request, self._thought)}
+            out.append(self._delta(self._blocks - 1, sealed))
+            self._thought = ""
         self._open = None
-        return [named_event("content_block_stop", {"type": "content_block_stop", "index": self._blocks - 1})]
+        stop = {"type": "content_block_stop", "index": self._blocks - 1}
+        return [*out, named_event("content_block_stop", stop)]

@@ -33,9 +33,9 @@ def chars_tokens(chars: int) -> int:
 
 
 def message_tokens(message: Mapping[str, Any]) -> int:
-    """Tokens of one chat message: its text parts, images, tool calls and framing."""
+    """Tokens of one chat message: its text parts, images, tool calls, reasoning sent back and framing."""
     content = message.get("content")
-    total = MESSAGE_TOKENS
+    total = MESSAGE_TOKENS + text_tokens(str(message.get("reasoning_content") or ""))
     if isinstance(content, str):
         total += text_tokens(content)
     elif isinstance(content, list):

@@ -3,8 +3,9 @@
 Messages keep their roles (`developer` is the system prompt), consecutive `function_call` and
 `custom_tool_call` items join the assistant turn before them under the function name the model saw
 (core/apis/responses/tools.py), and each output item must follow its call in the same `input`: the
-gateway is stateless, so there is nothing else to find the call in. `reasoning` items are read
-and not sent on (core/apis/responses/reasoning.py).
+gateway is stateless, so there is nothing else to find the call in. A `reasoning` item's text goes
+with the assistant turn after it (or the open one it follows) as that turn's `reasoning_content`,
+which core/chat/body.py hands to OCI (core/apis/responses/reasoning.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,14 @@ class _Conversation:
     messages: list[dict[str, Any]] = field(default_factory=list)
     calls: set[str] = field(default_factory=set)
     images: list[dict[str, Any]] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)  # reasoning items' text, for the next assistant turn
+
+    def assistant(self, message: dict[str, Any]) -> dict[str, Any]:
+        """`message` (a new assistant turn) with the reasoning before it."""
+        if self.reasoning:
+            message["reasoning_content"] = "\n\n".join(self.reasoning)
+            self.reasoning = []
+        return message
 
     def flush_images(self) -> None:
         """Put the images tools returned in a user turn after the run of tool results."""
@@ -59,6 +68,18 @@ def chat_messages(raw: Any, tools: ToolTable) -> list[dict[str, Any]]:
     return conversation.messages
 
 
+def current_turn_reasoning(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`messages` with the reasoning of assistant turns before the last user message left out."""
+    # OpenAI's `reasoning.context`: `current_turn` renders only this turn's reasoning items back to
+    # the model (its default for all but its newest models, and here for `auto` and none);
+    # `all_turns` keeps every one. A tool loop's reasoning is the current turn's.
+    last_user = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=-1)
+    return [
+        {k: v for k, v in m.items() if k != "reasoning_content"} if i < last_user else m
+        for i, m in enumerate(messages)
+    ]
+
+
 def _item(where: str, item: Any, conversation: _Conversation) -> None:
     """Append `item`'s chat message(s); calls join the assistant turn they belong to."""
     if not isinstance(item, dict):
@@ -68,7 +89,10 @@ def _item(where: str, item: Any, conversation: _Conversation) -> None:
     if kind not in _OUTPUTS:
         conversation.flush_images()
     if kind == "message":
-        messages.append(_message(where, item))
+        message = _message(where, item)
+        if message["role"] != "assistant":
+            conversation.reasoning = []  # reasoning no assistant turn followed belongs to none
+        messages.append(conversation.assistant(message) if message["role"] == "assistant" else message)
     elif kind in _CALLS:
         call = _call(where, item, conversation.tools)
         conversation.calls.add(call["id"])
@@ -76,7 +100,8 @@ def _item(where: str, item: Any, conversation: _Conversation) -> None:
         if last is not None and last["role"] == "assistant" and last.get("_open"):
             last.setdefault("tool_calls", []).append(call)
         else:
-            messages.append({"role": "assistant", "content": None, "tool_calls": [call], "_open": True})
+            turn = {"role": "assistant", "content": None, "tool_calls": [call], "_open": True}
+            messages.append(conversation.assistant(turn))
     elif kind in _OUTPUTS:
         call_id = item.get("call_id")
         if not isinstance(call_id, str) or call_id not in conversation.calls:
@@ -89,8 +114,13 @@ def _item(where: str, item: Any, conversation: _Conversation) -> None:
         messages.append({"role": "tool", "tool_call_id": call_id, "content": text})
         conversation.images += images
     elif kind == "reasoning":
-        # Read (ours is checked) and not sent on: OCI cannot replay reasoning (reasoning.py).
-        reasoning.check_input(where, item)
+        thought = reasoning.input_text(where, item)
+        last = messages[-1] if messages else None
+        if thought and last is not None and last["role"] == "assistant" and last.get("_open"):
+            # After the turn's text, before its calls (some clients order them so): the same turn's.
+            last["reasoning_content"] = "\n\n".join(filter(None, (last.get("reasoning_content"), thought)))
+        elif thought:
+            conversation.reasoning.append(thought)
         return
     else:
         why = (

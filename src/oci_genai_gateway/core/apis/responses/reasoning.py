@@ -1,26 +1,21 @@
 """Reasoning items: OCI's reasoning text as OpenAI's `reasoning` output item, and its `encrypted_content`.
 
-`encrypted_content` is not encrypted. It is `ocigw.r1.` and the base64url of a small JSON document,
-the model's name and the reasoning text of that same item: nothing the client was not already
-answered, no secret, no other request's data, so there is nothing to hide or to sign. Clients
-return it unchanged when they keep a conversation without server state (Codex drops the item's
-`content` but keeps `encrypted_content`), so it is the one place the text survives a round trip.
-The gateway reads it back and does not send it to OCI: OCI's chat API takes no reasoning in most
-models' history, and LiteLLM's OCI transform sends none
+`encrypted_content` is not encrypted: it is the gateway's readable seal (core/chat/sealed.py) of the
+item's reasoning text. A `reasoning` input item's text (ours from its seal, else its content or
+summary) goes back to OCI with the assistant turn after it (core/chat/body.py); Codex drops the
+item's `content` but keeps `encrypted_content`
 (docs/decisions/0006-codex-over-the-responses-api.md).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from oci_genai_gateway.core.chat.sealed import Sealed, seal, unseal
 from oci_genai_gateway.core.errors import InvalidRequest
 
-_PREFIX = "ocigw.r1."
+__all__ = ["Reasoning", "Sealed", "check_input", "input_text", "item", "seal", "unseal"]
 
 
 @dataclass(frozen=True)
@@ -29,35 +24,6 @@ class Reasoning:
 
     summary: bool = False
     encrypted: bool = False  # include: ["reasoning.encrypted_content"]
-
-
-@dataclass(frozen=True)
-class Sealed:
-    """What a gateway-made `encrypted_content` holds."""
-
-    model: str
-    text: str
-
-
-def seal(model: str, text: str) -> str:
-    """The `encrypted_content` of reasoning `text` by `model` (readable by anyone: see the module)."""
-    document = json.dumps({"model": model, "text": text}, ensure_ascii=False, separators=(",", ":"))
-    return _PREFIX + base64.urlsafe_b64encode(document.encode()).decode().rstrip("=")
-
-
-def unseal(value: str) -> Sealed | None:
-    """What a gateway-made `encrypted_content` holds; None for anyone else's (OpenAI's) or a damaged one."""
-    if not value.startswith(_PREFIX):
-        return None
-    data = value[len(_PREFIX) :]
-    try:
-        document = json.loads(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
-    except (binascii.Error, ValueError):
-        return None
-    if not isinstance(document, dict):
-        return None
-    model, text = document.get("model"), document.get("text")
-    return Sealed(model, text) if isinstance(model, str) and isinstance(text, str) else None
 
 
 def item(item_id: str, model: str, text: str, wanted: Reasoning, status: str = "completed") -> dict[str, Any]:
@@ -85,3 +51,22 @@ def check_input(where: str, raw: dict[str, Any]) -> Sealed | None:
             f"Invalid '{where}.encrypted_content': expected a string.", param=f"{where}.encrypted_content"
         )
     return unseal(encrypted) if encrypted else None
+
+
+def input_text(where: str, raw: dict[str, Any]) -> str | None:
+    """The reasoning text of a `reasoning` input item: ours from its seal, else its content or summary."""
+    sealed = check_input(where, raw)
+    if sealed is not None:
+        return sealed.text
+    # Another server's item (or one whose encrypted_content was dropped): the text it shows.
+    for field, kind in (("content", "reasoning_text"), ("summary", "summary_text")):
+        parts = raw.get(field)
+        texts = [_text(p, kind) for p in parts] if isinstance(parts, list) else []
+        if any(texts):
+            return "\n\n".join(t for t in texts if t)
+    return None
+
+
+def _text(part: Any, kind: str) -> str | None:
+    ok = isinstance(part, dict) and part.get("type") == kind and isinstance(part.get("text"), str)
+    return str(part["text"]) if ok else None

@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from oci_genai_gateway.core.apis.responses.input import chat_messages
+from oci_genai_gateway.core.apis.responses.input import chat_messages, current_turn_reasoning
 from oci_genai_gateway.core.apis.responses.reasoning import Reasoning
 from oci_genai_gateway.core.apis.responses.tools import ToolTable, tool_choice, tool_table
 from oci_genai_gateway.core.chat import request as chat_request
@@ -123,6 +123,8 @@ def parse(body: dict[str, Any], resolve: Resolve, *, fetch_images: bool = False)
     if text["format"]["type"] != "text":
         chat["response_format"] = _response_format(text["format"])
     reasoning = _reasoning(body, ignored)
+    if (optional_object(body, "reasoning") or {}).get("context") != "all_turns":
+        chat["messages"] = current_turn_reasoning(messages)
     metadata(body)  # restated in the Response, so it must be OpenAI's shape
     truncation = body.get("truncation")
     if truncation is not None and truncation not in ("auto", "disabled"):
