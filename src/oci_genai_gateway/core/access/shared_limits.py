@@ -166,13 +166,14 @@ def connect(
 
     # A bounded pool that queues: the plain pool opens one connection per concurrent request and
     # raises past 100 (measured: a burst of 200 streams failed open). One script call takes ~0.1 ms,
-    # so 32 connections carry far more than a process serves. No client-side retries: an
-    # unreachable Redis costs one attempt of `timeout`, then the limiter's own back-off keeps
-    # requests away from it.
+    # so 32 connections carry far more than a process serves. Waiting for a free connection is not
+    # an outage (no timeout: a process busy with 1000 streams waited over 2 s and failed open);
+    # Redis is unreachable when connecting or an answer takes over `timeout`. No client-side
+    # retries: that costs one attempt, then the limiter's own back-off keeps requests away from it.
     pool = BlockingConnectionPool.from_url(
         url,
         max_connections=MAX_CONNECTIONS,
-        timeout=timeout,
+        timeout=None,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
         retry=Retry(NoBackoff(), 0),
