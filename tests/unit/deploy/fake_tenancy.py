@@ -124,6 +124,47 @@ TYPES = {
     ),
     "log_group": Type("logging", m_log.LogGroup, "log_group", "log_groups", "ACTIVE", work_requests=True),
     "log": Type("logging", m_log.Log, "log", "logs", "ACTIVE", parent="log_group_id", work_requests=True),
+    # The scaled target. A configuration a pool still uses cannot be deleted (409).
+    "cache": Type(
+        "redis",
+        oci.redis.models.RedisCluster,
+        "redis_cluster",
+        "redis_clusters",
+        "ACTIVE",
+        parent="subnet_id",
+    ),
+    "lb": Type(
+        "load_balancer",
+        oci.load_balancer.models.LoadBalancer,
+        "load_balancer",
+        "load_balancers",
+        "ACTIVE",
+        parent="subnet_ids",
+        work_requests=True,
+    ),
+    "ic": Type(
+        "compute_management",
+        m_core.InstanceConfiguration,
+        "instance_configuration",
+        "instance_configurations",
+        "",
+    ),
+    "pool": Type(
+        "compute_management",
+        m_core.InstancePool,
+        "instance_pool",
+        "instance_pools",
+        "RUNNING",
+        parent="instance_configuration_id",
+        delete="terminate_instance_pool",
+    ),
+    "autoscaling": Type(
+        "autoscaling",
+        oci.autoscaling.models.AutoScalingConfiguration,
+        "auto_scaling_configuration",
+        "auto_scaling_configurations",
+        "",
+    ),
 }
 # Which attribute a list filter compares.
 _FILTERS = {
@@ -461,6 +502,9 @@ class FakeTenancy:
         return self._response(oci.generative_ai.models.ModelCollection(items=[]))
 
     def _h_get_work_request(self, work_request_id: str, **kwargs: Any) -> Response:
+        if self.calls[-1].client == "load_balancer":  # its work requests have a lifecycle state
+            lb_request = oci.load_balancer.models.WorkRequest(id=work_request_id, lifecycle_state="SUCCEEDED")
+            return self._response(lb_request)
         return self._response(m_log.WorkRequest(id=work_request_id, status="SUCCEEDED"))
 
     def _h_get_secret_bundle(self, secret_id: str, **kwargs: Any) -> Response:

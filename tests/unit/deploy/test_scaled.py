@@ -212,3 +212,55 @@ def test_a_new_instance_configuration_rolls_the_pool_one_drained_instance_at_a_t
         assert (details.is_decrement_size, details.is_auto_terminate) == (False, True)
     # One at a time, each followed by a wait for the pool; then the superseded configuration goes.
     assert calls[calls.index("detach i1") :] == ["detach i1", "wait", "detach i2", "wait", "delete ic-old"]
+
+
+def test_scaled_apply_creates_everything_and_a_second_apply_changes_nothing(deployer: Any) -> None:
+    cfg = config(SCALED)
+    deployer.apply(cfg)
+    tenancy = deployer.tenancy
+    (lb,) = tenancy.objects("lb")
+    (pool,) = tenancy.objects("pool")
+    (ic,) = tenancy.objects("ic")
+    (cache,) = tenancy.objects("cache")
+    (scaling,) = tenancy.objects("autoscaling")
+    assert pool.instance_configuration_id == ic.id
+    assert pool.load_balancers[0].load_balancer_id == lb.id
+    assert scaling.resource.id == pool.id
+    private = next(s for s in tenancy.objects("subnet") if s.display_name == "genai-private")
+    assert cache.subnet_id == private.id
+    before = len(tenancy.mutations)
+    deployer.apply(cfg)
+    assert tenancy.mutations[before:] == []
+
+
+def test_a_failed_create_is_resumed_by_the_next_apply(deployer: Any) -> None:
+    from oci_genai_gateway.deploy.engine.failures import DeployError
+    from tests.unit.deploy.fake_tenancy import service_error
+
+    cfg = config(SCALED)
+    deployer.tenancy.fail_next("create_instance_pool", service_error(500, "InternalServerError"))
+    with pytest.raises(DeployError):
+        deployer.apply(cfg)
+    assert not deployer.tenancy.objects("pool")
+    before = len(deployer.tenancy.mutations)
+    deployer.apply(cfg)
+    # Only what was missing: the pool and its autoscaling.
+    assert deployer.tenancy.mutations[before:] == [
+        ("compute_management", "create_instance_pool"),
+        ("autoscaling", "create_auto_scaling_configuration"),
+    ]
+
+
+def test_scaled_destroy_deletes_in_reverse_order(deployer: Any) -> None:
+    cfg = config(SCALED)
+    deployer.apply(cfg)
+    deployer.destroy(cfg)
+    tenancy = deployer.tenancy
+    for kind in ("lb", "pool", "ic", "cache", "autoscaling", "nsg", "subnet", "vcn"):
+        assert not tenancy.objects(kind), kind
+    deleted = [m for m in tenancy.mutations if m[1].startswith(("delete_", "terminate_"))]
+    order = [m[1] for m in deleted]
+    assert order.index("delete_auto_scaling_configuration") < order.index("terminate_instance_pool")
+    assert order.index("terminate_instance_pool") < order.index("delete_instance_configuration")
+    assert order.index("terminate_instance_pool") < order.index("delete_load_balancer")
+    assert order.index("delete_redis_cluster") < order.index("delete_subnet")

@@ -19,7 +19,12 @@ from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 from oci_genai_gateway.deploy.resources.compose_vm import user_data
 from oci_genai_gateway.deploy.resources.facts import Facts
 from oci_genai_gateway.deploy.resources.network import NsgKind
-from oci_genai_gateway.deploy.resources.scaled_kinds import ConfigurationKind, PoolKind, StatelessKind
+from oci_genai_gateway.deploy.resources.scaled_kinds import (
+    ConfigurationKind,
+    LoadBalancerKind,
+    PoolKind,
+    StatelessKind,
+)
 
 GATEWAY_PORT = 8080
 BACKEND_SET = "gateway"
@@ -157,7 +162,13 @@ def resources(config: DeployConfig, facts: Facts) -> list[Resource]:
         return {"instance_details": core.ComputeInstanceDetails(launch_details=launch)}
 
     def pool(s: State) -> Spec:
-        drain = core.InstancePoolPreTerminationActionDetails(is_enabled=True, timeout=sc.drain_seconds)
+        # The instances keep nothing: their volumes go with them, drained or not.
+        gone = core.InstancePoolPreTerminationActionHandleTimeoutDetails(
+            preserve_block_volume_mode="DELETE_ALWAYS", preserve_boot_volume_mode="DELETE_ALWAYS"
+        )
+        drain = core.InstancePoolPreTerminationActionDetails(
+            is_enabled=True, timeout=sc.drain_seconds, on_timeout=gone
+        )
         return {
             "instance_configuration_id": s.ocid("scaled.instance-configuration"),
             "size": sc.min_instances,
@@ -260,8 +271,8 @@ def _lb_kind() -> SdkKind:
     # is not done here (the load balancer's address must not change by replacement).
     fixed = frozenset({"shape_name", "is_private", "subnet_ids", "backend_sets", "listeners"})
     return sdk_kind(
-        "load balancer", "load-balancers", "load_balancer", "load_balancer",
-        ready=("ACTIVE",), work_requests=True, immutable=fixed,
+        "load balancer", "load-balancers", "load_balancer", "load_balancer", cls=LoadBalancerKind,
+        ready=("ACTIVE",), immutable=fixed,
     )  # fmt: skip
 
 
