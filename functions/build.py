@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = ("chat", "embeddings", "models", "authorizer")
 DOCKERFILE = ROOT / "functions" / "Dockerfile"
 # The sdist inputs; copied so that building never writes build/ or *.egg-info into the checkout.
-_SOURCES = ("pyproject.toml", "README.md", "src", "apigw")
+# deploy/compose and functions/ hold package data (pyproject.toml package-dir): the deploy command's
+# cloud-init template and each func.yaml.
+_SOURCES = ("pyproject.toml", "README.md", "src", "apigw", "deploy/compose", "functions")
 
 
 def build_wheel(out: Path) -> Path:
@@ -30,7 +32,7 @@ def build_wheel(out: Path) -> Path:
         for name in _SOURCES:
             source = ROOT / name
             if source.is_dir():
-                ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
+                ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc", "wheels")
                 shutil.copytree(source, tree / name, ignore=ignore)
             else:
                 shutil.copy2(source, tree / name)

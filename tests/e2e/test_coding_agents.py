@@ -33,7 +33,8 @@ from tests.fixtures.emulator import Emulator
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 GENERIC = "meta.llama-3.3-70b-instruct"
-COHERE = "cohere.command-a-03-2025"
+# Command R keeps OCI's COHERE (v1) format; Command A speaks COHEREV2 (tests/e2e/test_cohere_v2.py).
+COHERE = "cohere.command-r-08-2024"
 REASONING = "xai.grok-3-mini"  # reasons before it answers: reasoningContent and reasoning tokens
 MODELS = [GENERIC, COHERE, REASONING]
 PROMPT = "Say hello"

@@ -163,18 +163,20 @@ def test_a_double_encoded_openai_error_arrives_as_openais_error(sdk: openai.Open
     assert error["message"].startswith("Unsupported value: 'temperature'")
 
 
-def test_cohere_tool_choice_auto_is_the_default_and_none_withholds_the_tools(
+def test_cohere_v1_tool_choice_auto_is_the_default_and_none_withholds_the_tools(
     sdk: openai.OpenAI, emulator: Emulator
 ) -> None:
+    # Command R (08-2024) keeps the COHERE (v1) format, which has no tool choice; Command A speaks
+    # COHEREV2 and honours every mode (tests/e2e/test_cohere_v2.py).
     auto = sdk.chat.completions.create(
-        model="cohere.command-a-03-2025",
+        model="cohere.command-r-08-2024",
         messages=CALL_BOTH,
         tools=TOOLS,
         tool_choice="auto",  # type: ignore[arg-type]
     )
     assert auto.choices[0].message.tool_calls
     none = sdk.chat.completions.create(
-        model="cohere.command-a-03-2025",
+        model="cohere.command-r-08-2024",
         messages=CALL_BOTH,
         tools=TOOLS,
         tool_choice="none",  # type: ignore[arg-type]
@@ -183,7 +185,7 @@ def test_cohere_tool_choice_auto_is_the_default_and_none_withholds_the_tools(
     assert "tools" not in emulator.requests("/actions/chat")[-1]["body"]["chatRequest"]
     with pytest.raises(openai.BadRequestError) as info:
         sdk.chat.completions.create(
-            model="cohere.command-a-03-2025",
+            model="cohere.command-r-08-2024",
             messages=CALL_BOTH,
             tools=TOOLS,
             tool_choice="required",  # type: ignore[arg-type]

@@ -21,6 +21,7 @@ from oci_genai_gateway.core.access.policy import (
     BUDGET_HEADER,
     KEY_NAME_HEADER,
     MODELS_HEADER,
+    REGIONS_HEADER,
     KeyPolicy,
     grant_context,
 )
@@ -245,6 +246,7 @@ def test_function_routes_get_the_keys_name_and_limits_as_headers_a_client_cannot
     expected = {
         KEY_NAME_HEADER: "key_name",
         MODELS_HEADER: "models",
+        REGIONS_HEADER: "regions",
         BUDGET_HEADER: "monthly_tokens",
     }
     functions = [r for r in spec["routes"] if r["backend"]["type"] == "ORACLE_FUNCTIONS_BACKEND"]

@@ -12,6 +12,7 @@ from oci_genai_gateway.core.access.policy import (
     BUDGET_HEADER,
     KEY_NAME_HEADER,
     MODELS_HEADER,
+    REGIONS_HEADER,
     KeyPolicy,
     Quota,
     client_token,
@@ -124,18 +125,25 @@ def test_allow_lists_match_names_patterns_and_aliases(
 
 
 def test_the_context_carries_every_key_as_a_string_and_the_functions_read_it_back() -> None:
-    policy = KeyPolicy("team-b", ("meta.*", "fast"), 5, Quota(10, "minute"), 1000)
+    eu = ("eu-frankfurt-1", "uk-london-1")
+    policy = KeyPolicy("team-b", ("meta.*", "fast"), 5, Quota(10, "minute"), 1000, regions=eu)
     context = grant_context(policy, "ocid1.vaultsecret.oc1..s")
     assert context == {
         "key_name": "team-b",
         "client_id": client_token("ocid1.vaultsecret.oc1..s", "team-b"),
         "models": "meta.*,fast",
+        "regions": "eu-frankfurt-1,uk-london-1",
         "monthly_tokens": "1000",
         "rate_limit": "5",
         "quota": "10/minute",
     }
-    headers = {KEY_NAME_HEADER: "team-b", MODELS_HEADER: context["models"], BUDGET_HEADER: "1000"}
-    assert from_headers(headers) == KeyPolicy("team-b", ("meta.*", "fast"), monthly_tokens=1000)
+    headers = {
+        KEY_NAME_HEADER: "team-b",
+        MODELS_HEADER: context["models"],
+        REGIONS_HEADER: context["regions"],
+        BUDGET_HEADER: "1000",
+    }
+    assert from_headers(headers) == KeyPolicy("team-b", ("meta.*", "fast"), monthly_tokens=1000, regions=eu)
     unlimited = grant_context(KeyPolicy("team-a"), "s")
     assert (unlimited["models"], unlimited["monthly_tokens"]) == ("*", "none")
     assert from_headers({KEY_NAME_HEADER: "team-a", MODELS_HEADER: "*", BUDGET_HEADER: "none"}) == KeyPolicy(

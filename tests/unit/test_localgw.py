@@ -104,6 +104,7 @@ def test_the_repository_spec_is_read_completely() -> None:
     key_headers = [
         ("X-Gateway-Key-Name", ("${request.auth[key_name]}",), "OVERWRITE"),
         ("X-Gateway-Key-Models", ("${request.auth[models]}",), "OVERWRITE"),
+        ("X-Gateway-Key-Regions", ("${request.auth[regions]}",), "OVERWRITE"),
         ("X-Gateway-Key-Monthly-Tokens", ("${request.auth[monthly_tokens]}",), "OVERWRITE"),
     ]
     # Every function route gets the key's name and limits as headers; the stock health answer none.

@@ -39,7 +39,7 @@ USER = [block["text"] for block in BODY["messages"][0]["content"]]
 ENVIRONMENT = BODY["messages"][1]["content"][0]["text"]  # the role: "system" turn after the user's
 USAGE = {"promptTokens": 900, "completionTokens": 2, "totalTokens": 902}
 STREAM_EVENT: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(beta.BetaRawMessageStreamEvent)
-GENERIC, COHERE, REASONING = "meta.llama-3.3-70b-instruct", "cohere.command-a-03-2025", "xai.grok-4"
+GENERIC, COHERE, REASONING = "meta.llama-3.3-70b-instruct", "cohere.command-r-08-2024", "xai.grok-4"
 # How OCI answers reasoningEffort on a Grok model that reasons without the dial (LiteLLM issue 31449).
 NO_EFFORT = '{"code":"invalid-argument","error":"Model grok-4 does not support parameter reasoningEffort."}'
 

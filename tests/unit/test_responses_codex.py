@@ -90,7 +90,7 @@ async def test_the_recorded_first_request_runs_on_a_cohere_model() -> None:
         {"apiFormat": "COHERE", "text": "Hello", "finishReason": "COMPLETE", "usage": USAGE},
     ]
     oci = ScriptedOci().enqueue(Events(stream))
-    reply, seen = await codex_turn(oci, codex_body(model="cohere.command-a-03-2025"))
+    reply, seen = await codex_turn(oci, codex_body(model="cohere.command-r-08-2024"))
     assert reply.headers[OMITTED_TOOLS_HEADER] == "web_search"
     chat = oci.sent[0].body["chatRequest"]
     assert chat["apiFormat"] == "COHERE"
@@ -108,7 +108,7 @@ async def test_a_cohere_call_of_a_namespaced_function_comes_back_with_its_namesp
         {"apiFormat": "COHERE", "text": "", "toolCalls": [call], "finishReason": "COMPLETE", "usage": USAGE},
     ]
     oci = ScriptedOci().enqueue(Events(stream))
-    _, seen = await codex_turn(oci, codex_body(model="cohere.command-a-03-2025"))
+    _, seen = await codex_turn(oci, codex_body(model="cohere.command-r-08-2024"))
     (item,) = seen[-1]["response"]["output"]
     assert (item["type"], item["name"], item["namespace"]) == (
         "function_call",

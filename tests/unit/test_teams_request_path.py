@@ -28,6 +28,8 @@ from tests.fakes import (
 from tests.openapi import validate
 from tests.unit.deploy.sdk_checks import assert_roundtrip
 
+REGION = "us-chicago-1"  # the settings of tests/fakes.py:gateway
+
 CHAT = "/v1/chat/completions"
 KEY_A = "sk-team-a-000000000000000"
 KEY_B = "sk-team-b-000000000000000"
@@ -218,9 +220,9 @@ async def test_completions_streams_and_embeddings_are_metered_per_key_and_model(
     await gw.aclose()
     points = monitoring.datapoints()
     dims = [
-        {"key": "team-b", "model": "xai.grok-3-mini", "route": "chat"},
-        {"key": "team-a", "model": "xai.grok-4", "route": "chat"},
-        {"key": "team-b", "model": "cohere.embed-english-v3.0", "route": "embeddings"},
+        {"key": "team-b", "model": "xai.grok-3-mini", "route": "chat", "region": REGION},
+        {"key": "team-a", "model": "xai.grok-4", "route": "chat", "region": REGION},
+        {"key": "team-b", "model": "cohere.embed-english-v3.0", "route": "embeddings", "region": REGION},
     ]
     expected = [(7, 5, 2), (7, 5, 2), (4, 4, 0)]
     for d, (total, prompt, completion) in zip(dims, expected, strict=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -31,12 +32,39 @@ def gateway_env(emulator_url: str, rp_env: Mapping[str, str], base: Mapping[str,
     """The ASGI server's environment: its real resource-principal signer over minted files."""
     env = {k: v for k, v in base.items() if not k.startswith("OCI_RESOURCE_PRINCIPAL_")}
     env.setdefault("GATEWAY_API_KEYS", f"local:{DEMO_KEY}")
-    env.setdefault("GATEWAY_REGION", DEFAULT_REGION)
     env.setdefault("GATEWAY_COMPARTMENT_ID", DEFAULT_COMPARTMENT)
     env.setdefault("GATEWAY_CORS_ORIGINS", DEFAULT_ORIGINS)
     env.update(rp_env)
-    env.update({"GATEWAY_AUTH": "resource_principal", "GATEWAY_OCI_ENDPOINT": emulator_url})
+    env.update({"GATEWAY_AUTH": "resource_principal", **region_env(emulator_url, base)})
     return env
+
+
+def regions_of(env: Mapping[str, str]) -> list[str]:
+    """GATEWAY_REGIONS as a list (empty when unset: the emulator's one region)."""
+    return [r.strip() for r in env.get("GATEWAY_REGIONS", "").split(",") if r.strip()]
+
+
+def region_env(emulator_url: str, env: Mapping[str, str]) -> dict[str, str]:
+    """Where the gateway finds OCI: the emulator, and with GATEWAY_REGIONS each region under its prefix."""
+    regions = regions_of(env)
+    if not regions:
+        return {
+            "GATEWAY_OCI_ENDPOINT": emulator_url,
+            "GATEWAY_REGION": env.get("GATEWAY_REGION") or DEFAULT_REGION,
+        }
+    return {
+        "GATEWAY_OCI_ENDPOINT": f"{emulator_url}/{{region}}",
+        "GATEWAY_REGIONS": ",".join(regions),
+        "GATEWAY_REGION": regions[0],
+    }
+
+
+def emulator_options(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Every region of GATEWAY_REGIONS served (all models), then EMULATOR_OPTIONS (which may narrow them)."""
+    options: list[str] = []
+    for region in regions_of(env):
+        options += ["--region-catalog", f"{region}=*"]
+    return (*options, *shlex.split(env.get("EMULATOR_OPTIONS", "")))
 
 
 def key_banner(env: Mapping[str, str]) -> str:
@@ -75,7 +103,7 @@ def _emulator() -> Iterator[tuple[EmulatorProcess, Path]]:
     """The emulator and a private state dir (issuer key, minted keys), both gone on exit."""
     state = Path(tempfile.mkdtemp(prefix="oci-genai-devstack-"))
     try:
-        emulator = EmulatorProcess.start(state / "emulator")
+        emulator = EmulatorProcess.start(state / "emulator", options=emulator_options(os.environ))
         try:
             yield emulator, state
         finally:
@@ -100,7 +128,13 @@ def run_serverless(emulator: EmulatorProcess, state: Path, port: int, functions_
     print("  starting the functions (the first call of each imports LiteLLM) ...", flush=True)
     keys = os.environ.get("GATEWAY_API_KEYS") or f"local:{DEMO_KEY}"
     stack = start_stack(
-        emulator.url, state / "stack", functions_dir=functions_dir, api_keys=keys, spec=spec, port=None
+        emulator.url,
+        state / "stack",
+        functions_dir=functions_dir,
+        api_keys=keys,
+        spec=spec,
+        port=None,
+        route_env=region_env(emulator.url, os.environ),
     )
     try:
         stack.warm()

@@ -14,6 +14,7 @@ import uvicorn
 
 from .app import create_app
 from .constants import DEFAULT_REGION
+from .regions import parse_catalogs, parse_throttles
 from .state import EmulatorConfig
 
 
@@ -69,6 +70,20 @@ def main(argv: list[str] | None = None) -> int:
         default=120.0,
         help="seconds a stream without [DONE] stays open after its last event, as on OCI",
     )
+    parser.add_argument(
+        "--region-catalog",
+        action="append",
+        default=[],
+        metavar="REGION=MODEL,...",
+        help="serve REGION too (under /REGION), listing and serving only these models (* for all)",
+    )
+    parser.add_argument(
+        "--throttle",
+        action="append",
+        default=[],
+        metavar="REGION=SHARE",
+        help="answer this share (0..1) of REGION's chat and embedText calls with 429",
+    )
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
     state_dir: Path = (args.state_dir or Path(tempfile.mkdtemp(prefix="oci-genai-emulator-"))).resolve()
@@ -79,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             region=args.region,
             page_size=args.page_size,
             stream_linger_seconds=args.stream_linger,
+            region_catalogs=parse_catalogs(args.region_catalog),
+            throttles=parse_throttles(args.throttle),
         )
     )
     config = uvicorn.Config(

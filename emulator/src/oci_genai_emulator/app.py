@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from . import catalog, chat, control, embed, encoding, listing, monitoring
+from . import catalog, chat, chat_v2, control, embed, encoding, listing, monitoring
 from .auth import AuthError
 from .catalog import Model
 from .chat_input import read_turn
@@ -49,6 +49,7 @@ class Call:
     fault: Fault
     state: EmulatorState
     entry: dict[str, Any]  # this request's line in the request log
+    region: str  # the region addressed (regions.py)
 
 
 Handler = Callable[[Call], Awaitable[Response]]
@@ -66,13 +67,24 @@ def create_app(config: EmulatorConfig) -> Starlette:
         return endpoint
 
     routes = [
-        Route(f"{API}/actions/chat", oci(_chat), methods=["POST"]),
-        Route(f"{API}/actions/embedText", oci(_embed), methods=["POST"]),
-        Route(f"{API}/models", oci(_models), methods=["GET"]),
-        # OCI Monitoring (custom metrics): ingestion and queries, on this same host.
-        Route(f"{monitoring.API}/metrics", oci(_post_metrics), methods=["POST"]),
-        Route(f"{monitoring.API}/metrics/actions/summarizeMetricsData", oci(_summarize), methods=["POST"]),
         *control.routes(state),
+        # The default region without a prefix, every region (the default too) under /<region>.
+        *(
+            route
+            for prefix in ("", "/{region}")
+            for route in (
+                Route(f"{prefix}{API}/actions/chat", oci(_chat), methods=["POST"]),
+                Route(f"{prefix}{API}/actions/embedText", oci(_embed), methods=["POST"]),
+                Route(f"{prefix}{API}/models", oci(_models), methods=["GET"]),
+                # OCI Monitoring (custom metrics): ingestion and queries, on this same host.
+                Route(f"{prefix}{monitoring.API}/metrics", oci(_post_metrics), methods=["POST"]),
+                Route(
+                    f"{prefix}{monitoring.API}/metrics/actions/summarizeMetricsData",
+                    oci(_summarize),
+                    methods=["POST"],
+                ),
+            )
+        ),
     ]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
     app.state.emulator = state
@@ -107,8 +119,12 @@ async def _oci_call(request: Request, state: EmulatorState, handler: Handler) ->
     request_id = _request_id(request)
     raw = await request.body()
     entry = state.log.add(request.method, request.url.path, request.url.query)
+    region = str(request.path_params.get("region", state.config.region))
+    entry["region"] = region
     fault = Fault()
     try:
+        if not state.regions.known(region):
+            raise OciError(404, "NotAuthorizedOrNotFound", f"This emulator does not serve {region}")
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
         target = raw_path.decode("latin-1") + (f"?{request.url.query}" if request.url.query else "")
         principal = state.verifier.verify(request.method, target, dict(request.headers), raw)
@@ -119,13 +135,15 @@ async def _oci_call(request: Request, state: EmulatorState, handler: Handler) ->
         }
         body = parse_json(raw) if request.method == "POST" else None
         entry["body"] = body
-        fault = _pick_fault(request, state, body)
+        fault = _pick_fault(request, state, body, region)
+        if "/actions/" in request.url.path and state.regions.throttled(region):
+            fault = Fault(status=429)  # the region's steady throttling (--throttle)
         entry["fault"] = fault.describe()
         if fault.latency_ms:
             await asyncio.sleep(fault.latency_ms / 1000)
         if (err := fault.error()) is not None:
             raise err
-        response = await handler(Call(request, body, fault, state, entry))
+        response = await handler(Call(request, body, fault, state, entry, region))
         if fault.hold_after is not None and not isinstance(response, StreamingResponse):
             await state.holds.wait()
     except OciError as err:
@@ -143,14 +161,14 @@ async def _oci_call(request: Request, state: EmulatorState, handler: Handler) ->
     return response
 
 
-def _pick_fault(request: Request, state: EmulatorState, body: Any) -> Fault:
+def _pick_fault(request: Request, state: EmulatorState, body: Any, region: str) -> Fault:
     header = request.headers.get(HEADER)
     if header:
         try:
             return Fault.parse(header)
         except ValueError as exc:
             raise invalid(f"{HEADER}: {exc}") from exc
-    return state.faults.take(request.url.path, _model_refs(body)) or Fault()
+    return state.faults.take(request.url.path, _model_refs(body), region) or Fault()
 
 
 def _model_refs(body: Any) -> set[str]:
@@ -166,7 +184,7 @@ def _model_refs(body: Any) -> set[str]:
     return refs
 
 
-def _serving_model(details: Any, *, capability: str) -> Model:
+def _serving_model(details: Any, call: Call, *, capability: str) -> Model:
     """The model a validated ChatDetails/EmbedTextDetails targets, or OCI's 404/400."""
     mode = details.serving_mode
     if mode.serving_type == "DEDICATED":
@@ -177,6 +195,8 @@ def _serving_model(details: Any, *, capability: str) -> Model:
     model = catalog.resolve_on_demand(mode.model_id or "", capability)
     if model is None:
         raise not_found(f"Entity with key {mode.model_id} not found")
+    if not call.state.regions.serves(call.region, model):
+        raise not_found(f"Entity with key {mode.model_id} not found")  # as OCI answers where it is not
     if not model.on_demand:
         # Listed ACTIVE with the capability, but nothing serves it on demand.
         raise inference_error(404, f"Entity with key {model.id} not found")
@@ -192,11 +212,12 @@ def _serving_model(details: Any, *, capability: str) -> Model:
 
 async def _chat(call: Call) -> Response:
     details = validate(call.body, "ChatDetails")
-    model = _serving_model(details, capability="CHAT")
+    model = _serving_model(details, call, capability="CHAT")
     turn = read_turn(call.body["chatRequest"])
-    if turn.api_format != model.api_format:
+    if turn.api_format not in model.api_formats:
         raise invalid(
-            f"Model {model.display_name} requires apiFormat {model.api_format}, not {turn.api_format}"
+            f"Model {model.display_name} requires apiFormat {' or '.join(model.api_formats)}, "
+            f"not {turn.api_format}"
         )
     if turn.images and not model.vision:
         raise invalid(f"Model {model.display_name} does not support image input")
@@ -206,9 +227,13 @@ async def _chat(call: Call) -> Response:
         call.entry["scripted"] = script.describe()
     choices = chat.answer(turn, model, script)
     if turn.stream:
+        if turn.api_format == "COHEREV2":
+            return _sse(chat_v2.stream(model, turn, choices[0]), call)
         return _sse(chat.stream(model, turn, choices), call)
-    if model.api_format == "COHERE":
+    if turn.api_format == "COHERE":
         return JSONResponse(chat.cohere_result(model, turn, choices[0]))
+    if turn.api_format == "COHEREV2":
+        return JSONResponse(chat_v2.result(model, turn, choices[0]))
     return JSONResponse(chat.generic_result(model, turn, choices))
 
 
@@ -249,7 +274,7 @@ async def _stream(
 
 async def _embed(call: Call) -> Response:
     details = validate(call.body, "EmbedTextDetails")
-    model = _serving_model(details, capability="TEXT_EMBEDDINGS")
+    model = _serving_model(details, call, capability="TEXT_EMBEDDINGS")
     # Hashing up to 96 long vectors is a few ms of CPU: keep it off the event loop.
     return JSONResponse(await asyncio.to_thread(embed.embed_result, model, call.body))
 
@@ -266,6 +291,9 @@ async def _summarize(call: Call) -> Response:
 
 
 async def _models(call: Call) -> Response:
-    body, next_page = listing.list_models(call.request.query_params, call.state.config.page_size)
+    regions, region = call.state.regions, call.region
+    body, next_page = listing.list_models(
+        call.request.query_params, call.state.config.page_size, lambda m: regions.serves(region, m)
+    )
     headers = {"opc-next-page": next_page} if next_page else {}
     return JSONResponse(body, headers=headers)

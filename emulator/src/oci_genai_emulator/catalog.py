@@ -9,7 +9,7 @@ from typing import Literal
 
 from .constants import DEFAULT_REGION
 
-ApiFormat = Literal["GENERIC", "COHERE"]
+ApiFormat = Literal["GENERIC", "COHERE", "COHEREV2"]
 REGION = DEFAULT_REGION
 
 
@@ -32,7 +32,8 @@ class Model:
     version: str
     capabilities: tuple[str, ...]
     time_created: datetime
-    api_format: ApiFormat | None = None
+    api_format: ApiFormat | None = None  # the format its answers default to
+    also_speaks: tuple[ApiFormat, ...] = ()  # other formats it takes (Command A: COHEREV2 beside v1)
     embedding_dims: int | None = None
     output_dimensions: tuple[int, ...] = ()
     max_input_tokens: int = 512
@@ -53,6 +54,11 @@ class Model:
     def __post_init__(self) -> None:
         if not self.id:
             object.__setattr__(self, "id", _ocid("generativeaimodel", f"{self.display_name}:{self.version}"))
+
+    @property
+    def api_formats(self) -> tuple[ApiFormat, ...]:
+        """Every chat format the model takes."""
+        return ((self.api_format,) if self.api_format else ()) + self.also_speaks
 
     @property
     def is_chat(self) -> bool:
@@ -89,6 +95,8 @@ def _chat(
     on_demand: bool = True,
     accepts_stream_options: bool = True,
     openai_reasoning: bool = False,
+    api_format: ApiFormat | None = None,
+    also_speaks: tuple[ApiFormat, ...] = (),
 ) -> Model:
     return Model(
         name,
@@ -96,7 +104,8 @@ def _chat(
         version,
         capabilities,
         _at(created),
-        api_format="COHERE" if vendor == "cohere" else "GENERIC",
+        api_format=api_format or ("COHERE" if vendor == "cohere" else "GENERIC"),
+        also_speaks=also_speaks,
         vision=vision,
         max_output_tokens=max_output_tokens,
         type="CUSTOM" if base_model else "BASE",
@@ -153,6 +162,32 @@ NOT_ON_DEMAND = _chat(
     "meta.llama-3.2-90b-vision-instruct", "meta", "1.0.0", "2024-11-14", vision=True, on_demand=False
 )
 
+# Command A Vision and Command A Reasoning: COHEREV2 only (Vision needs it even for text:
+# https://github.com/oracle/langchain-oracle/pull/122; thinking is v2's CohereThinkingV2), served on
+# dedicated AI clusters only (https://github.com/oracle/langchain-oracle/pull/104,
+# https://docs.oracle.com/en-us/iaas/Content/generative-ai/cohere-command-a-reasoning-08-2025.htm),
+# so on demand they answer 404 like NOT_ON_DEMAND, and the emulator serves each behind an endpoint.
+COMMAND_A_VISION = _chat(
+    "cohere.command-a-vision-07-2025",
+    "cohere",
+    "1.0",
+    "2025-07-31",
+    vision=True,
+    max_output_tokens=8000,
+    on_demand=False,
+    api_format="COHEREV2",
+)
+COMMAND_A_REASONING = _chat(
+    "cohere.command-a-reasoning-08-2025",
+    "cohere",
+    "1.0",
+    "2025-08-21",
+    max_output_tokens=32000,
+    reasoning=True,
+    on_demand=False,
+    api_format="COHEREV2",
+)
+
 MODELS: tuple[Model, ...] = (
     _LLAMA_33,
     # OCI lists some models once per version; consumers must de-duplicate by display name.
@@ -179,7 +214,18 @@ MODELS: tuple[Model, ...] = (
     ),
     _chat("openai.gpt-oss-120b", "openai", "1.0", "2025-09-02", max_output_tokens=32000, reasoning=True),
     _chat("openai.gpt-5", "openai", "1.0", "2025-10-20", max_output_tokens=128000, openai_reasoning=True),
-    _chat("cohere.command-a-03-2025", "cohere", "1.0", "2025-04-01", max_output_tokens=8000),
+    # Command A takes both Cohere formats; v2 adds tool choice, tool-call ids and documents (SDK
+    # CohereChatRequestV2: toolsChoice "is only compatible with models Command-r7b and newer").
+    _chat(
+        "cohere.command-a-03-2025",
+        "cohere",
+        "1.0",
+        "2025-04-01",
+        max_output_tokens=8000,
+        also_speaks=("COHEREV2",),
+    ),
+    COMMAND_A_VISION,
+    COMMAND_A_REASONING,
     # The same display name again with other capabilities and another version, as OCI lists
     # cohere.command four times (CLI list-models output in an Oracle engineer's article,
     # https://qiita.com/shukawam). On-demand chat resolves to the CHAT entry.
@@ -229,7 +275,14 @@ MODELS: tuple[Model, ...] = (
 
 CUSTOM_ENDPOINT_ID = _ocid("generativeaiendpoint", "ft-llama-support")
 COHERE_ENDPOINT_ID = _ocid("generativeaiendpoint", "command-r-dedicated")
-ENDPOINTS: dict[str, Model] = {CUSTOM_ENDPOINT_ID: _FINE_TUNED, COHERE_ENDPOINT_ID: _COMMAND_R}
+VISION_ENDPOINT_ID = _ocid("generativeaiendpoint", "command-a-vision-dedicated")
+REASONING_ENDPOINT_ID = _ocid("generativeaiendpoint", "command-a-reasoning-dedicated")
+ENDPOINTS: dict[str, Model] = {
+    CUSTOM_ENDPOINT_ID: _FINE_TUNED,
+    COHERE_ENDPOINT_ID: _COMMAND_R,
+    VISION_ENDPOINT_ID: COMMAND_A_VISION,
+    REASONING_ENDPOINT_ID: COMMAND_A_REASONING,
+}
 _BY_ID = {m.id: m for m in MODELS}
 
 

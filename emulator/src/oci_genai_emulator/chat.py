@@ -85,7 +85,10 @@ def _choice(turn: Turn, model: Model, wire: WireProfile, index: int, script: Scr
             return Choice(index, "", "length", reasoning_tokens=limit, exhausted=True)
         reasoning = wire.reasoning_budget
         limit -= reasoning
-    thoughts = gen.reasoning_text(name, turn.prompt) if model.reasoning and wire.reasoning_content else None
+    if turn.thinking == "DISABLED":
+        reasoning = 0  # COHEREV2 thinking turned off
+    thinking = model.reasoning and wire.reasoning_content and turn.thinking != "DISABLED"
+    thoughts = gen.reasoning_text(name, turn.prompt) if thinking else None
     if script is not None and script.calls:
         calls = tuple(
             Call(
@@ -123,7 +126,7 @@ def _choice(turn: Turn, model: Model, wire: WireProfile, index: int, script: Scr
 
 def _calling_text(turn: Turn, calls: tuple[Call, ...]) -> str:
     """What a model says next to its tool calls: Cohere models announce them, GENERIC ones say nothing."""
-    if turn.api_format != "COHERE":
+    if turn.api_format not in ("COHERE", "COHEREV2"):
         return ""
     return f"I will use {', '.join(c.name for c in calls)} to answer this."
 
@@ -271,7 +274,8 @@ def _cohere_final(turn: Turn, choice: Choice) -> dict[str, Any]:
     return final
 
 
-def _padded(event: dict[str, Any]) -> dict[str, Any]:
+def padded(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with OCI's pad."""
     # OCI pads events with a run of "a" so their size does not reveal the token length.
     event["pad"] = "a" * (1 + len(json.dumps(event)) % _PAD_RUNS)
     return event
@@ -280,12 +284,13 @@ def _padded(event: dict[str, Any]) -> dict[str, Any]:
 def stream(model: Model, turn: Turn, choices: list[Choice]) -> Stream:
     """The SSE events of a streamed answer, in the model's API format and vendor style."""
     wire = profile(model)
-    if model.api_format == "COHERE":
+    if turn.api_format == "COHERE":
         events = list(_cohere_events(model, turn, choices[0]))
+
     else:
-        events = [_padded(e) for c in choices for e in _generic_choice_events(wire, c, len(choices) > 1)]
+        events = [padded(e) for c in choices for e in _generic_choice_events(wire, c, len(choices) > 1)]
         if turn.include_usage and wire.stream_usage:
-            events.append(_padded({"usage": usage(model, turn, choices)}))
+            events.append(padded({"usage": usage(model, turn, choices)}))
     return Stream(events, wire.separator, wire.ends_with_done)
 
 
@@ -351,12 +356,12 @@ def _arguments(piece: str) -> dict[str, Any]:
 def _cohere_events(model: Model, turn: Turn, choice: Choice) -> Iterator[dict[str, Any]]:
     """The SSE events of a COHERE stream."""
     for token in gen.split_tokens(choice.text):
-        yield _padded({"apiFormat": "COHERE", "text": token})
+        yield padded({"apiFormat": "COHERE", "text": token})
     if choice.calls:
-        yield _padded({"apiFormat": "COHERE", "text": choice.text, "toolCalls": _cohere_calls(choice)})
+        yield padded({"apiFormat": "COHERE", "text": choice.text, "toolCalls": _cohere_calls(choice)})
     final = _cohere_final(turn, choice)
     if turn.include_usage:
         # Where COHERE streams put usage is not recorded: emulated on the final event, as the
         # SDK's CohereChatResponse.usage field of the same (final) response object.
         final["usage"] = usage(model, turn, [choice])
-    yield _padded(final)
+    yield padded(final)

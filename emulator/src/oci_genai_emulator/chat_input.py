@@ -39,6 +39,7 @@ class Turn:
     temperature: float | None = None
     max_tokens_field: str | None = None  # which field set the limit: maxTokens or maxCompletionTokens
     first_role: str | None = None  # role of the first non-SYSTEM message (GENERIC)
+    thinking: str | None = None  # COHEREV2 thinking.type: ENABLED or DISABLED
     history: tuple[Mapping[str, Any], ...] = field(default=())
 
 
@@ -48,6 +49,8 @@ def read_turn(request: Mapping[str, Any]) -> Turn:
         return _cohere_turn(request)
     if request["apiFormat"] == "GENERIC":
         return _generic_turn(request)
+    if request["apiFormat"] == "COHEREV2":
+        return _cohere_v2_turn(request)
     raise invalid(f"apiFormat {request['apiFormat']} is not supported by this endpoint")
 
 
@@ -166,3 +169,55 @@ def _cohere_schema(tool: Mapping[str, Any]) -> dict[str, Any]:
     }
     required = [name for name, d in definitions.items() if d.get("isRequired")]
     return {"type": "object", "properties": properties, "required": required}
+
+
+def _cohere_v2_turn(request: Mapping[str, Any]) -> Turn:
+    """CohereChatRequestV2: OpenAI-like messages, `toolsChoice`, `thinking`, tool calls with ids."""
+    messages: list[Mapping[str, Any]] = request.get("messages") or []
+    if not messages:
+        raise invalid("chatRequest.messages must contain at least one message")
+    users = [m for m in messages if m["role"] == "USER"]
+    last_user = users[-1] if users else messages[-1]
+    fmt = request.get("responseFormat") or {}
+    schema = fmt.get("schema")
+    fmt_type = fmt.get("type", "TEXT")
+    calls = [
+        (c.get("id"), (c.get("function") or {}).get("name"))
+        for m in messages
+        if m["role"] == "ASSISTANT"
+        for c in m.get("toolCalls") or ()
+    ]
+    last = messages[-1]
+    tool_result = None
+    if last["role"] == "TOOL":
+        name = dict(calls).get(last.get("toolCallId"))
+        tool_result = (str(name or "tool"), _text_of(last.get("content")))
+    thinking = request.get("thinking") or {}
+    functions = [t["function"] for t in request.get("tools") or ()]
+    return Turn(
+        api_format="COHEREV2",
+        prompt=_text_of(last_user.get("content")),
+        prompt_tokens=sum(_v2_tokens(m) for m in messages),
+        cached_tokens=sum(_v2_tokens(m) for m in messages[:-1]),
+        images=sum(1 for part in last_user.get("content") or () if part.get("type") == "IMAGE_URL"),
+        tool_result=tool_result,
+        tools=tuple(Tool(f["name"], f.get("parameters") or {}) for f in functions),
+        tool_mode=request.get("toolsChoice") or "AUTO",
+        response_format="JSON_SCHEMA" if fmt_type == "JSON_OBJECT" and schema else fmt_type,
+        schema=schema,
+        max_tokens=request.get("maxTokens"),
+        stops=tuple(request.get("stopSequences") or ()),
+        thinking=thinking.get("type"),
+        **_common(request),
+    )
+
+
+def _v2_tokens(message: Mapping[str, Any]) -> int:
+    parts = message.get("content") or ()
+    calls = message.get("toolCalls") or ()
+    return (
+        count_tokens(_text_of(parts))
+        + count_tokens(message.get("toolPlan") or "")
+        + sum(1 for p in parts if p.get("type") not in ("TEXT", "THINKING"))
+        + sum(count_tokens((c.get("function") or {}).get("arguments") or "") + 1 for c in calls)
+    )

@@ -21,8 +21,14 @@ LLAMA_TOOLS_NEED_USER_FIRST = (
 )
 
 
+# Emulated without a recording: a Cohere model that does not think, asked to.
+THINKING_REFUSED = "Invalid parameter 'thinking': this model does not support thinking."
+
+
 def check_chat(model: Model, turn: Turn) -> None:
     """Raise the error the model answers this turn with, if any."""
+    if turn.thinking == "ENABLED" and not model.reasoning:
+        raise inference_error(400, THINKING_REFUSED)
     if turn.stream_options and not model.accepts_stream_options:
         raise inference_error(400, STREAM_OPTIONS_REFUSED)
     if model.rejects_max_tokens and turn.max_tokens_field == "maxTokens":

@@ -59,10 +59,25 @@ class EmulatorClient:
         self.control("POST", "/api-keys", {"key_id": key_id, "public_key_pem": public_key_pem})
 
     def inject_fault(
-        self, fault: str, *, path: str | None = None, model: str | None = None, count: int = 1
+        self,
+        fault: str,
+        *,
+        path: str | None = None,
+        model: str | None = None,
+        count: int = 1,
+        region: str | None = None,
     ) -> None:
         """Queue a fault (header syntax, e.g. "status=429,retry-after=2") for matching requests."""
-        self.control("POST", "/faults", {"fault": fault, "path": path, "model": model, "count": count})
+        body = {"fault": fault, "path": path, "model": model, "count": count, "region": region}
+        self.control("POST", "/faults", body)
+
+    def throttle(self, region: str, share: float) -> None:
+        """Answer `share` (0..1) of `region`'s inference calls with 429 from now on."""
+        self.control("POST", "/throttle", {"region": region, "share": share})
+
+    def region_url(self, region: str) -> str:
+        """Where this emulator serves `region` (every region it serves lives under its own prefix)."""
+        return f"{self.url}/{region}"
 
     def script_answer(
         self,

@@ -85,7 +85,14 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         count = _field(data, "count", int, 1)
         if count < 1:
             raise _BadRequest("count must be at least 1")
-        state.faults.add(fault, path=_field(data, "path", str), model=_field(data, "model", str), count=count)
+        region = _field(data, "region", str)
+        state.faults.add(
+            fault,
+            path=_field(data, "path", str),
+            model=_field(data, "model", str),
+            count=count,
+            region=region,
+        )
         return {"queued": state.faults.pending()}
 
     async def add_answer(request: Request) -> dict[str, Any]:
@@ -134,6 +141,20 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
     async def reset(request: Request) -> dict[str, Any]:
         return {"released": state.reset()}
 
+    async def regions(request: Request) -> dict[str, Any]:
+        return {"regions": state.regions.describe()}
+
+    async def throttle(request: Request) -> dict[str, Any]:
+        data = await _json(request)
+        region = _field(data, "region", str) or state.config.region
+        share = data.get("share")
+        if not isinstance(share, int | float) or not 0 <= share <= 1:
+            raise _BadRequest("share must be a number between 0 and 1")
+        if not state.regions.known(region):
+            raise _BadRequest(f"region {region!r} is not served by this emulator")
+        state.regions.set_throttle(region, float(share))
+        return {"regions": state.regions.describe()}
+
     async def health(request: Request) -> dict[str, Any]:
         return {"status": "ok", "region": state.config.region}
 
@@ -161,6 +182,8 @@ def routes(state: EmulatorState) -> list[BaseRoute]:
         route("/metrics", clear_metrics, ["DELETE"]),
         route("/reset", reset, ["POST"]),
         route("/health", health, ["GET"]),
+        route("/regions", regions, ["GET"]),
+        route("/throttle", throttle, ["POST"]),
         route("/catalog", catalogue, ["GET"]),
     ]
 

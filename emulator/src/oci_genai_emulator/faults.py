@@ -5,8 +5,8 @@
 #
 #     latency=MS        wait before answering
 #     token-delay=MS    wait before every streamed event
-#     status=CODE       answer 401 NotAuthenticated (an expired token), 429 TooManyRequests,
-#                       500 InternalServerError or 503 ServiceUnavailable instead
+#     status=CODE       answer 400 InvalidParameter, 401 NotAuthenticated (an expired token),
+#                       429 TooManyRequests, 500 InternalServerError or 503 ServiceUnavailable instead
 #     retry-after=S     Retry-After header on a 429/503 (default 1 for 429)
 #     cut=N             drop the connection after N stream events (no final event)
 #     hold=N            after N stream events (before the body of a JSON answer), wait for a release
@@ -24,6 +24,7 @@ from .errors import OciError
 
 HEADER = "x-emulator-fault"
 _ERRORS = {
+    400: ("InvalidParameter", "The request is invalid."),
     401: (
         "NotAuthenticated",
         "The required information to complete authentication was not provided or was incorrect.",
@@ -95,6 +96,7 @@ class _Queued:
     path: str | None
     model: str | None
     remaining: int
+    region: str | None = None
 
 
 class FaultQueue:
@@ -103,13 +105,23 @@ class FaultQueue:
     def __init__(self) -> None:
         self._items: list[_Queued] = []
 
-    def add(self, fault: Fault, *, path: str | None = None, model: str | None = None, count: int = 1) -> None:
-        """Queue `fault` for the next `count` requests matching path (suffix) and model."""
-        self._items.append(_Queued(fault, path, model, count))
+    def add(
+        self,
+        fault: Fault,
+        *,
+        path: str | None = None,
+        model: str | None = None,
+        count: int = 1,
+        region: str | None = None,
+    ) -> None:
+        """Queue `fault` for the next `count` requests matching path (suffix), model and region."""
+        self._items.append(_Queued(fault, path, model, count, region))
 
-    def take(self, path: str, models: Collection[str]) -> Fault | None:
+    def take(self, path: str, models: Collection[str], region: str | None = None) -> Fault | None:
         """Consume and return the first queued fault matching this request."""
         for item in self._items:
+            if item.region is not None and item.region != region:
+                continue
             if _path_matches(item.path, path) and (item.model is None or item.model in models):
                 item.remaining -= 1
                 if item.remaining <= 0:
@@ -124,7 +136,13 @@ class FaultQueue:
     def pending(self) -> list[dict[str, Any]]:
         """The queue, for the control plane."""
         return [
-            {"fault": i.fault.describe(), "path": i.path, "model": i.model, "remaining": i.remaining}
+            {
+                "fault": i.fault.describe(),
+                "path": i.path,
+                "model": i.model,
+                "region": i.region,
+                "remaining": i.remaining,
+            }
             for i in self._items
         ]
 

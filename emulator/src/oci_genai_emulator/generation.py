@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import re
@@ -15,6 +16,7 @@ _WORD = re.compile(r"\s*\S+")
 _CAPITALIZED = re.compile(r"\b[A-Z][\w-]*")
 _ARGUMENT_TOKEN = re.compile(r"\s+|\w+|[^\w\s]+")
 _MAX_DEPTH = 8
+_QUOTED = re.compile(r"(?:^|\s)'([^'\s][^']*)'(?=$|[\s.,;:!?)])")  # a quoted name, not apostrophes
 
 
 @dataclass(frozen=True)
@@ -104,9 +106,44 @@ def choose_tools(
 
 
 def tool_arguments(tool: Tool, prompt: str) -> dict[str, Any]:
-    """Arguments valid against the tool's parameter schema, filled from the prompt."""
-    value = instance(tool.schema, subject(prompt))
-    return value if isinstance(value, dict) else {}
+    """Arguments valid against the tool's parameter schema, filled from the prompt.
+
+    A prompt that writes the call out (`magic_function(3)`, as LangChain's standard tests ask) gets
+    those literal arguments, in the order of the schema's properties, where each fits its type; a
+    prompt that quotes a name (`a customer named '你好啊集团'`) has string arguments filled with it.
+    """
+    quoted = _QUOTED.search(prompt)
+    value = instance(tool.schema, quoted[1] if quoted else subject(prompt))
+    if not isinstance(value, dict):
+        return {}
+    written = _written_call(tool.name, prompt)
+    properties: Mapping[str, Any] = tool.schema.get("properties") or {}
+    for (name, spec), literal in zip(properties.items(), written, strict=False):
+        if _fits(literal, spec):
+            value[name] = literal
+    return value
+
+
+def _written_call(name: str, prompt: str) -> tuple[Any, ...]:
+    match = re.search(rf"\b{re.escape(name)}\(([^()]*)\)", prompt)
+    if match is None:
+        return ()
+    try:
+        literal = ast.literal_eval(f"({match[1]},)") if match[1].strip() else ()
+    except (ValueError, SyntaxError):
+        return ()
+    return literal if isinstance(literal, tuple) else ()
+
+
+def _fits(literal: Any, spec: Any) -> bool:
+    kind = spec.get("type") if isinstance(spec, Mapping) else None
+    if kind == "integer":
+        return isinstance(literal, int) and not isinstance(literal, bool)
+    if kind == "number":
+        return isinstance(literal, int | float) and not isinstance(literal, bool)
+    if kind == "string":
+        return isinstance(literal, str)
+    return False
 
 
 def tool_call_id(style: str, *parts: str) -> str | None:

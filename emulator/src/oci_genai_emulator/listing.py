@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.datastructures import QueryParams
@@ -18,12 +18,16 @@ _DEFAULT_LIMIT = 100
 _MAX_LIMIT = 1000
 
 
-def list_models(query: QueryParams, default_limit: int = _DEFAULT_LIMIT) -> tuple[dict[str, Any], str | None]:
-    """The page of models the query asks for, and the next page token if there is more."""
+def list_models(
+    query: QueryParams,
+    default_limit: int = _DEFAULT_LIMIT,
+    served: Callable[[Model], bool] = lambda _: True,
+) -> tuple[dict[str, Any], str | None]:
+    """The page of the region's models the query asks for, and the next page token if there is more."""
     compartment = query.get("compartmentId")
     if not compartment:
         raise invalid("compartmentId is required")
-    models = [m for m in MODELS if _matches(m, query)]
+    models = [m for m in MODELS if served(m) and _matches(m, query)]
     models = _sorted(models, query.get("sortBy", "timeCreated"), query.get("sortOrder"))
     limit = _int(query.get("limit"), "limit", default_limit)
     if not 1 <= limit <= _MAX_LIMIT:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from .constants import DEFAULT_REGION
 from .credentials import Issuer
 from .faults import FaultQueue, Holds
 from .monitoring import MetricStore
+from .regions import Regions
 from .scripts import ScriptQueue
 
 _LOG_LIMIT = 10_000
@@ -30,6 +32,9 @@ class EmulatorConfig:
     # it; a client that reads to EOF waits this long. The client leaving or a reset ends it sooner.
     stream_linger_seconds: float = 120.0
     page_size: int = 100  # OCI's default page; tests shrink it so consumers must follow pages
+    # Regions besides `region` (regions.py): region -> the display names it serves (None: every model).
+    region_catalogs: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
+    throttles: Mapping[str, float] = field(default_factory=dict)  # region -> share of calls answered 429
 
 
 class RequestLog:
@@ -66,10 +71,13 @@ class EmulatorState:
     log: RequestLog = field(default_factory=RequestLog)
     metrics: MetricStore = field(default_factory=MetricStore)
     holds: Holds = field(init=False)
+    regions: Regions = field(init=False)
     lingering: Holds = field(init=False)  # streams past their last event, kept open
 
     def __post_init__(self) -> None:
         self.holds = Holds(self.config.hold_timeout_seconds)
+        config = self.config
+        self.regions = Regions.create(config.region, config.region_catalogs, config.throttles)
         self.lingering = Holds(self.config.stream_linger_seconds)
 
     @classmethod

@@ -121,7 +121,9 @@ PROFILES: dict[str, WireProfile] = {
         usage="openai",
         errors="openai",
     ),
-    "cohere": WireProfile(vendor="cohere", api_format="COHERE", tool_call_id="none"),
+    # COHERE (v1) calls carry no id; COHEREV2 ids are made in chat_v2.py. Command A Reasoning
+    # returns its thinking (THINKING content parts, COHEREV2 only).
+    "cohere": WireProfile(vendor="cohere", api_format="COHERE", tool_call_id="none", reasoning_content=True),
 }
 
 

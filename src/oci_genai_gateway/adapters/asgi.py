@@ -119,6 +119,7 @@ def create_app(gateway: Gateway) -> ASGIApp:
                 "Retry-After",
                 "X-Gateway-Ignored-Fields",
                 "X-Gateway-Omitted-Tools",
+                "X-Gateway-Region",
             ],
             max_age=600,
         )

@@ -119,6 +119,22 @@ class UpstreamTimeout(GatewayError):
     default_code = "upstream_timeout"
 
 
+class RegionNotAllowed(GatewayError):
+    """The key's data-residency policy keeps it out of every region that serves the model (403)."""
+
+    status = 403
+    error_type = "invalid_request_error"
+    default_code = "region_not_allowed"
+
+    def __init__(self, model: str, allowed: tuple[str, ...], served: tuple[str, ...]) -> None:
+        where = f"served in {', '.join(served)}" if served else "not served in any of them"
+        super().__init__(
+            f"This API key is restricted to the regions {', '.join(allowed)} (its data-residency "
+            f"policy); the model `{model}` is {where}.",
+            param="model",
+        )
+
+
 class InternalError(GatewayError):
     """A bug or misconfiguration on our side (500); details go to logs, not clients."""
 

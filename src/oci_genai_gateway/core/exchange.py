@@ -35,9 +35,9 @@ class Reply:
     principal: str | None = None  # the name of the key that authenticated the request
 
 
-def json_reply(body: dict[str, Any], status: int = 200) -> Reply:
+def json_reply(body: dict[str, Any], status: int = 200, headers: Mapping[str, str] | None = None) -> Reply:
     """A JSON reply."""
-    return Reply(status, body, headers=dict(JSON_HEADERS))
+    return Reply(status, body, headers={**JSON_HEADERS, **(headers or {})})
 
 
 def stream_reply(stream: AsyncIterator[bytes]) -> Reply:

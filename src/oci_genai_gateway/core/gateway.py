@@ -92,7 +92,10 @@ class Gateway:
     ) -> Gateway:
         """Wire the gateway from explicit parts (entry points build them; tests pass transport and clock)."""
         oci = OciHttp(settings, signer, transport)
-        catalog = ModelCatalog(settings, oci_fetcher(oci, settings.compartment_id))
+        fetches = {r: oci_fetcher(oci, settings.compartment_id, r) for r in settings.regions}
+        catalog = ModelCatalog(settings, fetches)
+        if settings.multi_region:
+            oci.locate_with(catalog.regions_serving)
         services = Services(settings, oci, ModelQuirks(), catalog, images or ImageFetcher())
         monitoring = monitoring or Monitoring(settings, signer)
         return cls(services, _admission(settings, monitoring, authenticate, clock), serves=serves)
@@ -175,12 +178,9 @@ def _admission(settings: Settings, monitoring: MonitoringLike, authenticate: boo
             flush_seconds=settings.metrics_flush_seconds,
         )
     meter = Meter(sender, spent=budget.add, clock=clock)
-    if not authenticate:
-        # On Functions each instance is its own process: rates and quotas are API Gateway's usage plans.
-        return Admission(None, {}, settings.target_of, meter, Limits(None, budget, clock))
     limiter = Limiter(clock=clock, workers=settings.workers)
     shared = None
-    if settings.redis_url is not None:
+    if settings.redis_url is not None and (authenticate or settings.limits_in_process):
         from oci_genai_gateway.core.access import shared_limits  # only with Redis configured
 
         shared = shared_limits.connect(
@@ -190,6 +190,12 @@ def _admission(settings: Settings, monitoring: MonitoringLike, authenticate: boo
             fail_closed=settings.redis_fail_closed,
             clock=clock,
         )
+    if not authenticate:
+        # On Functions each instance is its own process: rates and quotas are API Gateway's usage
+        # plans, unless the deployment has none (then each instance counts them, an upper bound,
+        # or all of them in Redis when GATEWAY_REDIS_URL reaches one).
+        local = limiter if settings.limits_in_process else None
+        return Admission(None, {}, settings.target_of, meter, Limits(local, budget, clock, shared))
     limits = Limits(limiter, budget, clock, shared)
     return Admission(settings.api_keys, settings.key_policies, settings.target_of, meter, limits)
 

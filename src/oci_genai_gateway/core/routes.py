@@ -54,6 +54,8 @@ IGNORED_FIELDS_HEADER = "X-Gateway-Ignored-Fields"
 # Names the hosted tools (web search and friends) the request offered and OCI cannot run: left out
 # (docs/decisions/0006-codex-over-the-responses-api.md).
 OMITTED_TOOLS_HEADER = "X-Gateway-Omitted-Tools"
+# The OCI region that served a generation (GATEWAY_REGIONS); a stream's is fixed once it opens.
+REGION_HEADER = "X-Gateway-Region"
 
 
 async def generate(surface: Surface[Any], services: Services, call: Call) -> Reply:
@@ -71,9 +73,11 @@ async def generate(surface: Surface[Any], services: Services, call: Call) -> Rep
     if chat.stream:
         chunks = await pipeline.stream(chat, services.oci, services.quirks, call.grant)
         reply = stream_reply(EventStream(chunks, surface.stream(request)))
+        region = chunks.region
     else:
-        completion = await pipeline.create(chat, services.oci, services.quirks, call.grant)
+        completion, region = await pipeline.create(chat, services.oci, services.quirks, call.grant)
         reply = json_reply(surface.render(request, completion))
+    reply = replace(reply, headers={**reply.headers, REGION_HEADER: region})
     reply = _reporting_unknown(reply, surface.fields.unknown(body, chat.ignored_fields))
     return _reporting_omitted(reply, chat.omitted_tools)
 
@@ -109,7 +113,8 @@ async def _count_message_tokens(services: Services, call: Call) -> Reply:
 async def _embeddings(services: Services, call: Call) -> Reply:
     body = parse_json_object(call.body)
     request = embeddings.parse(body, call.grant.resolve)
-    reply = json_reply(await embeddings.create(request, services.oci, call.grant))
+    answer, region = await embeddings.create(request, services.oci, call.grant)
+    reply = json_reply(answer, headers={REGION_HEADER: region})
     return _reporting_unknown(reply, embeddings.FIELDS.unknown(body))
 
 

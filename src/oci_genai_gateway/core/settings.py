@@ -14,6 +14,7 @@ from oci_genai_gateway.core.access import policy
 from oci_genai_gateway.core.access.policy import KeyPolicy
 from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.core.logs import parse_log_level
+from oci_genai_gateway.core.realms import REGION_FIELD, check_one_realm
 from oci_genai_gateway.core.targets import Target, target_of
 
 _REGION = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
@@ -44,6 +45,8 @@ class Settings:
 
     region: str
     compartment_id: str
+    # Every region served, the home region (`region`) first; one region unless GATEWAY_REGIONS lists more.
+    regions: tuple[str, ...] = ()
     auth: AuthMode = AuthMode.RESOURCE_PRINCIPAL
     oci_config_file: str = "~/.oci/config"
     oci_profile: str = "DEFAULT"
@@ -61,6 +64,8 @@ class Settings:
     client_timeout: float = 10.0
     fetch_image_urls: bool = True
     metrics: bool = True
+    # Functions without API Gateway usage plans: each instance counts rates and quotas itself.
+    limits_in_process: bool = False
     metrics_namespace: str = "genai_gateway"
     metrics_flush_seconds: float = 5.0
     telemetry_endpoint: str | None = None
@@ -87,6 +92,15 @@ class Settings:
 
     __str__ = __repr__
 
+    def __post_init__(self) -> None:
+        if not self.regions:
+            object.__setattr__(self, "regions", (self.region,))
+
+    @property
+    def multi_region(self) -> bool:
+        """True when more than the home region is served."""
+        return len(self.regions) > 1
+
     def target_of(self, model: str) -> Target:
         """Map a client-facing model name to its OCI target (aliases resolved, names pass through)."""
         return target_of(self.aliases, model)
@@ -95,15 +109,28 @@ class Settings:
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Build and validate settings; raise ConfigError naming the first bad variable."""
         auth = _enum(env, "GATEWAY_AUTH", AuthMode, AuthMode.RESOURCE_PRINCIPAL)
-        region = env.get("GATEWAY_REGION") or env.get("OCI_RESOURCE_PRINCIPAL_REGION", "")
+        listed = [r.strip() for r in env.get("GATEWAY_REGIONS", "").split(",") if r.strip()]
+        region = (
+            env.get("GATEWAY_REGION")
+            or (listed[0] if listed else "")
+            or env.get("OCI_RESOURCE_PRINCIPAL_REGION", "")
+        )
         if not region:
             raise ConfigError("GATEWAY_REGION is required (e.g. us-chicago-1)")
         if not _REGION.match(region):
             raise ConfigError(f"GATEWAY_REGION {region!r} is not an OCI region name")
+        regions = _regions(env.get("GATEWAY_REGIONS", ""), region)
+        region = regions[0]
         compartment = env.get("GATEWAY_COMPARTMENT_ID", "")
         if not compartment.startswith("ocid1."):
             raise ConfigError("GATEWAY_COMPARTMENT_ID must be a compartment OCID (ocid1.compartment...)")
         inference = _url(env, "GATEWAY_OCI_ENDPOINT")
+        if len(regions) > 1 and inference is not None and REGION_FIELD not in inference:
+            raise ConfigError(
+                f"GATEWAY_OCI_ENDPOINT must contain {REGION_FIELD} when GATEWAY_REGIONS lists several "
+                "regions (each region has its own endpoint)"
+            )
+        home = None if inference is None else inference.replace(REGION_FIELD, region)
         keys = policy.parse_env(env.get("GATEWAY_API_KEYS", ""))
         namespace = env.get("GATEWAY_METRICS_NAMESPACE", "").strip() or "genai_gateway"
         if not _NAMESPACE.match(namespace):
@@ -113,6 +140,7 @@ class Settings:
             )
         return cls(
             region=region,
+            regions=regions,
             compartment_id=compartment,
             auth=auth,
             oci_config_file=env.get("GATEWAY_OCI_CONFIG_FILE", "~/.oci/config"),
@@ -135,11 +163,13 @@ class Settings:
             ),
             fetch_image_urls=_bool(env, "GATEWAY_FETCH_IMAGE_URLS", True),
             metrics=_bool(env, "GATEWAY_METRICS", True),
+            limits_in_process=_bool(env, "GATEWAY_LIMITS_IN_PROCESS", False),
             metrics_namespace=namespace,
             metrics_flush_seconds=_number(env, "GATEWAY_METRICS_FLUSH_SECONDS", 5.0, 0.0, 60.0),
             # Locally the emulator serves Monitoring too, as it serves the model listing.
-            telemetry_endpoint=_url(env, "GATEWAY_OCI_TELEMETRY_ENDPOINT") or inference,
-            ingestion_endpoint=_url(env, "GATEWAY_OCI_TELEMETRY_INGESTION_ENDPOINT") or inference,
+            # Usage metrics go to the home region's Monitoring, whichever region served the call.
+            telemetry_endpoint=_url(env, "GATEWAY_OCI_TELEMETRY_ENDPOINT") or home,
+            ingestion_endpoint=_url(env, "GATEWAY_OCI_TELEMETRY_INGESTION_ENDPOINT") or home,
             budget_cache_seconds=_number(env, "GATEWAY_BUDGET_CACHE_SECONDS", 60.0, 0.0, 3600.0),
             workers=env_int(env, "GATEWAY_WORKERS", 1, 1, 256),
             redis_url=_redis_url(env),
@@ -167,6 +197,24 @@ def _redis_fail_closed(env: Mapping[str, str]) -> bool:
     if raw not in ("open", "closed"):
         raise ConfigError("GATEWAY_REDIS_FAIL must be open or closed")
     return raw == "closed"
+
+
+def _regions(raw: str, region: str) -> tuple[str, ...]:
+    """GATEWAY_REGIONS, home first; only the home region when unset. All in one realm."""
+    names = tuple(dict.fromkeys(r.strip() for r in raw.split(",") if r.strip()))
+    if not names:
+        return (region,)
+    for name in names:
+        if not _REGION.match(name):
+            raise ConfigError(f"GATEWAY_REGIONS: {name!r} is not an OCI region name")
+    if region != names[0]:
+        raise ConfigError(
+            f"GATEWAY_REGIONS lists the home region first: GATEWAY_REGION is {region!r}, the list "
+            f"begins with {names[0]!r}"
+        )
+    if len(names) > 1:
+        check_one_realm(names)
+    return names
 
 
 def _aliases(raw: str) -> dict[str, Target]:

@@ -15,11 +15,19 @@ class Target:
 
     model: str
     endpoint_id: str | None = None
+    # The regions a key's data-residency policy allows (empty: every configured region).
+    regions: tuple[str, ...] = ()
 
     @property
     def dedicated(self) -> bool:
         """True when served by a dedicated AI cluster endpoint."""
         return self.endpoint_id is not None
+
+
+def endpoint_region(endpoint_id: str) -> str | None:
+    """The region in a dedicated endpoint's OCID (`ocid1.generativeaiendpoint.oc1.<region>.<id>`)."""
+    parts = endpoint_id.split(".")
+    return parts[3] if len(parts) >= 5 and parts[3] else None
 
 
 # A model name (or alias) to its target; key grants wrap one with their allow-list (access/grant.py).

@@ -20,6 +20,7 @@ from oci_genai_gateway.deploy.engine.clients import Clients
 from oci_genai_gateway.deploy.engine.resource_model import Change, Context
 from oci_genai_gateway.deploy.resources.facts import gather
 from oci_genai_gateway.deploy.resources.stack import Stack, build
+from tests.paths import REPO
 from tests.unit.deploy.fake_tenancy import TENANCY, FakeBuilder, FakeTenancy
 
 COMPARTMENT = "ocid1.compartment.oc1..comp"
@@ -79,11 +80,13 @@ class Deployer:
     builder: FakeBuilder
     reporter: Collector = field(default_factory=Collector)
     env: dict[str, str] = field(default_factory=dict)
+    # What the retry strategy's backoff asked to sleep (it sleeps through this, never for real).
+    sleeps: list[float] = field(default_factory=list)
 
     def stack(self, cfg: DeployConfig) -> tuple[Context, Stack]:
-        clients = Clients(self.tenancy.maker, cfg.region, TENANCY)
+        clients = Clients(self.tenancy.maker, cfg.region, TENANCY, self.sleeps.append)
         ctx = Context(clients, cfg, self.reporter)
-        return ctx, build(cfg, gather(cfg, clients), self.builder, self.env)
+        return ctx, build(cfg, gather(cfg, clients), self.builder, self.env, REPO)
 
     def plan(self, cfg: DeployConfig) -> list[Change]:
         return reconcile.plan(*self.stack(cfg))

@@ -8,6 +8,7 @@ has children fails like OCI does (409), so a wrong destroy order fails the tests
 from __future__ import annotations
 
 import copy
+import hashlib
 import inspect
 import itertools
 from collections.abc import Callable
@@ -18,6 +19,7 @@ import oci
 from oci.response import Response
 
 from oci_genai_gateway.deploy.engine.clients import CLIENT_CLASSES
+from oci_genai_gateway.deploy.engine.retries import MAX_ATTEMPTS
 from tests.unit.deploy.sdk_checks import check_call
 
 m_core, m_fn, m_gw, m_log = oci.core.models, oci.functions.models, oci.apigateway.models, oci.logging.models
@@ -49,6 +51,8 @@ class Type:
     delete: str | None = None
     work_requests: bool = False
     scheduled: bool = False
+    # API Gateway answers with the object and a work request; Logging with the work request only.
+    data_with_work_request: bool = False
 
 
 TYPES = {
@@ -113,9 +117,25 @@ TYPES = {
     ),
     "app": Type("functions", m_fn.Application, "application", "applications", "ACTIVE", parent="subnet_ids"),
     "fn": Type("functions", m_fn.Function, "function", "functions", "ACTIVE", parent="application_id"),
-    "gateway": Type("gateway", m_gw.Gateway, "gateway", "gateways", "ACTIVE", parent="subnet_id"),
+    "gateway": Type(
+        "gateway",
+        m_gw.Gateway,
+        "gateway",
+        "gateways",
+        "ACTIVE",
+        parent="subnet_id",
+        work_requests=True,
+        data_with_work_request=True,
+    ),
     "deployment": Type(
-        "deployment", m_gw.Deployment, "deployment", "deployments", "ACTIVE", parent="gateway_id"
+        "deployment",
+        m_gw.Deployment,
+        "deployment",
+        "deployments",
+        "ACTIVE",
+        parent="gateway_id",
+        work_requests=True,
+        data_with_work_request=True,
     ),
     "usage_plan": Type("usage_plans", m_gw.UsagePlan, "usage_plan", "usage_plans", "ACTIVE"),
     # A plan that still has subscribers cannot be deleted (409), like a VCN that still has subnets.
@@ -196,6 +216,10 @@ _MUTATING = (
 )
 
 
+class Crash(BaseException):
+    """The deploying process dies (not an Exception: nothing in deploy may catch it)."""
+
+
 def service_error(status: int, code: str, message: str = "failed") -> oci.exceptions.ServiceError:
     """What the SDK raises for an error response."""
     return oci.exceptions.ServiceError(status, code, {}, message)
@@ -228,6 +252,18 @@ class FakeTenancy:
         self.calls: list[Call] = []
         self.made: list[tuple[str, str | None, str]] = []
         self.failures: dict[str, list[Exception]] = {}
+        # Raised after the call took effect (the response was lost): the retry must not repeat it.
+        self.failures_after: dict[str, list[Exception]] = {}
+        # Faults in the resources' own lifecycle, by collection: how many reads a new object stays
+        # CREATING, and which end FAILED (with OCI's message in lifecycle_details).
+        self.creating_reads: dict[str, int] = {}
+        self.end_failed: dict[str, str] = {}
+        self.failed_work_requests: dict[str, str] = {}
+        self._busy: dict[str, int] = {}
+        self._retry_tokens: dict[str, Response] = {}
+        self._work_requests: dict[str, str] = {}
+        # The process dies right after this many changes took effect (crash tests).
+        self.crash_after: int | None = None
         self._ids = itertools.count(1)
         self._mocker = mocker
         self.clients: dict[str, Any] = {}
@@ -257,14 +293,36 @@ class FakeTenancy:
         """Make the next call of `method` raise `exc` (before it changes anything)."""
         self.failures.setdefault(method, []).append(exc)
 
+    def fail_persistently(self, method: str, exc: Exception) -> None:
+        """Make `method` fail more often than the retry strategy tries (its next MAX_ATTEMPTS calls)."""
+        for _ in range(MAX_ATTEMPTS):
+            self.fail_next(method, exc)
+
+    def fail_after(self, method: str, exc: Exception) -> None:
+        """Make the next call of `method` take effect, then raise `exc` (a lost response)."""
+        self.failures_after.setdefault(method, []).append(exc)
+
     def _wrap(self, client: str, cls: type, method: str) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
             check_call(cls, method, args, kwargs)
             self.calls.append(Call(client, method, args, kwargs))
             if self.failures.get(method):
                 raise self.failures[method].pop(0)
+            token = kwargs.get("opc_retry_token")
+            if token is not None and token in self._retry_tokens:
+                return copy.deepcopy(self._retry_tokens[token])  # OCI: same token, same answer
             handler = getattr(self, f"_h_{method}", None) or self._generic(method)
-            return handler(*args, **kwargs)
+            kwargs = {k: v for k, v in kwargs.items() if k != "opc_retry_token"}
+            response = handler(*args, **kwargs)
+            if token is not None:
+                self._retry_tokens[token] = copy.deepcopy(response)
+            if self.failures_after.get(method):
+                raise self.failures_after[method].pop(0)
+            crash = self.crash_after is not None and len(self.mutations) >= self.crash_after
+            if crash and method.startswith(_MUTATING):
+                self.crash_after = None
+                raise Crash(f"crashed after {method}")
+            return response
 
         return call
 
@@ -312,9 +370,17 @@ class FakeTenancy:
                 return lambda *a, **k: self._list(kind, method, a, k)
         raise AssertionError(f"deploy called {method}, which the fake tenancy does not expect")
 
-    def _response(self, data: Any, work_request: bool = False) -> Response:
-        headers = {"opc-work-request-id": f"wr-{next(self._ids)}"} if work_request else {}
+    def _response(self, data: Any, work_request: bool = False, kind: str = "") -> Response:
+        headers = {}
+        if work_request:
+            headers["opc-work-request-id"] = f"wr-{next(self._ids)}"
+            self._work_requests[headers["opc-work-request-id"]] = kind
         return Response(200, headers, copy.deepcopy(data), None)
+
+    def _answer(self, kind: str, obj: Any) -> Response:
+        t = TYPES[kind]
+        data = obj if (not t.work_requests or t.data_with_work_request) else None
+        return self._response(data, t.work_requests, kind)
 
     def _list(self, kind: str, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Response:
         cls = sdk_class(TYPES[kind].client)
@@ -334,6 +400,8 @@ class FakeTenancy:
         for key, value in filters.items():
             if key not in _FILTERS or value is None:
                 continue
+            if key == "compartment_id" and filters.get("compartment_id_in_subtree"):
+                continue  # the whole tenancy (one level of compartments in this fake)
             attr = TYPES[kind].name_field if key == "name" and kind in TYPES else key
             if getattr(obj, attr, value) != value:
                 return False
@@ -353,12 +421,38 @@ class FakeTenancy:
             obj.log_group_id = args[0]
         getattr(self, f"_after_create_{kind}", lambda o, d: None)(obj, details)
         self.store[kind][obj.id] = obj
-        return self._response(None if t.work_requests else obj, t.work_requests)
+        self._start(kind, obj)
+        return self._answer(kind, obj)
+
+    def _start(self, kind: str, obj: Any) -> None:
+        """A new (or changed) object is CREATING for a while, and may end FAILED."""
+        reads = self.creating_reads.get(kind, 0)
+        if reads:
+            self._busy[obj.id] = reads
+            obj.lifecycle_state = "CREATING"
+        elif kind in self.end_failed:
+            self._fail(kind, obj)
+
+    def _fail(self, kind: str, obj: Any) -> None:
+        obj.lifecycle_state = "FAILED"
+        message = self.end_failed[kind]
+        if "lifecycle_details" in obj.swagger_types:
+            obj.lifecycle_details = message
+        if not TYPES[kind].work_requests or TYPES[kind].data_with_work_request:
+            del self.end_failed[kind]  # otherwise the work request reports it (and forgets it)
 
     def _get(self, kind: str, ocid: str) -> Response:
         if ocid not in self.store[kind]:
             raise service_error(404, "NotAuthorizedOrNotFound")
-        return self._response(self.store[kind][ocid])
+        obj = self.store[kind][ocid]
+        if self._busy.get(ocid):
+            self._busy[ocid] -= 1
+            if not self._busy[ocid]:
+                del self._busy[ocid]
+                obj.lifecycle_state = TYPES[kind].ready
+                if kind in self.end_failed:
+                    self._fail(kind, obj)
+        return self._response(obj)
 
     def _update(self, kind: str, ocid: str, details: Any) -> Response:
         obj = self.store[kind][ocid]
@@ -367,7 +461,7 @@ class FakeTenancy:
             if value is not None and attr in obj.swagger_types:
                 setattr(obj, attr, copy.deepcopy(value))
         getattr(self, f"_after_update_{kind}", lambda o, d: None)(obj, details)
-        return self._response(None if TYPES[kind].work_requests else obj, TYPES[kind].work_requests)
+        return self._answer(kind, obj)
 
     def _delete(self, kind: str, ocid: str) -> Response:
         if ocid not in self.store[kind]:
@@ -389,7 +483,7 @@ class FakeTenancy:
             self.store[kind][ocid].lifecycle_state = "TERMINATED"
         else:
             del self.store[kind][ocid]
-        return self._response(None, TYPES[kind].work_requests)
+        return self._response(None, TYPES[kind].work_requests, kind)
 
     def _schedule(self, kind: str, ocid: str) -> Response:
         self.store[kind][ocid].lifecycle_state = "PENDING_DELETION"
@@ -405,12 +499,18 @@ class FakeTenancy:
         obj.management_endpoint = f"https://{obj.id[-4:]}-management.kms.example.oraclecloud.com"
 
     def _after_create_fn(self, obj: Any, details: Any) -> None:
-        obj.source_details = m_fn.ContainerImageFunctionSourceDetails(image=details.source_details.image)
+        source = details.source_details
+        obj.source_details = m_fn.ContainerImageFunctionSourceDetails(
+            image=source.image, image_digest=source.image_digest
+        )
         obj.compartment_id = self.store["app"][details.application_id].compartment_id
 
     def _after_update_fn(self, obj: Any, details: Any) -> None:
         if details.source_details is not None:
-            obj.source_details = m_fn.ContainerImageFunctionSourceDetails(image=details.source_details.image)
+            source = details.source_details
+            obj.source_details = m_fn.ContainerImageFunctionSourceDetails(
+                image=source.image, image_digest=source.image_digest
+            )
 
     def _after_create_gateway(self, obj: Any, details: Any) -> None:
         obj.hostname = f"gw{obj.id[-3:]}.apigateway.us-chicago-1.oci.customer-oci.com"
@@ -502,10 +602,21 @@ class FakeTenancy:
         return self._response(oci.generative_ai.models.ModelCollection(items=[]))
 
     def _h_get_work_request(self, work_request_id: str, **kwargs: Any) -> Response:
-        if self.calls[-1].client == "load_balancer":  # its work requests have a lifecycle state
-            lb_request = oci.load_balancer.models.WorkRequest(id=work_request_id, lifecycle_state="SUCCEEDED")
-            return self._response(lb_request)
-        return self._response(m_log.WorkRequest(id=work_request_id, status="SUCCEEDED"))
+        kind = self._work_requests.get(work_request_id, "")
+        status = "FAILED" if work_request_id in self.failed_work_requests else "SUCCEEDED"
+        if kind in self.end_failed and not TYPES[kind].data_with_work_request:
+            self.failed_work_requests[work_request_id] = self.end_failed.pop(kind)
+            status = "FAILED"
+        if kind == "lb":  # the load balancer's work requests have a lifecycle state, not a status
+            return self._response(
+                oci.load_balancer.models.WorkRequest(id=work_request_id, lifecycle_state=status)
+            )
+        return self._response(m_log.WorkRequest(id=work_request_id, status=status))
+
+    def _h_list_work_request_errors(self, work_request_id: str, **kwargs: Any) -> Response:
+        message = self.failed_work_requests.get(work_request_id)
+        errors = [m_gw.WorkRequestError(code="InternalError", message=message)] if message else []
+        return self._response(m_gw.WorkRequestErrorCollection(items=errors))
 
     def _h_get_secret_bundle(self, secret_id: str, **kwargs: Any) -> Response:
         content = oci.secrets.models.Base64SecretBundleContentDetails(
@@ -596,6 +707,7 @@ class FakeBuilder:
         repo_path, version = step.ref.rsplit(":", 1)
         repository = repo_path.split("/", 2)[2]
         image = oci.artifacts.models.ContainerImageSummary(
+            digest="sha256:" + hashlib.sha256(f"{step.ref}#{len(self.steps)}".encode()).hexdigest(),
             display_name=f"{repository}:{version}",
             repository_name=repository,
             version=version,

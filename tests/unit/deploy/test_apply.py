@@ -13,6 +13,7 @@ import yaml
 from oci_genai_gateway import apigw_spec
 from oci_genai_gateway.deploy.engine.failures import DeployError
 from oci_genai_gateway.deploy.engine.resource_model import DIGEST_TAG, OWNER_TAG, Action
+from oci_genai_gateway.deploy.engine.retries import MAX_ATTEMPTS
 from oci_genai_gateway.deploy.resources import container_images
 from tests.paths import FUNCTIONS_DIR
 from tests.unit.deploy.conftest import COMPARTMENT, Deployer, config
@@ -33,17 +34,19 @@ SERVERLESS_CREATES = [
     ("network", "create_subnet"),
     ("network", "create_network_security_group"),
     ("network", "add_network_security_group_security_rules"),
-    ("identity_domains", "create_dynamic_resource_group"),
     ("kms_vault", "create_vault"),
     ("kms_management", "create_key"),
     ("vaults", "create_secret"),
-    ("identity", "create_policy"),
     ("artifacts", "create_container_repository"),
     ("functions", "create_application"),
     ("functions", "create_function"),
     ("functions", "create_function"),
     ("functions", "create_function"),
     ("functions", "create_function"),
+    # IAM names the functions by OCID: after them.
+    ("identity_domains", "create_dynamic_resource_group"),
+    ("identity_domains", "create_dynamic_resource_group"),
+    ("identity", "create_policy"),
     ("gateway", "create_gateway"),
     ("deployment", "create_deployment"),
     ("usage_plans", "create_usage_plan"),
@@ -257,10 +260,15 @@ def test_changed_cors_updates_only_the_deployment(deployer: Deployer) -> None:
     changed = config({"gateway": {"cors_origins": ["https://app.example.com"]}})
     plan = {c.resource.key: c.action for c in deployer.plan(changed) if c.action is not Action.NOOP}
     assert plan == {"gateway.deployment": Action.UPDATE}
+    old_digest = tenancy.objects("deployment")[0].freeform_tags[DIGEST_TAG]
     deployer.apply(changed)
-    assert tenancy.mutations[before:] == [("deployment", "update_deployment")]
-    spec = details(tenancy, "update_deployment")[0].specification
-    assert spec.request_policies.cors.allowed_origins == ["https://app.example.com"]
+    # The change, then (once its work request succeeded) the digest that records it as applied.
+    assert tenancy.mutations[before:] == [("deployment", "update_deployment")] * 2
+    change, record = details(tenancy, "update_deployment")
+    assert change.specification.request_policies.cors.allowed_origins == ["https://app.example.com"]
+    assert change.freeform_tags[DIGEST_TAG] == old_digest
+    assert record.specification is None
+    assert record.freeform_tags[DIGEST_TAG] != old_digest
     assert all(c.action is Action.NOOP for c in deployer.plan(changed))
 
 
@@ -294,7 +302,7 @@ def test_changed_source_builds_and_rolls_only_that_function(
     before, built = len(tenancy.mutations), len(deployer.builder.steps)
     original = container_images.content_tag
     monkeypatch.setattr(
-        container_images, "content_tag", lambda n: original(n) + ("x" if n == "models" else "")
+        container_images, "content_tag", lambda n, root: original(n, root) + ("x" if n == "models" else "")
     )
     deployer.apply(config())
     assert [s.name for s in deployer.builder.steps[built:]] == ["models"]
@@ -322,20 +330,25 @@ def test_provisioned_concurrency_is_opt_in_for_chat(deployer: Deployer) -> None:
 
 def test_failure_halfway_names_the_resource_and_the_next_apply_completes(deployer: Deployer) -> None:
     tenancy = deployer.tenancy
-    tenancy.fail_next("create_application", service_error(500, "InternalServerError"))
+    # More 500s than the retry strategy absorbs: the step fails, the next apply resumes.
+    tenancy.fail_persistently("create_application", service_error(500, "InternalServerError"))
     with pytest.raises(DeployError, match=r"creating Functions application 'genai-gateway'.*apply again"):
         deployer.apply(config())
     first = len(tenancy.mutations)
-    assert tenancy.mutations == SERVERLESS_CREATES[:18]  # the last one is the refused call
+    # The last ones are the refused attempts.
+    at = SERVERLESS_CREATES.index(("functions", "create_application"))
+    assert tenancy.mutations == SERVERLESS_CREATES[: at + 1] + SERVERLESS_CREATES[at : at + 1] * (
+        MAX_ATTEMPTS - 1
+    )
     assert tenancy.objects("app") == []
     deployer.apply(config())
-    assert tenancy.mutations[first:] == SERVERLESS_CREATES[17:]
+    assert tenancy.mutations[first:] == SERVERLESS_CREATES[at:]
     assert all(c.action is Action.NOOP for c in deployer.plan(config()))
 
 
 def test_created_but_not_ready_is_found_not_created_twice(deployer: Deployer) -> None:
     tenancy = deployer.tenancy
-    tenancy.fail_next("get_gateway", service_error(503, "ServiceUnavailable"))
+    tenancy.fail_persistently("get_gateway", service_error(503, "ServiceUnavailable"))
     with pytest.raises(DeployError, match="API gateway 'genai-gateway'"):
         deployer.apply(config())
     deployer.apply(config())
@@ -441,7 +454,6 @@ def test_legacy_iam_tenancy_uses_identity_dynamic_groups(mocker: Any) -> None:
     assert not tenancy.mutation_calls("create_dynamic_resource_group")
     sent = details(tenancy, "create_dynamic_group")[0]
     assert (sent.compartment_id, sent.name) == (TENANCY, "genai-functions")
-    assert (
-        sent.matching_rule == f"ALL {{resource.type = 'fnfunc', resource.compartment.id = '{COMPARTMENT}'}}"
-    )
+    callers = [one(tenancy, "fn", display_name=name).id for name in ("chat", "embeddings", "models")]
+    assert sent.matching_rule == "ANY {" + ", ".join(f"resource.id = '{i}'" for i in callers) + "}"
     assert one(tenancy, "policy").statements[0].startswith("allow dynamic-group genai-functions to use")

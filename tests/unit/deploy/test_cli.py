@@ -38,6 +38,7 @@ def run(args: list[str], tenancy: FakeTenancy | None = None, **kwargs: Any) -> t
     extra: dict[str, Any] = {}
     if tenancy is not None:
         extra = {"maker": tenancy.maker, "builder": FakeBuilder(tenancy)}
+    kwargs.setdefault("sleep", lambda seconds: None)
     code = main(args, out=out, env={}, **extra, **kwargs)
     return code, out.getvalue()
 
@@ -45,10 +46,10 @@ def run(args: list[str], tenancy: FakeTenancy | None = None, **kwargs: Any) -> t
 def test_offline_plan_of_the_example_needs_no_credentials() -> None:
     code, out = run(["plan", "--offline", "-c", str(EXAMPLE)])
     assert code == 0
-    assert "32 to create; 0 unchanged." in out
+    assert "33 to create; 0 unchanged." in out
     assert "Offline: against an empty tenancy" in out
     assert (
-        "allow dynamic-group 'Default'/'genai-functions' to use generative-ai-family in compartment id" in out
+        "allow dynamic-group 'Default'/'genai-functions' to use generative-ai-chat in compartment id" in out
     )
     assert "where target.secret.id = '<keys.secret>'" in out
     assert "INGRESS tcp/443 from 0.0.0.0/0" in out
@@ -58,7 +59,7 @@ def test_the_package_command_line_runs_deploy(capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit) as done:
         package_main.main(["deploy", "plan", "--offline", "-c", str(EXAMPLE)])
     assert done.value.code == 0
-    assert "32 to create" in capsys.readouterr().out
+    assert "33 to create" in capsys.readouterr().out
 
 
 def test_apply_prints_the_url_the_snippet_and_the_keys_once(config_file: Path, tenancy: FakeTenancy) -> None:
@@ -146,7 +147,7 @@ def test_destroy_lists_then_deletes(config_file: Path, tenancy: FakeTenancy) -> 
     assert code == 0
     assert tenancy.objects("vcn") == []
     code, out = run(["plan", "-c", str(config_file)], tenancy)
-    assert "29 to create, 3 to restore; 0 unchanged." in out  # the vault, key and secret come back
+    assert "30 to create, 3 to restore; 0 unchanged." in out  # the vault, key and secret come back
 
 
 def test_configuration_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -167,7 +168,29 @@ def test_a_refused_domain_look_up_is_explained_not_guessed(
     assert "listing identity domains: OCI answered 404" in err
     assert "inspect domains in tenancy" in err
     assert "Traceback" not in err
-    tenancy.fail_next("get_namespace", service_error(503, "ServiceUnavailable"))
+    tenancy.fail_persistently("get_namespace", service_error(503, "ServiceUnavailable"))
     code, _ = run(["plan", "-c", str(config_file)], tenancy)
     assert code == 1
     assert "reading the tenancy before planning: OCI answered 503" in capsys.readouterr().err
+
+
+def test_destroy_reports_what_is_left_and_runs_again_to_a_clean_tenancy(
+    config_file: Path, tenancy: FakeTenancy
+) -> None:
+    run(["apply", "--yes", "-c", str(config_file)], tenancy)
+    for _ in range(40):  # more 409s than the release strategy tries
+        tenancy.fail_next("delete_subnet", service_error(409, "Conflict", "references to VNICs"))
+    code, out = run(["destroy", "--yes", "-c", str(config_file)], tenancy)
+    assert code == 1
+    assert "Left in the tenancy" in out
+    assert "subnet" in out
+    assert "apply again" not in out
+    tenancy.failures.clear()
+    code, out = run(["destroy", "--yes", "-c", str(config_file)], tenancy)
+    assert code == 0
+    assert "already scheduled for deletion" in out
+    assert "Done: nothing of this prefix is left" in out
+    assert tenancy.objects("vcn") == []
+    code, out = run(["destroy", "--yes", "-c", str(config_file)], tenancy)
+    assert code == 0
+    assert "Nothing left to delete." in out

@@ -114,3 +114,18 @@ def test_unreadable_and_invalid_files(tmp_path: Path) -> None:
     bad.write_text("[deployment\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load(bad)
+
+
+def test_provisioned_concurrency_is_counted_in_pcus_for_the_chat_memory() -> None:
+    from oci_genai_gateway.core.errors import ConfigError
+    from oci_genai_gateway.deploy.resources.facts import Facts
+    from oci_genai_gateway.deploy.resources.functions import func_limits, pcu_step, resources
+
+    # OCI's table: 128 MB -> 40, 256 MB -> 20, 512 MB and above -> 10.
+    assert [pcu_step(m) for m in (128, 256, 512, 1024, 2048, 3072)] == [40, 20, 10, 10, 10, 10]
+    assert func_limits("chat").memory_in_mbs == 512
+    facts = Facts(tenancy_id="t")
+    with pytest.raises(ConfigError, match=r"chat_provisioned_concurrency = 5: .* multiple of 10"):
+        resources(config({"functions": {"chat_provisioned_concurrency": 5}}), facts)
+    for ok in (0, 10, 20, 150):
+        resources(config({"functions": {"chat_provisioned_concurrency": ok}}), facts)

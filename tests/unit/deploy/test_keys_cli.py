@@ -207,3 +207,14 @@ def test_the_package_command_line_runs_keys(capsys: pytest.CaptureFixture[str]) 
         package_main.main(["keys", "--help"])
     assert done.value.code == 0
     assert "create" in capsys.readouterr().out
+
+
+def test_create_with_regions_stores_the_keys_data_residency(deployed: tuple[FakeTenancy, Path]) -> None:
+    tenancy, _ = deployed
+    code, _out = run(deployed, "create", "eu-team", "--regions", "eu-frankfurt-1,uk-london-1")
+    assert code == 0
+    assert entries(tenancy)["eu-team"]["regions"] == ["eu-frankfurt-1", "uk-london-1"]
+    policies = parse_entries(entries(tenancy), "secret").policies
+    assert policies["eu-team"].regions == ("eu-frankfurt-1", "uk-london-1")
+    code, listed = run(deployed, "list")
+    assert "regions eu-frankfurt-1,uk-london-1" in listed

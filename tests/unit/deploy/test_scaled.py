@@ -194,11 +194,11 @@ def test_a_new_instance_configuration_rolls_the_pool_one_drained_instance_at_a_t
     client.list_instance_configurations.return_value = _response(configurations)
     client.update_instance_pool.return_value = _response(pool)
     client.get_instance_pool.return_value = _response(pool)
-    client.detach_instance_pool_instance.side_effect = lambda pool_id, d: calls.append(
+    client.detach_instance_pool_instance.side_effect = lambda pool_id, d, **k: calls.append(
         f"detach {d.instance_id}"
     )
-    client.delete_instance_configuration.side_effect = lambda ocid: calls.append(f"delete {ocid}")
-    client.get_instance_pool.side_effect = lambda ocid: (calls.append("wait"), _response(pool))[1]
+    client.delete_instance_configuration.side_effect = lambda ocid, **k: calls.append(f"delete {ocid}")
+    client.get_instance_pool.side_effect = lambda ocid, **k: (calls.append("wait"), _response(pool))[1]
     ctx = Context(Clients(lambda *a: client, "us-chicago-1", "t"), config(SCALED), Collector())
     kind = scaled._pool_kind()
     res = Resource("scaled.pool", kind, "genai-gateway-pool", lambda s: {})
@@ -238,7 +238,7 @@ def test_a_failed_create_is_resumed_by_the_next_apply(deployer: Any) -> None:
     from tests.unit.deploy.fake_tenancy import service_error
 
     cfg = config(SCALED)
-    deployer.tenancy.fail_next("create_instance_pool", service_error(500, "InternalServerError"))
+    deployer.tenancy.fail_next("create_instance_pool", service_error(400, "InvalidParameter"))
     with pytest.raises(DeployError):
         deployer.apply(cfg)
     assert not deployer.tenancy.objects("pool")
@@ -264,3 +264,87 @@ def test_scaled_destroy_deletes_in_reverse_order(deployer: Any) -> None:
     assert order.index("terminate_instance_pool") < order.index("delete_instance_configuration")
     assert order.index("terminate_instance_pool") < order.index("delete_load_balancer")
     assert order.index("delete_redis_cluster") < order.index("delete_subnet")
+
+
+# --- the faulty tenancy, as for the other targets (tests/unit/deploy/test_faults.py) -------------
+
+SCALED_CREATES = (
+    "create_redis_cluster",
+    "create_load_balancer",
+    "create_instance_configuration",
+    "create_instance_pool",
+    "create_auto_scaling_configuration",
+)
+
+
+def _fresh(mocker: Any) -> Any:
+    from tests.unit.deploy.conftest import Deployer
+    from tests.unit.deploy.fake_tenancy import FakeBuilder, FakeTenancy
+
+    tenancy = FakeTenancy(mocker)
+    return Deployer(tenancy, FakeBuilder(tenancy))
+
+
+def _converged(deployer: Any, reference: Any) -> None:
+    from oci_genai_gateway.deploy.engine.resource_model import Action
+    from tests.unit.deploy.test_faults import live_objects
+
+    assert live_objects(deployer.tenancy) == reference
+    assert {c.action for c in deployer.plan(config(SCALED))} == {Action.NOOP}
+
+
+@pytest.fixture
+def reference(mocker: Any) -> Any:
+    from tests.unit.deploy.test_faults import live_objects
+
+    deployer = _fresh(mocker)
+    deployer.apply(config(SCALED))
+    return live_objects(deployer.tenancy)
+
+
+@pytest.mark.parametrize("fault", ["429", "500"])
+def test_a_transient_fault_at_every_scaled_step_is_retried_in_the_same_apply(
+    deployer: Any, reference: Any, fault: str
+) -> None:
+    from tests.unit.deploy.test_faults import TRANSIENT
+
+    reads = ["get_load_balancer", "get_redis_cluster", "get_instance_pool", "get_work_request"]
+    for method in (*SCALED_CREATES, *reads):
+        deployer.tenancy.fail_next(method, TRANSIENT[fault]())
+    deployer.apply(config(SCALED))
+    _converged(deployer, reference)
+
+
+def test_a_crash_after_any_apply_step_is_finished_by_the_next_apply(mocker: Any, reference: Any) -> None:
+    from tests.unit.deploy.fake_tenancy import Crash
+
+    total = len(_fresh_apply_mutations(mocker))
+    for step in range(total - 8, total):  # the scaled target's own steps, at the end of the apply
+        deployer = _fresh(mocker)
+        deployer.tenancy.crash_after = step
+        with pytest.raises(Crash):
+            deployer.apply(config(SCALED))
+        deployer.apply(config(SCALED))
+        _converged(deployer, reference)
+
+
+def _fresh_apply_mutations(mocker: Any) -> list[tuple[str, str]]:
+    deployer = _fresh(mocker)
+    deployer.apply(config(SCALED))
+    return list(deployer.tenancy.mutations)
+
+
+def test_a_crash_during_destroy_is_finished_by_the_next_destroy(mocker: Any) -> None:
+    from collections import Counter
+
+    from tests.unit.deploy.fake_tenancy import Crash
+    from tests.unit.deploy.test_faults import live_objects
+
+    for step in range(1, 8):  # the scaled resources go first
+        deployer = _fresh(mocker)
+        deployer.apply(config(SCALED))
+        deployer.tenancy.crash_after = len(deployer.tenancy.mutations) + step
+        with pytest.raises(Crash):
+            deployer.destroy(config(SCALED))
+        deployer.destroy(config(SCALED))
+        assert live_objects(deployer.tenancy) == Counter(), f"crash after step {step}"

@@ -117,3 +117,56 @@ def test_a_failing_chat_call_is_reported_with_the_error() -> None:
 def test_without_a_key_only_the_public_checks_run() -> None:
     checks = run("https://gw.example.com", None, transport=httpx.MockTransport(gateway()))
     assert [(c.name, c.ok) for c in checks] == [("health", True), ("auth", True), ("models", False)]
+
+
+def refusing(status: int, *, health_too: bool = False) -> Handler:
+    """API Gateway's usage-plan policy refusing calls with its own body (not the gateway's envelope)."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/health/readiness" and not health_too:
+            return httpx.Response(200, json={"status": "ok"})
+        if request.url.path == "/v1/models" and "Authorization" not in request.headers:
+            return httpx.Response(401, json={"error": {"code": "invalid_api_key", "message": "no key"}})
+        return httpx.Response(status, json={"code": status, "message": "Unauthorized"})
+
+    return handle
+
+
+def test_a_key_refused_by_the_usage_plan_is_told_apart_and_the_fix_named() -> None:
+    checks = run(
+        "https://gw.example.com/v1",
+        KEY,
+        transport=httpx.MockTransport(refusing(401)),
+        usage_plans=True,
+        key_from_secret=True,
+    )
+    assert [c.name for c in checks] == ["health", "auth", "usage-plan"]
+    assert "not an entitled usage-plan subscriber" in checks[-1].detail
+    assert "usage_plans = false" in checks[-1].detail
+
+
+def test_every_call_refused_even_health_says_the_usage_plan_guards_every_route() -> None:
+    checks = run(
+        "https://gw.example.com/v1",
+        KEY,
+        transport=httpx.MockTransport(refusing(403, health_too=True)),
+        usage_plans=True,
+    )
+    assert [c.name for c in checks] == ["usage-plan"]
+    assert "every call is refused by the usage plan" in checks[0].detail
+
+
+def test_a_refusal_by_the_functions_is_not_blamed_on_the_usage_plan() -> None:
+    checks = run(
+        "https://gw.example.com/v1",
+        KEY,
+        transport=httpx.MockTransport(gateway(models_status=401)),
+        usage_plans=True,
+    )
+    assert checks[-1].name == "models"
+    assert "usage" not in checks[-1].detail
+
+
+def test_without_usage_plans_a_refusal_is_a_key_problem() -> None:
+    checks = run("https://gw.example.com/v1", KEY, transport=httpx.MockTransport(refusing(401)))
+    assert checks[-1].name == "models"

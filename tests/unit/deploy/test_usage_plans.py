@@ -140,3 +140,33 @@ def test_a_same_named_plan_of_someone_else_is_a_conflict(deployer: Deployer) -> 
     )
     changes = {c.resource.key: c for c in deployer.plan(config())}
     assert changes["gateway.usage-plans"].action is Action.CONFLICT
+
+
+def test_without_usage_plans_there_are_no_plans_and_the_functions_count_limits(deployer: Deployer) -> None:
+    cfg = config({"api_gateway": {"usage_plans": False}})
+    deployer.apply(cfg)
+    tenancy = deployer.tenancy
+    assert not tenancy.objects("usage_plan")
+    assert not tenancy.objects("subscriber")
+    (deployment,) = tenancy.objects("deployment")
+    assert deployment.specification.request_policies.usage_plans is None
+    (app,) = tenancy.objects("app")
+    assert app.config["GATEWAY_LIMITS_IN_PROCESS"] == "true"
+    assert all(c.action is Action.NOOP for c in deployer.plan(cfg))
+
+
+def test_the_function_side_counts_rates_only_when_told() -> None:
+    import time
+    from types import SimpleNamespace
+
+    from oci_genai_gateway.core.gateway import _admission
+    from oci_genai_gateway.core.settings import Settings
+
+    base = {"GATEWAY_COMPARTMENT_ID": "ocid1.compartment.oc1..c", "GATEWAY_REGION": "us-chicago-1"}
+    monitoring: Any = SimpleNamespace(tokens_spent=None, post=None)
+    plain = _admission(Settings.from_env(base), monitoring, False, time.time)
+    local = _admission(
+        Settings.from_env({**base, "GATEWAY_LIMITS_IN_PROCESS": "true"}), monitoring, False, time.time
+    )
+    assert plain._limits.limiter is None  # API Gateway's usage plans count them
+    assert local._limits.limiter is not None

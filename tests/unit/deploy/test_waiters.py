@@ -54,7 +54,10 @@ def test_failed_state_names_the_resource(ctx: Context, mocker: Any, sleeps: Any)
         data = oci.functions.models.Application(id="a", lifecycle_state="FAILED")
         return oci.response.Response(200, {}, data, None)
 
-    with pytest.raises(DeployError, match="Functions application x is FAILED"):
+    with pytest.raises(
+        DeployError,
+        match=r"Functions application x a is FAILED: OCI gives no details\. The next apply replaces it",
+    ):
         wait_for_state(ctx, client, "Functions application x", failed, ("ACTIVE",))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from oci_genai_gateway.core.access.limits import Limits
@@ -47,16 +47,31 @@ class Grant:
     def resolve(self, model: str) -> Target:
         """The OCI target of `model`; 403 when this key may not use it."""
         target = self.targets(model)
-        if self.policy is not None and not self.policy.allows(model, target, self.targets):
+        if self.policy is None:
+            return target
+        if not self.policy.allows(model, target, self.targets):
             raise ModelNotAllowed(model, self.policy.team)
-        return target
+        # The key's residency travels with the target to the upstream router (core/upstream/regions.py).
+        return replace(target, regions=self.policy.regions) if self.policy.regions else target
 
     def allows(self, model: str) -> bool:
         """Whether this key may use `model` (listing models: a key limited to some sees only those)."""
         return self.policy is None or self.policy.allows(model, self.targets(model), self.targets)
 
+    @property
+    def regions(self) -> tuple[str, ...]:
+        """The regions this key is restricted to (empty: any)."""
+        return self.policy.regions if self.policy is not None else ()
+
     def record(
-        self, route: str, model: str, target: Target, usage: Mapping[str, Any] | None, *, stream: bool = False
+        self,
+        route: str,
+        model: str,
+        target: Target,
+        usage: Mapping[str, Any] | None,
+        *,
+        stream: bool = False,
+        region: str | None = None,
     ) -> None:
-        """Meter one generation of this request for its team."""
-        self.meter.record(self.team, route, model, target, usage, stream=stream)
+        """Meter one generation of this request for its team (and the region that served it)."""
+        self.meter.record(self.team, route, model, target, usage, stream=stream, region=region)

@@ -18,7 +18,7 @@ from oci_genai_gateway.core.targets import Target
 log = logging.getLogger(__name__)
 usage_log = logging.getLogger("oci_genai_gateway.usage")
 
-# One datapoint per generation in each (value 1 for `requests`); dimensions `key`, `model`, `route`.
+# One datapoint per generation in each (value 1 for `requests`); dimensions `key`, `model`, `route`, `region`.
 METRICS = ("requests", "prompt_tokens", "completion_tokens", "total_tokens")
 # PostMetricData takes at most 50 metric streams per call (oci.monitoring.MonitoringClient.post_metric_data).
 MAX_STREAMS_PER_CALL = 50
@@ -138,6 +138,7 @@ class Meter:
         usage: Mapping[str, Any] | None,
         *,
         stream: bool,
+        region: str | None = None,
     ) -> None:
         """One generation's usage (None when OCI reported none: logged, not counted)."""
         oci_model = target.endpoint_id or target.model
@@ -149,6 +150,8 @@ class Meter:
             "oci_model": oci_model,
             "stream": stream,
         }
+        if region is not None:
+            fields["region"] = region
         if usage is None:
             usage_log.info("usage unknown", extra={**fields, "usage_reported": False})
             return
@@ -161,6 +164,8 @@ class Meter:
             self._spent(team, total)
         if self.sender is not None:
             dims = {"key": team or ANONYMOUS, "model": oci_model, "route": route}
+            if region is not None:
+                dims["region"] = region  # the region that served it (GATEWAY_REGIONS)
             self.sender.add(dims, {"requests": 1, **counts}, self._clock())
 
     async def aclose(self) -> None:

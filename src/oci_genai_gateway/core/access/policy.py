@@ -1,7 +1,7 @@
 """Keys with policy: each key is a team's, with the models it may use, its rate, quota and token budget.
 
 The keys JSON (`GATEWAY_API_KEYS`, or the Vault secret's `"keys"`) maps a name to a key, as before,
-or to an object: `{"key", "models", "rps", "quota": {"requests", "per"}, "monthly_tokens",
+or to an object: `{"key", "models", "regions", "rps", "quota": {"requests", "per"}, "monthly_tokens",
 "previous": [{"key", "until"}], "created"}`. A rotated-out key stays valid until its `until`.
 """
 
@@ -26,11 +26,13 @@ PERIODS = ("minute", "hour", "day", "week", "month")
 ROTATED = "~"  # `team~1`: the team's first rotated-out key; `~` is not allowed in key names
 # Model names, aliases and fnmatch patterns; no comma, so the list travels as one header value.
 _MODEL = re.compile(r"^[A-Za-z0-9._:/*?@+-]{1,256}$")
-_FIELDS = frozenset({"key", "models", "rps", "quota", "monthly_tokens", "previous", "created"})
+_FIELDS = frozenset({"key", "models", "regions", "rps", "quota", "monthly_tokens", "previous", "created"})
+_REGION = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 
 # Headers API Gateway sets from the authorizer's context (apigw/deployment.json, OVERWRITE).
 KEY_NAME_HEADER = "x-gateway-key-name"
 MODELS_HEADER = "x-gateway-key-models"
+REGIONS_HEADER = "x-gateway-key-regions"
 BUDGET_HEADER = "x-gateway-key-monthly-tokens"
 
 
@@ -52,6 +54,7 @@ class KeyPolicy:
     quota: Quota | None = None
     monthly_tokens: int | None = None
     until: datetime | None = None
+    regions: tuple[str, ...] = ()  # data residency: routed and failed over only here (empty: anywhere)
 
     @property
     def limited(self) -> bool:
@@ -152,6 +155,9 @@ def _policy(name: str, entry: Mapping[str, Any], where: str) -> KeyPolicy:
     models = entry.get("models", [])
     if not isinstance(models, list) or not all(isinstance(m, str) and _MODEL.match(m) for m in models):
         raise ConfigError(f"{where}: models must be a list of model names, aliases or patterns (no commas)")
+    regions = entry.get("regions", [])
+    if not isinstance(regions, list) or not all(isinstance(r, str) and _REGION.match(r) for r in regions):
+        raise ConfigError(f'{where}: regions must be a list of OCI region names (e.g. ["eu-frankfurt-1"])')
     quota = entry.get("quota")
     if quota is not None:
         if not isinstance(quota, Mapping) or set(quota) != {"requests", "per"} or quota["per"] not in PERIODS:
@@ -163,6 +169,7 @@ def _policy(name: str, entry: Mapping[str, Any], where: str) -> KeyPolicy:
     return KeyPolicy(
         team=name,
         models=tuple(models),
+        regions=tuple(dict.fromkeys(regions)),
         rps=_positive(entry.get("rps"), f"{where}: rps"),
         quota=quota,
         monthly_tokens=_positive(entry.get("monthly_tokens"), f"{where}: monthly_tokens"),
@@ -215,6 +222,7 @@ def grant_context(policy: KeyPolicy, scope: str) -> dict[str, str]:
         "key_name": policy.team,
         "client_id": client_token(scope, policy.team),
         "models": ",".join(policy.models) or "*",
+        "regions": ",".join(policy.regions) or "*",
         "monthly_tokens": str(policy.monthly_tokens or "none"),
         "rate_limit": str(policy.rps or "none"),
         "quota": quota,
@@ -228,8 +236,10 @@ def from_headers(headers: Mapping[str, str]) -> KeyPolicy | None:
         return None
     models = headers.get(MODELS_HEADER, "*").strip()
     budget = headers.get(BUDGET_HEADER, "none").strip()
+    regions = headers.get(REGIONS_HEADER, "*").strip()
     return KeyPolicy(
         team=team,
         models=() if models in ("", "*") else tuple(m.strip() for m in models.split(",") if m.strip()),
+        regions=() if regions in ("", "*") else tuple(r.strip() for r in regions.split(",") if r.strip()),
         monthly_tokens=int(budget) if budget.isdigit() and int(budget) > 0 else None,
     )

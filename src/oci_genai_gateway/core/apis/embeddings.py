@@ -20,7 +20,7 @@ from oci_genai_gateway.core.input.validate import (
     required_str,
 )
 from oci_genai_gateway.core.targets import Resolve, Target
-from oci_genai_gateway.core.upstream.http import OciHttp
+from oci_genai_gateway.core.upstream.http import OciHttp, Served
 
 OCI_BATCH_LIMIT = 96  # OCI embedText rejects more inputs per call
 MAX_INPUTS = 2048  # OpenAI's own per-request limit
@@ -88,15 +88,16 @@ def _inputs(raw: Any) -> list[str]:
     return items
 
 
-async def create(request: EmbeddingRequest, oci: OciHttp, grant: Grant) -> dict[str, Any]:
-    """Embed every input; responses keep the order of `input`."""
+async def create(request: EmbeddingRequest, oci: OciHttp, grant: Grant) -> tuple[dict[str, Any], str]:
+    """Embed every input (responses keep the order of `input`), and name the region(s) that did."""
     gate = asyncio.Semaphore(_MAX_CONCURRENT_BATCHES)
     inputs = request.inputs
     batches = [inputs[i : i + OCI_BATCH_LIMIT] for i in range(0, len(inputs), OCI_BATCH_LIMIT)]
     results = await asyncio.gather(*(_embed(request, oci, batch, gate) for batch in batches))
     data: list[dict[str, Any]] = []
     tokens = 0
-    for batch, response in zip(batches, results, strict=True):
+    for batch, served in zip(batches, results, strict=True):
+        response = served.value
         vectors = response.get("embeddings")
         if not isinstance(vectors, list) or len(vectors) != len(batch):
             raise UpstreamError("OCI Generative AI answered with the wrong number of embeddings.")
@@ -104,15 +105,15 @@ async def create(request: EmbeddingRequest, oci: OciHttp, grant: Grant) -> dict[
             encoded: Any = _base64(vector) if request.base64 else [float(x) for x in vector]
             data.append({"object": "embedding", "index": len(data), "embedding": encoded})
         tokens += _tokens(response)
-    grant.record(
-        "embeddings", request.model, request.target, {"prompt_tokens": tokens, "total_tokens": tokens}
-    )
+    region = ",".join(dict.fromkeys(served.region for served in results))
+    usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+    grant.record("embeddings", request.model, request.target, usage, region=region)
     return {
         "object": "list",
         "data": data,
         "model": request.model,
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-    }
+        "usage": usage,
+    }, region
 
 
 def embed_body(request: EmbeddingRequest, compartment_id: str, batch: list[str]) -> dict[str, Any]:
@@ -139,11 +140,10 @@ def embed_body(request: EmbeddingRequest, compartment_id: str, batch: list[str])
 
 async def _embed(
     request: EmbeddingRequest, oci: OciHttp, batch: list[str], gate: asyncio.Semaphore
-) -> dict[str, Any]:
+) -> Served[dict[str, Any]]:
     async with gate:
-        return await oci.post_json(
-            "embedText", embed_body(request, oci.settings.compartment_id, batch), request.model
-        )
+        body = embed_body(request, oci.settings.compartment_id, batch)
+        return await oci.post_json("embedText", body, request.model, request.target)
 
 
 def _tokens(response: dict[str, Any]) -> int:

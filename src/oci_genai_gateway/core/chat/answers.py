@@ -1,4 +1,4 @@
-"""OCI's chat answers (GENERIC and COHERE) in OpenAI's words: choices, tool calls, finish reasons, usage.
+"""OCI's chat answers (GENERIC, COHERE, COHEREV2) in OpenAI's words: choices, tool calls, finishes, usage.
 
 LiteLLM builds the request (core/chat/body.py), but its reading of OCI's answers loses usage
 details, finish reasons and tool-call ids (docs/decisions/0001-the-gateway-reads-ocis-answers.md).
@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 # OCI's reasons, both formats and every vendor seen live, in OpenAI's vocabulary.
@@ -20,7 +21,8 @@ _FINISH_REASONS = {
     "max_tokens": "length",  # Gemini
     "error_limit": "length",
     "tool_calls": "tool_calls",
-    "tool_call": "tool_calls",
+    "tool_call": "tool_calls",  # COHEREV2's TOOL_CALL
+    "stop_sequence": "stop",  # COHEREV2
     "content_filter": "content_filter",
     "content_filtered": "content_filter",
     "error_toxic": "content_filter",
@@ -81,8 +83,15 @@ def add_usage(
 
 
 def choices(response: Mapping[str, Any], *, single_tool_call: bool) -> list[dict[str, Any]]:
-    """The OpenAI choices of one OCI chat answer (GENERIC or COHERE)."""
+    """The OpenAI choices of one OCI chat answer (GENERIC, COHERE or COHEREV2)."""
     chat = response.get("chatResponse") or {}
+    if chat.get("apiFormat") == "COHEREV2":
+        message = chat.get("message") or {}
+        v2 = v2_message(message)
+        choice = _choice(0, v2.text, v2.calls, v2.reasoning, chat.get("finishReason"), single_tool_call)
+        if v2.citations:
+            choice["message"]["citations"] = v2.citations
+        return [choice]
     if chat.get("apiFormat") == "COHERE":
         calls = [cohere_tool_call(c) for c in chat.get("toolCalls") or []]
         text = chat.get("text")
@@ -150,6 +159,66 @@ def _choice(
         "finish_reason": finish_reason(reason, bool(calls)),
         "logprobs": None,
     }
+
+
+@dataclass(frozen=True)
+class V2Message:
+    """What a COHEREV2 assistant message says, in OpenAI's terms."""
+
+    text: str | None
+    reasoning: str | None
+    calls: list[dict[str, Any]]
+    citations: list[dict[str, Any]]
+
+
+def v2_message(message: Mapping[str, Any]) -> V2Message:
+    """A CohereAssistantMessageV2: TEXT parts, THINKING parts, tool calls with ids, the tool plan, citations.
+
+    The tool plan is "a chain-of-thought style reflection and plan that the model generates when
+    working with tools" (https://docs.cohere.com/reference/chat, `message.tool_plan`): reasoning,
+    so it follows the thinking as `reasoning_content` (LiteLLM's Cohere provider keeps it out of the
+    content too, litellm/llms/cohere/common_utils.py).
+    """
+    parts = [p for p in message.get("content") or [] if isinstance(p, Mapping)]
+    text = "".join(_strings(parts, "TEXT", "text"))
+    thinking = "".join(_strings(parts, "THINKING", "thinking"))
+    plan = message.get("toolPlan")
+    if isinstance(plan, str) and plan:
+        thinking = f"{thinking}\n\n{plan}" if thinking else plan
+    raw_calls = [c for c in message.get("toolCalls") or [] if isinstance(c, Mapping)]
+    calls = [call for c in raw_calls if (call := v2_tool_call(c))]
+    citations = [citation(c) for c in message.get("citations") or [] if isinstance(c, Mapping)]
+    return V2Message(text or None, thinking or None, calls, citations)
+
+
+def _strings(parts: list[Mapping[str, Any]], kind: str, key: str) -> list[str]:
+    return [p[key] for p in parts if p.get("type") == kind and isinstance(p.get(key), str)]
+
+
+def v2_tool_call(raw: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A COHEREV2 tool call (`id`, `function: {name, arguments}`) in OpenAI's shape."""
+    function = raw.get("function")
+    if not isinstance(function, Mapping) or not isinstance(function.get("name"), str) or not function["name"]:
+        return None
+    arguments = function.get("arguments")
+    if isinstance(arguments, Mapping):
+        arguments = json.dumps(arguments)  # the SDK types `function` as a free object
+    return {
+        "id": raw.get("id") or new_call_id(),
+        "type": "function",
+        "function": {
+            "name": function["name"],
+            "arguments": arguments if isinstance(arguments, str) else "{}",
+        },
+    }
+
+
+def citation(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A CohereCitationV2 for the client, in snake case (an extension field beside OpenAI's message)."""
+    names = {"start": "start", "end": "end", "text": "text", "type": "type", "contentIndex": "content_index"}
+    out = {ours: raw[theirs] for theirs, ours in names.items() if raw.get(theirs) is not None}
+    out["sources"] = [dict(s) for s in raw.get("sources") or [] if isinstance(s, Mapping)]
+    return out
 
 
 def text_of(content: object) -> str | None:

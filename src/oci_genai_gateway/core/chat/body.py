@@ -1,6 +1,7 @@
-"""OCI's `/actions/chat` body for a chat request, built by LiteLLM's OCI transform (GENERIC and COHERE).
+"""OCI's `/actions/chat` body for a chat request: LiteLLM's OCI transform (GENERIC and COHERE), and the
+gateway's own for COHEREV2 (core/chat/cohere_v2.py), which LiteLLM does not have.
 
-What the transform leaves out of assistant turns is put back here: LiteLLM's GENERIC transform
+What LiteLLM's transform leaves out of assistant turns is put back here: LiteLLM's GENERIC transform
 (litellm/llms/oci/chat/generic.py, adapt_messages_to_generic_oci_standard) sends an assistant turn
 that called tools with its calls only, and no turn with its reasoning. OCI's GENERIC
 `AssistantMessage` takes both (`content` beside `toolCalls`, and `reasoningContent`: oci 2.189.0,
@@ -8,6 +9,7 @@ oci/generative_ai_inference/models/assistant_message.py), so the text of a tool-
 reasoning a client sends back (chat's `reasoning_content`, which the Responses and Messages APIs fill
 from their reasoning items and thinking blocks) reach the model. COHERE's `CohereChatBotMessage` has
 no reasoning field: there the reasoning is dropped (its text beside calls LiteLLM already keeps).
+COHEREV2 takes both in its own transform (a tool plan, THINKING parts).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from oci_genai_gateway.core.chat import cohere_v2
 from oci_genai_gateway.core.chat.request import ChatRequest
 from oci_genai_gateway.core.errors import InvalidRequest
 from oci_genai_gateway.core.settings import Settings
@@ -24,8 +27,15 @@ _PARAM = re.compile(r"param `(\w+)`")
 
 
 def is_cohere(model: str) -> bool:
-    """COHERE api format (LiteLLM picks it by the `cohere.` prefix); everything else is GENERIC."""
-    return model.lower().startswith("cohere.")
+    """COHERE (v1) api format (LiteLLM picks it by the `cohere.` prefix) for the Cohere models without v2."""
+    return model.lower().startswith("cohere.") and not cohere_v2.speaks_v2(model)
+
+
+def api_format(model: str) -> str:
+    """The OCI chat format the gateway speaks to `model`: GENERIC, COHERE or COHEREV2."""
+    if cohere_v2.speaks_v2(model):
+        return "COHEREV2"
+    return "COHERE" if is_cohere(model) else "GENERIC"
 
 
 def chat_body(
@@ -38,6 +48,8 @@ def chat_body(
 ) -> dict[str, Any]:
     """The OCI `/actions/chat` body for one generation of `request` (without its effort if not `effort`)."""
     model = request.target.model
+    if cohere_v2.speaks_v2(model):
+        return _v2_body(request, settings, stream=stream, stream_usage=stream_usage, effort=effort)
     params = _cohere_tool_choice(dict(request.params)) if is_cohere(model) else dict(request.params)
     if not effort or (request.effort_is_hint and is_cohere(model)):
         params.pop("reasoning_effort", None)  # OCI's COHERE format has no reasoning effort
@@ -58,12 +70,31 @@ def chat_body(
     chat = body["chatRequest"]
     if chat.get("apiFormat") == "GENERIC":
         _restore_assistant_turns(request.messages, chat.get("messages") or [])
+    _streaming(chat, stream, stream_usage)
+    return body
+
+
+def _v2_body(
+    request: ChatRequest, settings: Settings, *, stream: bool, stream_usage: bool, effort: bool
+) -> dict[str, Any]:
+    model = request.target.model
+    params = dict(request.params)
+    if not effort or (request.effort_is_hint and not cohere_v2.thinks(model)):
+        params.pop("reasoning_effort", None)  # a hint for a model that does not think: left out
+    serving: dict[str, Any] = {"servingType": "ON_DEMAND", "modelId": model}
+    if request.target.endpoint_id:
+        serving = {"servingType": "DEDICATED", "endpointId": request.target.endpoint_id}
+    chat = cohere_v2.chat_request(model, request.messages, params)
+    _streaming(chat, stream, stream_usage)
+    return {"compartmentId": settings.compartment_id, "servingMode": serving, "chatRequest": chat}
+
+
+def _streaming(chat: dict[str, Any], stream: bool, stream_usage: bool) -> None:
     chat.pop("isStream", None)
     if stream:
         chat["isStream"] = True
         if stream_usage:
             chat["streamOptions"] = {"isIncludeUsage": True}
-    return body
 
 
 def _restore_assistant_turns(messages: list[dict[str, Any]], built: list[dict[str, Any]]) -> None:

@@ -1,10 +1,15 @@
-"""OCI chat stream events (GENERIC and COHERE, every vendor's style) as OpenAI chunk deltas.
+"""OCI chat stream events (GENERIC, COHERE and COHEREV2, every vendor's style) as OpenAI chunk deltas.
 
 Styles seen live (recordings quoted in emulator/README.md): xAI sends each tool call whole in one
 event; Meta Llama sends id and name, then argument pieces mixed with empty `"arguments": ""`
 events, and ends with `data: [DONE]`; Gemini sends calls without an id; gpt-oss sends id, name and
 `""`, then pieces. COHERE streams tokens as `text`, restates the whole text (and its tool calls)
 on the final event, and puts usage on it; GENERIC sends usage as one event after the finish event.
+COHEREV2 sends pieces of its assistant message (`message.content` TEXT or THINKING parts, tool
+calls, the tool plan) and a finish event whose message carries only the role
+(https://github.com/oracle/langchain-oracle libs/oci/tests/unit_tests/chat_models/test_oci_generative_ai.py,
+test_cohere_v2_stream_to_text); how it streams tool calls is not recorded anywhere, so whole calls,
+calls restated by id and OpenAI-style argument pieces are all read.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from oci_genai_gateway.core.chat.answers import finish_reason, new_call_id, text_of, usage
+from oci_genai_gateway.core.chat.answers import citation, finish_reason, new_call_id, text_of, usage
 
 Delta = tuple[int, dict[str, Any]]
 
@@ -28,6 +33,8 @@ class _Choice:
     kept: list[bool] = field(default_factory=list)
     text: str = ""
     cohere_calls: set[str] = field(default_factory=set)
+    thought: bool = False  # COHEREV2: thinking seen, so a tool plan after it is set apart
+    planned: bool = False
     finish: str | None = None
 
 
@@ -61,6 +68,8 @@ class StreamTranslator:
         position = index if isinstance(index, int) else 0
         if event.get("apiFormat") == "COHERE":
             delta = self._cohere(choice, event)
+        elif event.get("apiFormat") == "COHEREV2":
+            delta = self._v2(choice, event.get("message"))
         else:
             delta = self._generic(choice, event.get("message"))
         if event.get("finishReason"):
@@ -118,6 +127,44 @@ class StreamTranslator:
         if not arguments or not choice.kept[call]:
             return None  # Llama's empty `"arguments": ""` events carry nothing
         return {"index": sum(choice.kept[: call + 1]) - 1, "function": {"arguments": arguments}}
+
+    def _v2(self, choice: _Choice, message: object) -> dict[str, Any]:
+        if not isinstance(message, Mapping):
+            return {}
+        delta: dict[str, Any] = {}
+        parts = [p for p in message.get("content") or [] if isinstance(p, Mapping)]
+        thinking = "".join(p.get("thinking") or "" for p in parts if p.get("type") == "THINKING")
+        choice.thought = choice.thought or bool(thinking)
+        plan = message.get("toolPlan")  # reasoning about the tools, as answers.v2_message reads it
+        if isinstance(plan, str) and plan:
+            thinking += "\n\n" + plan if choice.thought and not choice.planned else plan
+            choice.planned = True
+        if thinking:
+            delta["reasoning_content"] = thinking
+        text = "".join(p.get("text") or "" for p in parts if p.get("type") == "TEXT")
+        if text:
+            delta["content"] = text
+        calls = []
+        for raw in message.get("toolCalls") or []:
+            function = raw.get("function") if isinstance(raw, Mapping) else None
+            if not isinstance(function, Mapping):
+                continue
+            call_id, name = raw.get("id"), function.get("name")
+            if isinstance(call_id, str) and call_id in choice.call_ids and name:
+                continue  # a whole call restated (on the finish event)
+            arguments = function.get("arguments")
+            if isinstance(arguments, Mapping):
+                arguments = json.dumps(arguments)
+            flat = {"id": call_id, "name": name, "arguments": arguments}
+            opened = self._generic_call(choice, flat)
+            if opened:
+                calls.append(opened)
+        if calls:
+            delta["tool_calls"] = calls
+        cited = [citation(c) for c in message.get("citations") or [] if isinstance(c, Mapping)]
+        if cited:
+            delta["citations"] = cited
+        return delta
 
     def _cohere(self, choice: _Choice, event: Mapping[str, Any]) -> dict[str, Any]:
         delta: dict[str, Any] = {}

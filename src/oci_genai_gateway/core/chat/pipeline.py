@@ -19,7 +19,7 @@ from oci_genai_gateway.core.chat.deltas import StreamTranslator
 from oci_genai_gateway.core.chat.request import ChatRequest
 from oci_genai_gateway.core.errors import InvalidRequest, ModelNotFound, UpstreamError, UpstreamTimeout
 from oci_genai_gateway.core.upstream.events import sse_events
-from oci_genai_gateway.core.upstream.http import OciHttp
+from oci_genai_gateway.core.upstream.http import OciHttp, Served
 from oci_genai_gateway.core.upstream.quirks import ModelQuirks, Quirk
 
 Chunk = dict[str, Any]
@@ -29,23 +29,27 @@ _REASONING_EFFORT = re.compile(r"reasoning_?effort", re.IGNORECASE)
 ROUTE = "chat"  # the `route` dimension of every chat generation's usage, whichever API asked for it
 
 
-async def create(request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant: Grant) -> dict[str, Any]:
-    """Answer a non-streaming request; `n` > 1 fans out into concurrent OCI calls (COHERE has no `n`)."""
+async def create(
+    request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant: Grant
+) -> tuple[dict[str, Any], str]:
+    """Answer a non-streaming request and name its region(s); `n` > 1 fans out (COHERE has no `n`)."""
 
-    async def post(effort: bool) -> list[dict[str, Any]]:
+    async def post(effort: bool) -> list[Served[dict[str, Any]]]:
         body = chat_body(request, oci.settings, effort=effort)
         return await asyncio.gather(*(_post(request, oci, quirks, body) for _ in range(request.n)))
 
     replies = await _effort_fallback(request, quirks, post)
     choices: list[dict[str, Any]] = []
     usage: dict[str, Any] | None = None
-    for reply in replies:
+    for served in replies:
+        reply = served.value
         shown = answers.choices(reply, single_tool_call=request.single_tool_call)
         for choice in shown if oci.settings.reasoning_text else map(answers.without_reasoning, shown):
             choices.append({**choice, "index": len(choices)})
         usage = answers.add_usage(usage, answers.oci_usage(reply), same_prompt=True)
-    grant.record(ROUTE, request.model, request.target, usage)
-    return {
+    region = ",".join(dict.fromkeys(served.region for served in replies))
+    grant.record(ROUTE, request.model, request.target, usage, region=region)
+    completion = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
         "created": int(time.time()),
@@ -53,13 +57,14 @@ async def create(request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant:
         "choices": choices,
         "usage": usage or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
     }
+    return completion, region
 
 
 async def stream(request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant: Grant) -> ChunkStream:
     """Open the OCI stream (errors surface here, before any byte is sent) and return the chunks."""
     model = request.target.model
 
-    async def open_stream(effort: bool) -> httpx.Response:
+    async def open_stream(effort: bool) -> Served[httpx.Response]:
         with_options = not quirks.has(model, Quirk.NO_STREAM_OPTIONS)
         try:
             return await _open(request, oci, quirks, stream_usage=with_options, effort=effort)
@@ -70,8 +75,9 @@ async def stream(request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant:
             quirks.note(model, Quirk.NO_STREAM_OPTIONS)
             return await _open(request, oci, quirks, stream_usage=False, effort=effort)
 
-    response = await _effort_fallback(request, quirks, open_stream)
-    return ChunkStream(_chunks(request, oci, quirks, grant, response), response)
+    opened = await _effort_fallback(request, quirks, open_stream)
+    response = opened.value
+    return ChunkStream(_chunks(request, oci, quirks, grant, opened), response, opened.region)
 
 
 async def _effort_fallback(
@@ -95,9 +101,10 @@ async def _effort_fallback(
 class ChunkStream:
     """The chunks of an open OCI stream; closing it closes the response, even before the first chunk."""
 
-    def __init__(self, chunks: AsyncGenerator[Chunk, None], response: httpx.Response) -> None:
+    def __init__(self, chunks: AsyncGenerator[Chunk, None], response: httpx.Response, region: str) -> None:
         self._chunks = chunks
         self._response = response
+        self.region = region  # the one region this stream is served from, to its end
 
     def __aiter__(self) -> AsyncGenerator[Chunk, None]:
         return self._chunks
@@ -110,17 +117,17 @@ class ChunkStream:
 
 async def _post(
     request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, body: dict[str, Any]
-) -> dict[str, Any]:
+) -> Served[dict[str, Any]]:
     with _noting_not_on_demand(request, quirks):
-        return await oci.post_json("chat", body, request.model)
+        return await oci.post_json("chat", body, request.model, request.target)
 
 
 async def _open(
     request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, *, stream_usage: bool, effort: bool
-) -> httpx.Response:
+) -> Served[httpx.Response]:
     body = chat_body(request, oci.settings, stream=True, stream_usage=stream_usage, effort=effort)
     with _noting_not_on_demand(request, quirks):
-        return await oci.open_stream("chat", body, request.model)
+        return await oci.open_stream("chat", body, request.model, request.target)
 
 
 @contextlib.contextmanager
@@ -135,8 +142,9 @@ def _noting_not_on_demand(request: ChatRequest, quirks: ModelQuirks) -> Iterator
 
 
 async def _chunks(
-    request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant: Grant, response: httpx.Response
+    request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant: Grant, opened: Served[httpx.Response]
 ) -> AsyncGenerator[Chunk, None]:
+    response = opened.value
     head = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion.chunk",
@@ -176,7 +184,9 @@ async def _chunks(
                 yield {**head, "choices": [_piece(index, delta, None)]}
         if translator.finished and translator.usage is None:
             quirks.note(model, Quirk.NO_STREAM_USAGE)
-        grant.record(ROUTE, request.model, request.target, translator.usage, stream=True)
+        grant.record(
+            ROUTE, request.model, request.target, translator.usage, stream=True, region=opened.region
+        )
         for index, reason in translator.finishes():
             yield {**head, "choices": [_piece(index, {}, reason)]}
         if request.include_usage and translator.usage is not None:

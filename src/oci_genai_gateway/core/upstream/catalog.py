@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -17,6 +18,9 @@ from oci_genai_gateway.core.upstream.http import OciHttp
 log = logging.getLogger(__name__)
 
 _SERVED = frozenset({"CHAT", "TEXT_EMBEDDINGS"})
+# The extension field of a listed model naming the regions that serve it; OpenAI's Model object
+# allows more properties, and the openai SDKs keep unknown fields (pydantic extra="allow").
+REGIONS_FIELD = "oci_regions"
 
 
 @dataclass(frozen=True)
@@ -26,22 +30,31 @@ class ModelEntry:
     id: str
     created: int
     owned_by: str
+    regions: tuple[str, ...] = ()  # where it is served on demand (several regions configured only)
 
     def to_dict(self) -> dict[str, Any]:
-        """Render as OpenAI's Model schema."""
-        return {"id": self.id, "object": "model", "created": self.created, "owned_by": self.owned_by}
+        """Render as OpenAI's Model schema (plus `oci_regions`, an extension clients ignore)."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "object": "model",
+            "created": self.created,
+            "owned_by": self.owned_by,
+        }
+        if self.regions:
+            out[REGIONS_FIELD] = list(self.regions)
+        return out
 
 
 # The summaries of every model OCI lists (ModelSummary as JSON: `displayName`, `capabilities`, ...).
 Fetch = Callable[[], Awaitable[list[dict[str, Any]]]]
 
 
-def oci_fetcher(oci: OciHttp, compartment_id: str) -> Fetch:
-    """List every page of OCI's model catalogue (ListModels) over the gateway's own signed client."""
+def oci_fetcher(oci: OciHttp, compartment_id: str, region: str | None = None) -> Fetch:
+    """List every page of one region's model catalogue (ListModels) over the gateway's signed client."""
 
     async def fetch() -> list[dict[str, Any]]:
         query = {"compartmentId": compartment_id, "lifecycleState": "ACTIVE"}
-        return await oci.list_all("models", query)
+        return await oci.list_all("models", query, region)
 
     return fetch
 
@@ -82,13 +95,21 @@ def _time(value: object) -> dt.datetime | None:
 
 
 class ModelCatalog:
-    """The discovered models plus aliases, refreshed at most once per TTL by a single task."""
+    """The discovered models of every region (their union) plus aliases, refreshed once per TTL."""
 
-    def __init__(self, settings: Settings, fetch: Fetch, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        fetch: Fetch | Mapping[str, Fetch],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._settings = settings
-        self._fetch = fetch
+        # One fetch per region, in the configured order (home first).
+        self._fetches = dict(fetch) if isinstance(fetch, Mapping) else {settings.region: fetch}
         self._clock = clock
         self._entries: list[ModelEntry] | None = None
+        self._by_region: dict[str, list[ModelEntry]] = {}
+        self._served: dict[str, tuple[str, ...]] = {}
         self._fetched_at = 0.0
         self._refresh: asyncio.Task[None] | None = None
         self.fetches = 0
@@ -110,29 +131,65 @@ class ModelCatalog:
                 return entry
         raise ModelNotFound(model)
 
+    async def regions_serving(self, model: str) -> tuple[str, ...]:
+        """The regions whose catalogue lists `model` (an OCI name), in the configured order."""
+        try:
+            await self.entries()
+        except UpstreamError:
+            return ()
+        return self._served.get(model, ())
+
     async def _do_refresh(self) -> None:
         self.fetches += 1
-        try:
-            summaries = await self._fetch()
-        except Exception as exc:
-            stale = "serving the last good list" if self._entries is not None else "no list to serve"
-            log.warning(
-                "model discovery failed; %s",
-                stale,
-                extra={"event": "models_refresh_failed", "exc_type": type(exc).__name__},
-            )
-            # Back off for a TTL rather than hammering OCI on every request.
-            if self._entries is not None:
-                self._fetched_at = self._clock()
-            return
-        discovered = select(summaries, dt.datetime.now(dt.UTC))
-        self._entries = self._with_aliases(discovered)
+        regions = list(self._fetches)
+        results = await asyncio.gather(*(self._fetches[r]() for r in regions), return_exceptions=True)
+        now = dt.datetime.now(dt.UTC)
+        fresh = False
+        for region, result in zip(regions, results, strict=True):
+            if isinstance(result, BaseException):
+                stale = "serving the last good list" if region in self._by_region else "no list to serve"
+                log.warning(
+                    "model discovery failed in %s; %s",
+                    region,
+                    stale,
+                    extra={
+                        "event": "models_refresh_failed",
+                        "region": region,
+                        "exc_type": type(result).__name__,
+                    },
+                )
+                continue
+            self._by_region[region] = select(result, now)
+            fresh = True
+        if not self._by_region:
+            return  # nothing to serve: the next request tries again
+        if fresh or self._entries is None:
+            self._entries = self._with_aliases(self._union())
+        # After a failure too: back off for a TTL rather than hammering OCI on every request.
         self._fetched_at = self._clock()
+
+    def _union(self) -> list[ModelEntry]:
+        """Every region's models, one entry per name, naming the regions that serve it."""
+        merged: dict[str, ModelEntry] = {}
+        served: dict[str, list[str]] = {}
+        for region in self._fetches:
+            for entry in self._by_region.get(region, ()):
+                served.setdefault(entry.id, []).append(region)
+                known = merged.get(entry.id)
+                if known is None or entry.created > known.created:
+                    merged[entry.id] = entry
+        self._served = {name: tuple(regions) for name, regions in served.items()}
+        if not self._settings.multi_region:
+            return sorted(merged.values(), key=lambda e: e.id)
+        return sorted(
+            (dataclasses.replace(e, regions=self._served[e.id]) for e in merged.values()), key=lambda e: e.id
+        )
 
     def _with_aliases(self, discovered: list[ModelEntry]) -> list[ModelEntry]:
         by_id = {e.id: e for e in discovered}
         aliases = []
         for alias, target in sorted(self._settings.aliases.items()):
             base = by_id.get(target.model)
-            aliases.append(ModelEntry(alias, base.created if base else 0, base.owned_by if base else "oci"))
+            entry = ModelEntry(alias, base.created if base else 0, base.owned_by if base else "oci")
+            aliases.append(dataclasses.replace(entry, regions=base.regions) if base else entry)
         return [e for e in discovered if e.id not in self._settings.aliases] + aliases

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.deploy.commands.offline import offline_maker
 from oci_genai_gateway.deploy.config.schema import AuthConfig, DeployConfig
 from oci_genai_gateway.deploy.engine.clients import CLIENT_CLASSES, ClientMaker, Clients
+from oci_genai_gateway.deploy.engine.retries import Sleep
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,8 @@ def sdk_maker(credentials: Credentials) -> ClientMaker:
         module, cls_name = CLIENT_CLASSES[name].split(".")
         cls = getattr(getattr(oci, module), cls_name)
         config = {**credentials.config, "region": region}
-        kwargs: dict[str, Any] = {}
+        # Deploy's RetryingClient is the one retry layer (engine/retries.py); the client adds none.
+        kwargs: dict[str, Any] = {"retry_strategy": oci.retry.NoneRetryStrategy()}
         if credentials.signer is not None:
             kwargs["signer"] = credentials.signer
         if name in ("kms_management", "identity_domains"):
@@ -115,16 +118,20 @@ def sdk_maker(credentials: Credentials) -> ClientMaker:
 
 
 def clients_for(
-    config: DeployConfig, offline: bool, maker: ClientMaker | None, env: Mapping[str, str]
+    config: DeployConfig,
+    offline: bool,
+    maker: ClientMaker | None,
+    env: Mapping[str, str],
+    sleep: Sleep = time.sleep,
 ) -> Clients:
     """The clients of a command: offline stubs, the given maker (tests), or signed like the OCI CLI."""
     if offline:
         tenancy = config.tenancy_id or "<tenancy>"
-        return Clients(offline_maker(config.identity.mode != "legacy"), config.region, tenancy)
+        return Clients(offline_maker(config.identity.mode != "legacy"), config.region, tenancy, sleep)
     if maker is not None:
-        return Clients(maker, config.region, config.tenancy_id or "<tenancy>")
+        return Clients(maker, config.region, config.tenancy_id or "<tenancy>", sleep)
     creds = authenticate(config.auth, config.region, env)
     tenancy = config.tenancy_id or creds.tenancy_id or ""
     if not tenancy:
         raise ConfigError("cannot tell the tenancy from these credentials: set deployment.tenancy_id")
-    return Clients(sdk_maker(creds), config.region, tenancy)
+    return Clients(sdk_maker(creds), config.region, tenancy, sleep)

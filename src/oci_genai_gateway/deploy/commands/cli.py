@@ -5,20 +5,24 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.deploy.commands import report, status
+from oci_genai_gateway.deploy.commands import regions_plan, report, status
 from oci_genai_gateway.deploy.commands.auth import clients_for
 from oci_genai_gateway.deploy.config.loader import load
 from oci_genai_gateway.deploy.engine import reconcile
 from oci_genai_gateway.deploy.engine.clients import ClientMaker
 from oci_genai_gateway.deploy.engine.failures import DeployError, explain, genai_region_problem
 from oci_genai_gateway.deploy.engine.resource_model import Action, Change, Context, State
-from oci_genai_gateway.deploy.resources.container_images import Builder, CliBuilder
+from oci_genai_gateway.deploy.engine.retries import Sleep
+from oci_genai_gateway.deploy.resources import identity
+from oci_genai_gateway.deploy.resources.container_images import find_source
 from oci_genai_gateway.deploy.resources.facts import gather
+from oci_genai_gateway.deploy.resources.image_build import Builder, CliBuilder
 from oci_genai_gateway.deploy.resources.stack import Stack, build
 from oci_genai_gateway.deploy.resources.vault import read_keys
 
@@ -39,6 +43,12 @@ def parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=text, description=text)
         cmd.add_argument(
             "-c", "--config", type=Path, default=Path(DEFAULT_CONFIG), help="the TOML config file"
+        )
+        cmd.add_argument(
+            "--source",
+            type=Path,
+            help="the project's source tree, to build function images (default: the working directory, "
+            "when it is one)",
         )
         if name == "plan":
             cmd.add_argument(
@@ -68,8 +78,9 @@ def main(
     env: Mapping[str, str] | None = None,
     out: TextIO | None = None,
     transport: Any = None,
+    sleep: Sleep = time.sleep,
 ) -> int:
-    """Run one deploy command; clients, builder, environment and output are injectable for tests."""
+    """Run one deploy command; clients, builder, environment, output and sleeping are injectable."""
     import oci
 
     args = parser().parse_args(argv)
@@ -81,17 +92,20 @@ def main(
         config = load(args.config)
         compartment = config.compartment_id
         offline = bool(getattr(args, "offline", False))
-        clients = clients_for(config, offline, maker, env)
+        source = find_source(args.source, Path.cwd())
+        try:
+            clients = clients_for(config, offline, maker, env, sleep)
+        except (oci.exceptions.InvalidConfig, oci.exceptions.InvalidPrivateKey, OSError) as exc:
+            print(f"oci-genai-gateway deploy: credentials: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 2
         ctx = Context(clients, config, reporter)
-        stack = build(config, gather(config, clients), builder or CliBuilder(config.images.tool), env)
+        builder = builder or CliBuilder(config.images.tool, source=source)
+        stack = build(config, gather(config, clients), builder, env, source)
         command = {"plan": _plan, "apply": _apply, "destroy": _destroy, "status": _status}[args.command]
         return command(ctx, stack, args, stream, transport)
     except ConfigError as exc:
         hint = f" (copy deploy/gateway.example.toml to {DEFAULT_CONFIG})" if not args.config.exists() else ""
         print(f"oci-genai-gateway deploy: configuration error: {exc}{hint}", file=sys.stderr)
-        return 2
-    except (oci.exceptions.InvalidConfig, oci.exceptions.InvalidPrivateKey, OSError) as exc:
-        print(f"oci-genai-gateway deploy: credentials: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     except (oci.exceptions.ServiceError, oci.exceptions.RequestException) as exc:
         # Outside a resource step: the look-ups before the plan (domains, images, namespace).
@@ -118,12 +132,27 @@ def _confirm(question: str, yes: bool, stream: TextIO) -> bool:
 
 def _plan(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, transport: Any) -> int:
     changes = reconcile.plan(ctx, stack)
-    print(report.format_plan(changes, stack, offline=args.offline), file=out)
+    missing = None if args.offline else _missing_prerequisites(ctx)
+    print(report.format_plan(changes, stack, offline=args.offline, missing_prerequisites=missing), file=out)
     if not args.offline:
         problem = genai_region_problem(ctx.clients.generative_ai, ctx.compartment_id, ctx.config.region)
         if problem:
             print(f"\nWarning: {problem}", file=out)
+    if ctx.config.regions:
+        print(
+            regions_plan.describe(ctx.clients, ctx.compartment_id, ctx.config.regions, args.offline), file=out
+        )
     return 0
+
+
+def _missing_prerequisites(ctx: Context) -> list[str] | None:
+    """The Functions service statements no visible policy has; None when policies cannot be read."""
+    import oci
+
+    try:
+        return identity.missing_prerequisites(ctx.config, ctx.clients)
+    except oci.exceptions.ServiceError:
+        return None
 
 
 def _apply(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, transport: Any) -> int:
@@ -131,7 +160,8 @@ def _apply(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, tr
     if problem and not args.skip_region_check:
         raise DeployError(f"{problem} (or pass --skip-region-check)")
     planned = reconcile.plan(ctx, stack)
-    print(report.format_plan(planned, stack, offline=False), file=out)
+    missing = _missing_prerequisites(ctx)
+    print(report.format_plan(planned, stack, offline=False, missing_prerequisites=missing), file=out)
     if all(c.action is Action.NOOP for c in planned):
         print("\nEverything is up to date.", file=out)
     elif any(c.action is Action.CONFLICT for c in planned):
@@ -148,14 +178,12 @@ def _apply(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, tr
 def _destroy(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, transport: Any) -> int:
     found = reconcile.destroy(ctx, stack, dry_run=True)
     print(report.format_destroy(found), file=out)
-    if args.dry_run or not found or not _confirm(f"\nDelete these {len(found)} resources?", args.yes, out):
+    count = sum(1 for c in found if c.action is Action.DELETE)
+    if args.dry_run or not count or not _confirm(f"\nDelete these {count} resources?", args.yes, out):
         return 0
-    reconcile.destroy(ctx, stack)
-    print(
-        "Done. Vault objects are scheduled for deletion (cancellable until then); apply restores them.",
-        file=out,
-    )
-    return 0
+    done = reconcile.destroy(ctx, stack)
+    print(report.format_destroyed(done), file=out)
+    return 1 if any(c.action is Action.CONFLICT for c in done) else 0
 
 
 def _status(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, transport: Any) -> int:
@@ -175,7 +203,17 @@ def _status(ctx: Context, stack: Stack, args: argparse.Namespace, out: TextIO, t
         return 1
     key = args.api_key or _first_key(ctx, state)
     logs = f"{ctx.config.prefix}-functions-invoke"
-    checks = status.run(url, key, target=ctx.config.target, logs=logs, model=args.model, transport=transport)
+    usage_plans = ctx.config.target == "serverless" and ctx.config.api_gateway.usage_plans
+    checks = status.run(
+        url,
+        key,
+        target=ctx.config.target,
+        logs=logs,
+        model=args.model,
+        transport=transport,
+        usage_plans=usage_plans,
+        key_from_secret=args.api_key is None,
+    )
     print(f"Base URL: {url}\n{report.format_checks(checks)}", file=out)
     return 0 if not drift and all(c.ok for c in checks) else 1
 

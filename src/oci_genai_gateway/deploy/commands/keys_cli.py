@@ -47,6 +47,9 @@ def parser() -> argparse.ArgumentParser:
             cmd.add_argument(
                 "--models", default="", help="comma-separated names, aliases or patterns (meta.*)"
             )
+            cmd.add_argument(
+                "--regions", default="", help="data residency: comma-separated regions its calls stay in"
+            )
             cmd.add_argument("--rps", type=int, help="requests per second")
             cmd.add_argument("--quota", help="requests per calendar period: N/minute|hour|day|week|month")
             cmd.add_argument("--monthly-tokens", type=int, help="token budget per calendar month (UTC)")
@@ -106,6 +109,9 @@ def _create(ctx: Context, args: argparse.Namespace, out: TextIO, clock: Callable
     entry = policy_entry(
         key, models=models, rps=args.rps, quota=args.quota, monthly_tokens=args.monthly_tokens, now=secret.now
     )
+    regions = [r.strip() for r in getattr(args, "regions", "").split(",") if r.strip()]
+    if regions:
+        entry = {**entry, "regions": regions}  # validated with the rest by the secret's parser
     secret.write({**secret.entries, args.name: entry}, subscribers_first=True)
     print(f"Created key {args.name!r} ({_limits(entry)}). Shown once, store it now:\n  {key}", file=out)
     print("It works within a minute (the authorizer re-reads Vault every 60 s).", file=out)
@@ -216,6 +222,8 @@ def _limits(entry: Any) -> str:
     if not isinstance(entry, dict):
         return "no limits (managed by deploy)"
     parts = [f"models {','.join(entry['models'])}"] if entry.get("models") else []
+    if entry.get("regions"):
+        parts.append(f"regions {','.join(entry['regions'])}")
     if entry.get("rps"):
         parts.append(f"{entry['rps']} req/s")
     if entry.get("quota"):

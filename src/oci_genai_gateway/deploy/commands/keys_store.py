@@ -166,8 +166,8 @@ class KeysSecret:
         )
 
     def _sync(self, keys: KeyTable) -> None:
-        if self.ctx.config.target != "serverless":
-            return  # the compose VM enforces limits itself, from the secret it reads at start
+        if self.ctx.config.target != "serverless" or not self.ctx.config.api_gateway.usage_plans:
+            return  # the compose VM (or, without usage plans, each function) enforces limits itself
         deployment = find_deployment(self.ctx)
         if deployment is None:
             self.ctx.reporter.progress("no API deployment yet: `deploy apply` creates the usage plans")

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 from oci_genai_gateway.deploy.commands.status import Check
 from oci_genai_gateway.deploy.engine.compare import plain
 from oci_genai_gateway.deploy.engine.resource_model import Action, Change
+from oci_genai_gateway.deploy.resources import identity
 from oci_genai_gateway.deploy.resources.network import describe_rules
 from oci_genai_gateway.deploy.resources.stack import Stack
 
@@ -46,7 +47,9 @@ def _short(value: Any) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-def format_plan(changes: list[Change], stack: Stack, *, offline: bool) -> str:
+def format_plan(
+    changes: list[Change], stack: Stack, *, offline: bool, missing_prerequisites: list[str] | None = None
+) -> str:
     """Each resource's action, what differs, the IAM statements, and the totals."""
     config = stack.config
     lines = [
@@ -76,13 +79,18 @@ def format_plan(changes: list[Change], stack: Stack, *, offline: bool) -> str:
     statements = policy.spec["statements"] if policy is not None else stack.policy_statements()
     lines += ["", f"IAM policy {config.prefix}-gateway (in the compartment) - exactly these statements:"]
     lines += [f"    {s}" for s in statements]
-    dg = next((c for c in changes if c.resource.key == "identity.dynamic-group"), None)
-    if dg is not None:
+    for dg in (c for c in changes if c.resource.key.startswith("identity.") and "group" in c.resource.key):
         lines.append(f"Dynamic group {dg.resource.name}: {dg.spec['matching_rule']}")
-        if config.target == "compose" and "instance.id" not in dg.spec["matching_rule"]:
-            lines.append(
-                "    (narrowed by the same apply, once the VM exists, with instance.id = '<its OCID>')"
-            )
+    wanted = identity.prerequisites(config)
+    if wanted:
+        missing = set(wanted if missing_prerequisites is None else missing_prerequisites)
+        lines += ["", "Functions service prerequisites (an administrator adds them in the root compartment):"]
+        for statement in wanted:
+            if missing_prerequisites is None:
+                state = "not checked offline"
+            else:
+                state = "MISSING: add it" if statement in missing else "found"
+            lines.append(f"    {statement}    ({state})")
     counts = Counter(change.action for change in changes)
     summary = ", ".join(
         f"{counts[a]} to {a.value}"
@@ -96,11 +104,41 @@ def format_plan(changes: list[Change], stack: Stack, *, offline: bool) -> str:
 
 
 def format_destroy(changes: list[Change]) -> str:
-    """What destroy deletes, in order."""
-    if not changes:
+    """What destroy deletes, in order, and the Vault objects it leaves scheduled."""
+    deleting = [c for c in changes if c.action is Action.DELETE]
+    scheduled = [c for c in changes if c.action is Action.NOOP]
+    if not deleting and not scheduled:
         return "Nothing owned by this prefix was found."
-    lines = ["Deleting, in this order (only resources carrying this prefix's tag):"]
-    lines += [f"  - {c.resource.kind.label:24} {c.resource.name}" for c in changes]
+    lines = []
+    if deleting:
+        lines.append("Deleting, in this order (only resources carrying this prefix's tag):")
+        lines += [f"  - {c.resource.kind.label:24} {c.resource.name}" for c in deleting]
+    else:
+        lines.append("Nothing left to delete.")
+    lines += [f"  = {c.resource.kind.label:24} {c.resource.name}  ({c.note})" for c in scheduled]
+    return "\n".join(lines)
+
+
+def format_destroyed(changes: list[Change]) -> str:
+    """What destroy left, and why; or that the tenancy is clean."""
+    left = [c for c in changes if c.action is Action.CONFLICT]
+    scheduled = [
+        c
+        for c in changes
+        if c.action is not Action.CONFLICT and getattr(c.resource.kind, "scheduled_delete", False)
+    ]
+    lines = []
+    if left:
+        lines.append(f"Left in the tenancy ({len(left)}), and why:")
+        lines += [f"  ! {c.resource.kind.label:24} {c.resource.name}: {c.note}" for c in left]
+        lines.append("Fix what is named above (or wait, for a VNIC OCI still holds), then run destroy again.")
+    else:
+        lines.append("Done: nothing of this prefix is left but what is scheduled for deletion.")
+    if scheduled:
+        lines.append(
+            "Vault objects are scheduled for deletion (OCI deletes them after the waiting period; until "
+            "then they are listed as pending deletion and can be restored)."
+        )
     return "\n".join(lines)
 
 

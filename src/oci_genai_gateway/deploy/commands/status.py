@@ -30,6 +30,38 @@ def _error(response: httpx.Response) -> str:
     return str(body)[:200]
 
 
+# What to do when API Gateway's usage-plan policy refuses calls (DEPLOY.md, "Usage plans").
+USAGE_PLAN_FIX = (
+    "set [api_gateway] usage_plans = false in the config and apply: keys are then checked by the "
+    "authorizer only, and each function enforces the keys' rates and quotas"
+)
+
+
+def _from_api_gateway(response: httpx.Response) -> bool:
+    """True for API Gateway's own refusals (`{"code": 401, "message": ...}`), not the gateway's envelope."""
+    try:
+        body = response.json()
+    except ValueError:
+        return True
+    return not (isinstance(body, dict) and isinstance(body.get("error"), dict))
+
+
+def usage_plan_refusal(response: httpx.Response, usage_plans: bool, key_from_secret: bool) -> str | None:
+    """Why a keyed call was refused by the usage plan (not the key, not a function); None otherwise."""
+    if not usage_plans or response.status_code not in (401, 403, 429):
+        return None
+    if not _from_api_gateway(response):
+        return None  # the functions answered: the key got through API Gateway
+    if response.status_code == 429:
+        return "API Gateway's usage plan throttled the key (its rate or quota): wait, or raise its limits"
+    who = "a key from the keys secret" if key_from_secret else "the key"
+    return (
+        f"API Gateway refused {who} before any function ran: the key is not an entitled usage-plan "
+        f"subscriber. Run `oci-genai-gateway deploy apply` (it re-creates the subscribers); if every call "
+        f"is still refused, OCI does not honour the plan: {USAGE_PLAN_FIX}"
+    )
+
+
 def _hint(status: int, target: str, logs: str) -> str:
     """What a status code from the gateway usually means here."""
     if status == 401:
@@ -40,9 +72,9 @@ def _hint(status: int, target: str, logs: str) -> str:
     if status == 502:
         where = f"the invoke log {logs}" if target == "serverless" else "`sudo podman logs` on the VM"
         return (
-            f"a function or OCI call failed; read {where}. Usual cause: the dynamic group lacks "
-            "`use generative-ai-family` or `read secret-bundles`, or a new policy has not applied yet "
-            "(minutes)"
+            f"a function or OCI call failed; read {where}. Usual cause: a dynamic group lacks a "
+            "Generative AI grant (`use generative-ai-chat`, ...) or `read secret-bundles`, or a new "
+            "policy has not applied yet (minutes)"
         )
     if status == 500:
         return "a setting is missing or wrong (the message names it); fix it in the config and apply"
@@ -64,6 +96,8 @@ def run(
     model: str | None = None,
     transport: httpx.BaseTransport | None = None,
     timeout: float = 60.0,
+    usage_plans: bool = False,
+    key_from_secret: bool = False,
 ) -> list[Check]:
     """Health, auth, the model list and one chat call; stops after the first failure that blocks the rest."""
     root = base_url.rstrip("/")
@@ -82,7 +116,14 @@ def run(
             )
             return [Check("health", False, f"cannot reach {root} ({type(exc).__name__}): {fix}")]
         ok = health.status_code == 200
-        checks.append(Check("health", ok, f"GET /health/readiness -> {health.status_code}"))
+        detail = f"GET /health/readiness -> {health.status_code}"
+        if usage_plans and health.status_code in (401, 403) and _from_api_gateway(health):
+            detail += (
+                ": every call is refused by the usage plan, even this anonymous route (API Gateway "
+                f"applies the usage-plan policy to every route); {USAGE_PLAN_FIX}"
+            )
+            return [Check("usage-plan", False, detail)]
+        checks.append(Check("health", ok, detail))
         if not ok:
             return checks
         anonymous = client.get("/v1/models")
@@ -99,6 +140,12 @@ def run(
         headers = {"Authorization": f"Bearer {api_key}"}
         models = client.get("/v1/models", headers=headers)
         if models.status_code != 200:
+            refused = usage_plan_refusal(models, usage_plans, key_from_secret)
+            if refused is not None:
+                checks.append(
+                    Check("usage-plan", False, f"GET /v1/models -> {models.status_code}: {refused}")
+                )
+                return checks
             why = f"{_error(models)}; {_hint(models.status_code, target, logs)}"
             checks.append(Check("models", False, f"GET /v1/models -> {models.status_code}: {why}"))
             return checks

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from oci_genai_gateway.core.errors import ConfigError
+from oci_genai_gateway.core.realms import check_one_realm
 from oci_genai_gateway.deploy.config import tables
 from oci_genai_gateway.deploy.config.schema import DeployConfig
 from oci_genai_gateway.deploy.config.toml_reader import Table
@@ -48,6 +49,7 @@ def parse(data: Mapping[str, Any]) -> DeployConfig:
     tenancy = dep.text("tenancy_id")
     if tenancy is not None:
         tables.ocid(tenancy, "deployment.tenancy_id", ("tenancy",))
+    regions = _regions(dep, region)
     dep.done()
     config = DeployConfig(
         region=region,
@@ -55,6 +57,7 @@ def parse(data: Mapping[str, Any]) -> DeployConfig:
         prefix=prefix,
         target=target,
         tenancy_id=tenancy,
+        regions=regions,
         auth=tables.auth(root.table("auth")),
         identity=tables.identity(root.table("identity")),
         network=tables.network(root.table("network"), target),
@@ -73,3 +76,22 @@ def parse(data: Mapping[str, Any]) -> DeployConfig:
             "functions.shape = 'GENERIC_X86_ARM' needs multi-architecture images: set images.refs"
         )
     return config
+
+
+def _regions(dep: Table, region: str) -> tuple[str, ...]:
+    """`deployment.regions`: the gateway's regions, `region` (the home one) first, all of one realm."""
+    listed = dep.raw("regions")
+    if listed is None:
+        return ()
+    if not isinstance(listed, list) or not all(isinstance(r, str) and _REGION.match(r) for r in listed):
+        raise ConfigError('deployment.regions must be a list of OCI region names, e.g. ["us-chicago-1"]')
+    names = tuple(dict.fromkeys(listed))
+    if not names or names[0] != region:
+        raise ConfigError(
+            f"deployment.regions must begin with deployment.region ({region!r}), the home region"
+        )
+    try:
+        check_one_realm(names)
+    except ConfigError as exc:
+        raise ConfigError(f"deployment.regions: {exc}") from None
+    return names if len(names) > 1 else ()

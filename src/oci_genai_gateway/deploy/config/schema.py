@@ -73,6 +73,9 @@ class ApiGatewayConfig:
     cors_max_age_seconds: int = 600
     rate_limit_rps: int = 10
     execution_log_level: str = "WARN"
+    # False: no usage plans; API Gateway forwards every call the authorizer admits, and the
+    # functions enforce each key's rate and quota themselves (per function instance).
+    usage_plans: bool = True
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,8 @@ class DeployConfig:
     prefix: str
     target: str
     tenancy_id: str | None = None
+    # Every region the gateway serves models from (GATEWAY_REGIONS), `region` first; empty: `region` only.
+    regions: tuple[str, ...] = ()
     auth: AuthConfig = AuthConfig()
     identity: IdentityConfig = IdentityConfig()
     network: NetworkConfig = NetworkConfig()

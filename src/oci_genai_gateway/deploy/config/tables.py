@@ -153,6 +153,7 @@ def api_gateway(t: Table) -> ApiGatewayConfig:
         cors_max_age_seconds=t.integer("cors_max_age_seconds", 600, 0, 86400),
         rate_limit_rps=t.integer("rate_limit_rps", 10, 1, 10000),
         execution_log_level=t.choice("execution_log_level", "WARN", _LOG_LEVELS),
+        usage_plans=t.boolean("usage_plans", True),
     )
     t.done()
     return out

@@ -13,8 +13,11 @@ class DeployError(RuntimeError):
     """A step failed; the message names the resource and the fix."""
 
 
-def explain(what: str, family: str, compartment_id: str, exc: Any) -> str:
-    """One message for an oci ServiceError (or a connection failure) raised while doing `what`."""
+def explain(what: str, family: str, compartment_id: str, exc: Any, again: str = "apply") -> str:
+    """One message for an oci ServiceError (or a connection failure) raised while doing `what`.
+
+    `again` is the command that resumes (apply, or destroy while destroying).
+    """
     status = getattr(exc, "status", None)
     code = str(getattr(exc, "code", "") or "")
     message = str(getattr(exc, "message", "") or exc)
@@ -37,12 +40,17 @@ def explain(what: str, family: str, compartment_id: str, exc: Any) -> str:
         )
     if status == 409:
         return (
-            f"{what}: conflict ({code}: {message}); another change may be in progress, wait and apply again"
+            f"{what}: conflict ({code}: {message}); another change may be in progress, wait and {again} again"
         )
     if status == 429 or (isinstance(status, int) and status >= 500):
-        return f"{what}: OCI answered {status} {code} ({message}); apply again, it resumes where it stopped"
+        return (
+            f"{what}: OCI answered {status} {code} ({message}), after retries; "
+            f"{again} again, it resumes where it stopped"
+        )
     if status is None:
-        return f"{what}: {type(exc).__name__}: {message}; check the network and the region, then apply again"
+        return (
+            f"{what}: {type(exc).__name__}: {message}; check the network and the region, then {again} again"
+        )
     return f"{what}: OCI answered {status} {code}: {message}"
 
 

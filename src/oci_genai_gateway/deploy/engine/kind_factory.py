@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict, Unpack
 
 from oci_genai_gateway.deploy.engine.clients import CLIENT_CLASSES
+from oci_genai_gateway.deploy.engine.retries import takes_retry_token
 from oci_genai_gateway.deploy.engine.sdk_calls import list_all
 from oci_genai_gateway.deploy.engine.sdk_kind import Lister, SdkKind
 
@@ -28,7 +29,11 @@ class KindOverrides(TypedDict, total=False):
     ready: tuple[str, ...]
     deleted: tuple[str, ...]
     deleting: tuple[str, ...]
+    failed: tuple[str, ...]
     work_requests: bool
+    work_request_client: str
+    releases_vnics: bool
+    create_retry_token: bool
     immutable: frozenset[str]
     replaceable: bool
     endpoint_from_scope: bool
@@ -83,6 +88,8 @@ def sdk_kind(
         )
         derived["restore_call"] = lambda: _call(_method(sdk, f"cancel_{noun}_deletion"), False)
     fields = {name: make() for name, make in derived.items() if name not in overrides}
+    if "create_call" not in overrides and "create_retry_token" not in overrides:
+        fields["create_retry_token"] = takes_retry_token(sdk, f"{create_verb}_{noun}")
     return cls(
         label=label,
         family=family,

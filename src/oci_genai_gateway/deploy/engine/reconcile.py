@@ -13,6 +13,7 @@ from oci_genai_gateway.deploy.engine.resource_model import (
     OWNER_TAG,
     Action,
     Change,
+    Condition,
     Context,
     Desired,
     Resource,
@@ -24,8 +25,8 @@ NOT_OWNED = "exists but not owned; rename the prefix or reuse it explicitly in t
 
 
 @contextmanager
-def _named(ctx: Context, res: Resource, doing: str) -> Iterator[None]:
-    """Turn SDK failures into messages naming the resource and the fix."""
+def _named(ctx: Context, res: Resource, doing: str, again: str = "apply") -> Iterator[None]:
+    """Turn SDK failures into messages naming the resource and the fix (`again`: the command to re-run)."""
     import oci
 
     what = f"{doing} {res.kind.label} {res.name!r}"
@@ -36,19 +37,30 @@ def _named(ctx: Context, res: Resource, doing: str) -> Iterator[None]:
         oci.exceptions.RequestException,
         oci.exceptions.ConnectTimeout,
     ) as exc:
-        raise DeployError(explain(what, res.kind.family, ctx.compartment_id, exc)) from None
+        raise DeployError(explain(what, res.kind.family, ctx.compartment_id, exc, again)) from None
     except oci.exceptions.MaximumWaitTimeExceeded:
-        raise DeployError(f"{what}: timed out waiting; apply again to resume") from None
+        raise DeployError(f"{what}: timed out waiting; {again} again to resume") from None
 
 
-def evaluate(ctx: Context, res: Resource, state: State, *, refind: bool = True) -> Change:
-    """Find the resource (unless its parent is still to be created) and compare it with its spec."""
+def evaluate(
+    ctx: Context,
+    res: Resource,
+    state: State,
+    *,
+    refind: bool = True,
+    settle: bool = False,
+    again: str = "apply",
+) -> Change:
+    """Find the resource (unless its parent is still to be created) and compare it with its spec.
+
+    settle: wait for a busy (creating, updating) resource first; plan shows it as it is.
+    """
     scope = res.scope(state) if res.scope else None
     live = state.live(res.key)
     if scope is not None and is_pending(scope):
         return Change(res, Action.CREATE, spec=res.spec(state), scope=scope)
     if live is None or refind:
-        with _named(ctx, res, "looking up"):
+        with _named(ctx, res, "looking up", again):
             found = res.kind.find(ctx, res, scope)
         owner = ctx.config.prefix
         owned = [item for item in found if res.kind.tags(item).get(OWNER_TAG) == owner]
@@ -60,16 +72,31 @@ def evaluate(ctx: Context, res: Resource, state: State, *, refind: bool = True) 
         if len(owned) > 1:
             note = f"{len(owned)} owned resources have this name; delete the extra ones"
             return Change(res, Action.CONFLICT, spec=res.spec(state), scope=scope, note=note)
-        with _named(ctx, res, "reading"):
+        with _named(ctx, res, "reading", again):
             live = res.kind.load(ctx, res, scope, owned[0])
         state.put(res.key, live, res.kind.ocid(live))
+    condition = res.kind.condition(live)
+    if condition is Condition.BUSY and settle:
+        with _named(ctx, res, "waiting for", again):
+            live = res.kind.settle(ctx, res, scope, live)
+        state.put(res.key, live, res.kind.ocid(live))
+        condition = res.kind.condition(live)
     spec = res.spec(state)  # after the look-up: a spec may keep what the live resource already has
-    if res.kind.pending_deletion(live):
+    if condition is Condition.PENDING_DELETION:
         return Change(res, Action.RESTORE, spec=spec, scope=scope, live=live, note="deletion scheduled")
+    if condition is Condition.FAILED:
+        note = f"{res.kind.failure(live)}; replaced"
+        return Change(res, Action.REPLACE, spec=spec, scope=scope, live=live, note=note)
+    if condition is Condition.UNUSABLE:
+        note = f"{res.kind.failure(live)}; make it usable in the console, or delete it and apply"
+        return Change(res, Action.CONFLICT, spec=spec, scope=scope, live=live, note=note)
+    busy = (
+        f"{getattr(live, 'lifecycle_state', '')}: apply waits for it" if condition is Condition.BUSY else ""
+    )
     with _named(ctx, res, "comparing"):
         fields = res.kind.diff(ctx, res, live, spec)
     if not fields:
-        return Change(res, Action.NOOP, spec=spec, scope=scope, live=live)
+        return Change(res, Action.NOOP, spec=spec, scope=scope, live=live, note=busy)
     blocked = sorted(set(fields) & res.kind.immutable)
     if blocked and not res.kind.replaceable:
         note = f"{', '.join(blocked)} cannot change in place; destroy and apply, or restore the old value"
@@ -147,7 +174,9 @@ def apply(ctx: Context, stack: Desired, planned: list[Change] | None = None) -> 
     for change in planned:
         if change.live is not None:
             state.put(change.resource.key, change.live, change.resource.kind.ocid(change.live))
-    done = [execute(ctx, evaluate(ctx, res, state, refind=False), state) for res in stack.resources]
+    done = [
+        execute(ctx, evaluate(ctx, res, state, refind=False, settle=True), state) for res in stack.resources
+    ]
     # Second pass for specs that depend on resources created later (the VM's dynamic group).
     out = []
     for change in done:
@@ -157,21 +186,51 @@ def apply(ctx: Context, stack: Desired, planned: list[Change] | None = None) -> 
 
 
 def destroy(ctx: Context, stack: Desired, *, dry_run: bool = False) -> list[Change]:
-    """Delete what this prefix owns, in reverse creation order; same-named resources of others stay."""
+    """Delete what this prefix owns, in reverse creation order; same-named resources of others stay.
+
+    Re-runnable: what is gone is not looked for, Vault objects already scheduled for deletion are left
+    as they are. A failed deletion does not stop the run; what is left is returned with the reason
+    (Action.CONFLICT), after everything else was tried.
+    """
     state = State(stack.external)
     found: list[Change] = []
     for res in stack.resources:
-        change = evaluate(ctx, res, state)
+        change = evaluate(ctx, res, state, again="destroy")
         if change.live is not None and res.kind.tags(change.live).get(OWNER_TAG) == ctx.config.prefix:
             found.append(change)
     out = []
     for change in reversed(found):
         res = change.resource
-        out.append(Change(res, Action.DELETE, scope=change.scope, live=change.live))
+        if res.kind.pending_deletion(change.live):
+            out.append(Change(res, Action.NOOP, scope=change.scope, live=change.live, note=SCHEDULED))
+            continue
         if dry_run:
+            out.append(Change(res, Action.DELETE, scope=change.scope, live=change.live))
             continue
         ctx.reporter.progress(f"delete   {res.kind.label} {res.name}")
-        with _named(ctx, res, "deleting"):
-            res.kind.delete(ctx, res, change.scope, change.live)
+        try:
+            with _named(ctx, res, "deleting", "destroy"):
+                _delete(ctx, res, change)
+        except DeployError as exc:
+            out.append(Change(res, Action.CONFLICT, scope=change.scope, live=change.live, note=str(exc)))
+            continue
         state.forget(res.key)
+        out.append(Change(res, Action.DELETE, scope=change.scope, live=change.live))
     return out
+
+
+SCHEDULED = "already scheduled for deletion"
+
+
+def _delete(ctx: Context, res: Resource, change: Change) -> None:
+    """Delete; a 404 is success when the resource is indeed no longer listed (a previous run got it)."""
+    import oci
+
+    try:
+        res.kind.delete(ctx, res, change.scope, change.live)
+    except oci.exceptions.ServiceError as exc:
+        if exc.status != 404:
+            raise
+        ocid = res.kind.ocid(change.live)
+        if any(res.kind.ocid(item) == ocid for item in res.kind.find(ctx, res, change.scope)):
+            raise

@@ -31,6 +31,37 @@ class Action(StrEnum):
     DELETE = "delete"
 
 
+class Condition(StrEnum):
+    """What a live object's lifecycle state means to the engine (every state maps to one)."""
+
+    READY = "ready"  # compare and update
+    BUSY = "busy"  # creating, updating...: wait, then look again
+    FAILED = "failed"  # OCI gave up on it: replaced by the next apply
+    PENDING_DELETION = "pending deletion"  # a Vault object: restored by apply, skipped by destroy
+    UNUSABLE = "unusable"  # e.g. stopped or disabled by someone: a conflict naming the state
+
+
+# Transitional states across the services deploy uses: waited for, never compared.
+BUSY_STATES = frozenset(
+    {
+        "CREATING",
+        "UPDATING",
+        "PROVISIONING",
+        "ENABLING",
+        "DISABLING",
+        "RESTORING",
+        "SCHEDULING_DELETION",
+        "CANCELLING_DELETION",
+        "STARTING",
+        "STOPPING",
+        "ASSIGNING",
+        "UNASSIGNING",
+        "ATTACHING",
+        "CHANGING_COMPARTMENT",
+    }
+)
+
+
 class Reporter(Protocol):
     """Where progress and the one-time key display go (the CLI prints; tests collect)."""
 
@@ -149,6 +180,20 @@ class Kind(ABC):
     def pending_deletion(self, live: Any) -> bool:
         """True when deletion is scheduled but can still be cancelled."""
         return False
+
+    def condition(self, live: Any) -> Condition:
+        """What the live object's lifecycle state means (kinds without one are always ready)."""
+        return Condition.PENDING_DELETION if self.pending_deletion(live) else Condition.READY
+
+    def failure(self, live: Any) -> str:
+        """OCI's own words for why the object is not usable, with its OCID."""
+        state = getattr(live, "lifecycle_state", None)
+        details = getattr(live, "lifecycle_details", None) or "OCI gives no details"
+        return f"{self.ocid(live)} is {state}: {details}"
+
+    def settle(self, ctx: Context, res: Resource, scope: str | None, live: Any) -> Any:
+        """Wait until a busy object is ready or failed; the object as it then is."""
+        return live
 
     def restore(self, ctx: Context, res: Resource, scope: str | None, live: Any) -> Any:
         """Cancel a scheduled deletion."""

@@ -12,10 +12,20 @@ WORK_REQUEST_DONE = ("SUCCEEDED", "FAILED", "CANCELED")
 
 
 def list_all(method: Callable[..., Any], *args: Any, **kwargs: Any) -> list[Any]:
-    """Every page of a list call (the SDK's own paginator)."""
-    import oci
+    """Every page of a list call, following opc-next-page.
 
-    return list(oci.pagination.list_call_get_all_results(method, *args, **kwargs).data)
+    Not the SDK's paginator: it wraps each page in its own default retry strategy (real sleeps, 8
+    attempts) around ours, which would multiply the attempts; the clients already retry (retries.py).
+    """
+    items: list[Any] = []
+    while True:
+        response = method(*args, **kwargs)
+        data = response.data
+        items.extend(data if isinstance(data, list) else (getattr(data, "items", None) or []))
+        next_page = getattr(response, "next_page", None)
+        if not isinstance(next_page, str) or not next_page:
+            return items
+        kwargs["page"] = next_page
 
 
 def wait_for_state(
@@ -49,13 +59,17 @@ def wait_for_state(
         return None
     state = result.data.lifecycle_state
     if state in failed:
-        details = getattr(result.data, "lifecycle_details", None) or "no details"
-        raise DeployError(f"{what} is {state} ({details}); fix the cause and apply again")
+        details = getattr(result.data, "lifecycle_details", None) or "OCI gives no details"
+        ocid = getattr(result.data, "id", None) or "(no OCID)"
+        raise DeployError(
+            f"{what} {ocid} is {state}: {details}. The next apply replaces it "
+            "(it is tagged as this deployment's)"
+        )
     return result.data
 
 
 def wait_for_work_request(ctx: Context, client: Any, what: str, work_request_id: str) -> None:
-    """Wait on a work request (`get_work_request` of the same client) and fail unless it succeeded."""
+    """Wait on a work request (`get_work_request` of `client`); unless it succeeded, fail with its errors."""
     import oci
 
     result = oci.wait_until(
@@ -67,5 +81,18 @@ def wait_for_work_request(ctx: Context, client: Any, what: str, work_request_id:
     )
     if result.data.status != "SUCCEEDED":
         raise DeployError(
-            f"{what}: work request {work_request_id} {result.data.status}; apply again to retry"
+            f"{what}: work request {work_request_id} {result.data.status}: "
+            f"{work_request_errors(client, work_request_id)}"
         )
+
+
+def work_request_errors(client: Any, work_request_id: str) -> str:
+    """OCI's messages for a failed work request (every service deploy waits on lists them)."""
+    import oci
+
+    try:
+        errors = list_all(client.list_work_request_errors, work_request_id)
+    except oci.exceptions.ServiceError as exc:
+        return f"its errors could not be read ({exc.status} {exc.code})"
+    text = "; ".join(f"{getattr(e, 'code', '')}: {getattr(e, 'message', '')}" for e in errors)
+    return text or "OCI lists no error"

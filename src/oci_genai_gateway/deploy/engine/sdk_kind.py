@@ -8,7 +8,17 @@ from typing import Any
 
 from oci_genai_gateway.deploy.engine.compare import field_diff
 from oci_genai_gateway.deploy.engine.failures import DeployError
-from oci_genai_gateway.deploy.engine.resource_model import OWNER_TAG, Changes, Context, Kind, Resource, Spec
+from oci_genai_gateway.deploy.engine.resource_model import (
+    BUSY_STATES,
+    DIGEST_TAG,
+    OWNER_TAG,
+    Changes,
+    Condition,
+    Context,
+    Kind,
+    Resource,
+    Spec,
+)
 from oci_genai_gateway.deploy.engine.sdk_calls import wait_for_state, wait_for_work_request
 
 # (client, compartment, scope, name) -> the items listed under that name, deleted or not
@@ -35,7 +45,17 @@ class SdkKind(Kind):
     ready: tuple[str, ...] = ("AVAILABLE",)
     deleted: tuple[str, ...] = ("TERMINATED", "DELETED")
     deleting: tuple[str, ...] = ("TERMINATING", "DELETING")
+    failed: tuple[str, ...] = ("FAILED",)
+    # Create, update and delete are followed by their work request (Logging: the create returns no
+    # object; API Gateway: it does, but its lifecycle state lags the work request).
     work_requests: bool = False
+    # The client whose get_work_request reads them, when not the kind's own (API Gateway's).
+    work_request_client: str | None = None
+    # False when OCI's create call takes no retry token (Functions): a failed create is looked up
+    # before it is tried again.
+    create_retry_token: bool = True
+    # Deleting it can meet 409 while OCI releases VNICs of deleted services (subnets, VCN, NSG).
+    releases_vnics: bool = False
     immutable: frozenset[str] = frozenset()
     replaceable: bool = False
     restore_call: Callable[[Any, str | None, str], Any] | None = None
@@ -76,17 +96,39 @@ class SdkKind(Kind):
         if self.scope_field is not None:
             fields[self.scope_field] = scope
         client = self.sdk(ctx, scope)
-        response = self.create_call(client, scope, self.create_model(**fields))
-        if self.work_requests:
-            wait_for_work_request(
-                ctx, client, f"{self.label} {res.name}", response.headers["opc-work-request-id"]
-            )
-            owner = tags.get(OWNER_TAG)
-            found = [i for i in self.find(ctx, res, scope) if self.tags(i).get(OWNER_TAG) == owner]
-            if not found:
-                raise DeployError(f"{self.label} {res.name}: created, but not found afterwards; apply again")
-            return self.load(ctx, res, scope, found[0])
-        return self._wait_ready(ctx, res, scope, self.ocid(response.data))
+        response = self._create(ctx, res, scope, client, self.create_model(**fields), tags)
+        if response is None:
+            return self._wait_ready(ctx, res, scope, self.ocid(self._owned(ctx, res, scope, tags)[0]))
+        if not self.work_requests:
+            return self._wait_ready(ctx, res, scope, self.ocid(response.data))
+        self._follow(ctx, res, scope, response)
+        if response.data is not None:
+            return self._wait_ready(ctx, res, scope, self.ocid(response.data))
+        found = self._owned(ctx, res, scope, tags)
+        if not found:
+            raise DeployError(f"{self.label} {res.name}: created, but not found afterwards; apply again")
+        return self._wait_ready(ctx, res, scope, self.ocid(found[0]))
+
+    def _owned(self, ctx: Context, res: Resource, scope: str | None, tags: dict[str, str]) -> list[Any]:
+        owner = tags.get(OWNER_TAG)
+        return [i for i in self.find(ctx, res, scope) if self.tags(i).get(OWNER_TAG) == owner]
+
+    def _create(
+        self, ctx: Context, res: Resource, scope: str | None, client: Any, details: Any, tags: dict[str, str]
+    ) -> Any:
+        """The create call's response; None when a retry found the first attempt had created it."""
+        if self.create_retry_token:
+            return self.create_call(client, scope, details)
+        attempts: list[int] = []
+
+        def attempt() -> Any:
+            # Without a retry token, an attempt that failed after OCI acted must not be repeated.
+            if attempts and self._owned(ctx, res, scope, tags):
+                return None
+            attempts.append(1)
+            return self.create_call(client, scope, details)
+
+        return ctx.clients.strategy.make_retrying_call(attempt)
 
     def update(
         self, ctx: Context, res: Resource, scope: str | None, live: Any, changed: Spec, tags: dict[str, str]
@@ -95,25 +137,30 @@ class SdkKind(Kind):
         if self.update_model is None or self.update_call is None:
             raise DeployError(f"{self.label} {res.name} cannot be updated in place; destroy and apply")
         client = self.sdk(ctx, scope)
+        # The digest says "this spec is applied": written only once the change has succeeded, so a
+        # change that fails asynchronously is still a difference on the next apply.
+        old = self.tags(live).get(DIGEST_TAG)
+        first = {**tags, DIGEST_TAG: old} if old else {k: v for k, v in tags.items() if k != DIGEST_TAG}
         response = self.update_call(
-            client, scope, self.ocid(live), self.update_model(**changed, freeform_tags=tags)
+            client, scope, self.ocid(live), self.update_model(**changed, freeform_tags=first)
         )
-        if self.work_requests:
-            wait_for_work_request(
-                ctx, client, f"{self.label} {res.name}", response.headers["opc-work-request-id"]
-            )
+        self._follow(ctx, res, scope, response)
+        done = self._wait_ready(ctx, res, scope, self.ocid(live))
+        if first == tags:
+            return done
+        response = self.update_call(client, scope, self.ocid(live), self.update_model(freeform_tags=tags))
+        self._follow(ctx, res, scope, response)
         return self._wait_ready(ctx, res, scope, self.ocid(live))
 
     def delete(self, ctx: Context, res: Resource, scope: str | None, live: Any) -> None:
         """Delete and wait until it is gone."""
         client = self.sdk(ctx, scope)
-        response = self.delete_call(client, scope, self.ocid(live))
+        deleting = ctx.clients.releasing(client) if self.releases_vnics else client
+        response = self.delete_call(deleting, scope, self.ocid(live))
         if self.scheduled_delete:
             return
         if self.work_requests:
-            wait_for_work_request(
-                ctx, client, f"{self.label} {res.name}", response.headers["opc-work-request-id"]
-            )
+            self._follow(ctx, res, scope, response)
             return
         wait_for_state(
             ctx,
@@ -128,6 +175,39 @@ class SdkKind(Kind):
         """Desired fields against the live object."""
         return field_diff(res, live, spec, self.tags(live))
 
+    def condition(self, live: Any) -> Condition:
+        """Each lifecycle state of the kind, and the transitional ones OCI uses, mapped explicitly."""
+        state = getattr(live, "lifecycle_state", None)
+        if self.pending_deletion(live):
+            return Condition.PENDING_DELETION
+        if state is None or state in self.ready:
+            return Condition.READY
+        if state in self.failed:
+            return Condition.FAILED
+        if state in BUSY_STATES:
+            return Condition.BUSY
+        return Condition.UNUSABLE
+
+    def settle(self, ctx: Context, res: Resource, scope: str | None, live: Any) -> Any:
+        """Wait for a creating or updating object to be ready or failed (no error either way)."""
+        client = self.sdk(ctx, scope)
+        settled = self.ready + self.failed
+        return wait_for_state(
+            ctx,
+            client,
+            f"{self.label} {res.name}",
+            lambda: self.get_call(client, scope, self.ocid(live)),
+            settled,
+            failed=(),
+        )
+
+    def _follow(self, ctx: Context, res: Resource, scope: str | None, response: Any) -> None:
+        work_request = response.headers.get("opc-work-request-id") if self.work_requests else None
+        if work_request:
+            wr_client = ctx.clients.get(self.work_request_client) if self.work_request_client else None
+            client = wr_client or self.sdk(ctx, scope)
+            wait_for_work_request(ctx, client, f"{self.label} {res.name}", work_request)
+
     def pending_deletion(self, live: Any) -> bool:
         """Vault objects wait 1-30 days before deletion; until then they can be restored."""
         return self.restore_call is not None and getattr(live, "lifecycle_state", None) == "PENDING_DELETION"
@@ -141,5 +221,10 @@ class SdkKind(Kind):
     def _wait_ready(self, ctx: Context, res: Resource, scope: str | None, ocid: str) -> Any:
         client = self.sdk(ctx, scope)
         return wait_for_state(
-            ctx, client, f"{self.label} {res.name}", lambda: self.get_call(client, scope, ocid), self.ready
+            ctx,
+            client,
+            f"{self.label} {res.name}",
+            lambda: self.get_call(client, scope, ocid),
+            self.ready,
+            failed=self.failed,
         )

@@ -28,6 +28,8 @@ def spec_values(config: DeployConfig, function_ids: dict[str, str]) -> dict[str,
         "CORS_MAX_AGE_SECONDS": config.api_gateway.cors_max_age_seconds,
         "RATE_LIMIT_RPS": config.api_gateway.rate_limit_rps,
         "EXECUTION_LOG_LEVEL": config.api_gateway.execution_log_level,
+        # No token locations: the template drops the usage-plan policy (apigw_spec).
+        **({} if config.api_gateway.usage_plans else {"USAGE_PLAN_TOKEN_LOCATIONS": []}),
     }
 
 
@@ -68,6 +70,9 @@ def _gateway_kind() -> SdkKind:
         "gateway",
         ready=("ACTIVE",),
         immutable=frozenset({"endpoint_type", "subnet_id"}),
+        # Create, update and delete answer at once; the work request says when (and whether) they end.
+        work_requests=True,
+        work_request_client="apigw_work_requests",
     )
 
 
@@ -80,6 +85,8 @@ def _deployment_kind() -> SdkKind:
         scope_field="gateway_id",
         ready=("ACTIVE",),
         immutable=frozenset({"path_prefix"}),
+        work_requests=True,
+        work_request_client="apigw_work_requests",
     )
 
 
@@ -95,7 +102,7 @@ def resources(config: DeployConfig) -> list[Resource]:
         # Path prefix "/" so that clients use base_url=https://<host>/v1 (apigw/README.md).
         return {"path_prefix": "/", "specification": specification(config, ids)}
 
-    return [
+    out = [
         Resource(
             "gateway.gateway",
             _gateway_kind(),
@@ -131,3 +138,4 @@ def resources(config: DeployConfig) -> list[Resource]:
             depends_on=("gateway.deployment", "keys.secret"),
         ),
     ]
+    return out if config.api_gateway.usage_plans else out[:2]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import importlib.resources
 import json
 import re
 from pathlib import Path
@@ -19,8 +20,15 @@ from oci_genai_gateway.deploy.engine.sdk_calls import list_all
 from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 from oci_genai_gateway.deploy.resources.facts import Facts
 
-# Repository layout (src/oci_genai_gateway/deploy/resources/ -> repo root); deploy runs from a checkout.
-COMPOSE_DIR = Path(__file__).resolve().parents[4] / "deploy" / "compose"
+# deploy/compose in the repository, shipped in the package as data (pyproject.toml package-dir).
+COMPOSE_PACKAGE = "oci_genai_gateway.deploy.compose"
+
+
+def compose_file(name: str) -> str:
+    """A file of deploy/compose, from the installed package."""
+    return importlib.resources.files(COMPOSE_PACKAGE).joinpath(name).read_text(encoding="utf-8")
+
+
 ENV_PATH = "/etc/oci-genai-gateway/gateway.env"
 SOURCE_PATH = "/etc/oci-genai-gateway/source.env"
 KEYS_SCRIPT = "/usr/local/sbin/oci-genai-gateway-keys"
@@ -40,13 +48,13 @@ _READ_KEYS = (
 def keys_script(secret_id: str) -> str:
     """Before the stack starts: GATEWAY_API_KEYS from Vault into gateway.env, so user data holds no key."""
     return f"""#!/bin/sh
-# Written by oci-genai-gateway deploy. The VM's dynamic group may read this one secret; a new group or
-# policy takes a while to apply, hence the retries.
+# Written by oci-genai-gateway deploy. The VM's dynamic group may read this one secret; the group
+# names this VM, so deploy creates it (and the policy) after the VM: up to 10 minutes of retries.
 set -eu
 SECRET_ID='{secret_id}'
 READ='{_READ_KEYS}'
 umask 077
-for attempt in $(seq 1 30); do
+for attempt in $(seq 1 60); do
   if keys=$(podman run --rm --network host --entrypoint python \\
       localhost/oci-genai-gateway:latest -c "$READ" "$SECRET_ID"); then
     grep -v '^GATEWAY_API_KEYS=' {ENV_PATH} > {ENV_PATH}.new || true
@@ -70,13 +78,15 @@ def gateway_env(config: DeployConfig) -> str:
         "GATEWAY_COMPARTMENT_ID": config.compartment_id,
         "GATEWAY_METRICS_NAMESPACE": config.metrics_namespace,
     }
+    if config.regions:
+        values["GATEWAY_REGIONS"] = ",".join(config.regions)
     if config.gateway.cors_origins:
         values["GATEWAY_CORS_ORIGINS"] = ",".join(config.gateway.cors_origins)
     if config.gateway.model_aliases:
         values["GATEWAY_MODEL_ALIASES"] = json.dumps(dict(config.gateway.model_aliases), sort_keys=True)
     values.update(config.gateway.settings)
     lines = []
-    for line in (COMPOSE_DIR / "gateway.env.example").read_text(encoding="utf-8").splitlines():
+    for line in compose_file("gateway.env.example").splitlines():
         name, sep, value = line.partition("=")
         if line.startswith("#") or not sep or name == "GATEWAY_API_KEYS":
             continue
@@ -93,7 +103,7 @@ def user_data(config: DeployConfig, secret_id: str) -> str:
     for what, value in (("compose.repo_url", config.compose.repo_url), ("compose.ref", config.compose.ref)):
         if not _SAFE.match(value):
             raise ConfigError(f"{what} {value!r} has characters a shell would interpret")
-    doc = yaml.safe_load((COMPOSE_DIR / "cloud-init.yaml").read_text(encoding="utf-8"))
+    doc = yaml.safe_load(compose_file("cloud-init.yaml"))
     files = {f["path"]: f for f in doc["write_files"]}
     files[SOURCE_PATH]["content"] = (
         f"GATEWAY_REPO={config.compose.repo_url}\nGATEWAY_REF={config.compose.ref}\n"
@@ -227,7 +237,7 @@ def resources(config: DeployConfig, facts: Facts) -> list[Resource]:
             _vm_kind(),
             f"{p}-gateway-vm",
             vm,
-            depends_on=("network.subnet-public", "network.nsg", "keys.secret", "identity.policy"),
+            depends_on=("network.subnet-public", "network.nsg", "keys.secret"),
             digest_fields=frozenset(
                 {"availability_domain", "source_details", "create_vnic_details", "metadata"}
             ),

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import shlex
-import shutil
-import subprocess
-import sys
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.deploy.config.schema import FUNCTIONS, DeployConfig
 from oci_genai_gateway.deploy.engine.failures import DeployError
 from oci_genai_gateway.deploy.engine.kind_factory import sdk_kind
@@ -28,26 +25,47 @@ from oci_genai_gateway.deploy.engine.resource_model import (
 from oci_genai_gateway.deploy.engine.sdk_calls import list_all
 from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 from oci_genai_gateway.deploy.resources.facts import Facts
+from oci_genai_gateway.deploy.resources.image_build import Builder, BuildStep, build_step
 
-# Repository layout (src/oci_genai_gateway/deploy/resources/ -> repo root); deploy runs from a checkout.
-ROOT = Path(__file__).resolve().parents[4]
-FUNCTIONS_DIR = ROOT / "functions"
+# The project's source tree (a checkout: functions/build.py and pyproject.toml at its root) is needed
+# only to build images; deploy itself runs from an installed wheel. It is found by `find_source`.
+SOURCE_MARKERS = ("pyproject.toml", "functions/build.py")
 # What goes into an image (functions/Dockerfile installs the wheel of src/ with constraints.txt).
 _SHARED = ("pyproject.toml", "constraints.txt", "README.md", "functions/Dockerfile")
+# Package data that goes into the wheel, hence into every image (pyproject.toml package-dir).
+_PACKAGE_DATA = (
+    "deploy/compose/__init__.py",
+    "deploy/compose/cloud-init.yaml",
+    "deploy/compose/gateway.env.example",
+    "functions/__init__.py",
+    "functions/build.py",
+)
 _PER_FUNCTION = ("func.py", "func.yaml", "requirements.txt")
-PLATFORMS = {"GENERIC_X86": "linux/amd64", "GENERIC_ARM": "linux/arm64"}
 
 
-def version(root: Path = ROOT) -> str:
+def find_source(given: Path | None, cwd: Path) -> Path | None:
+    """The source tree: the one given (checked), else the working directory when it is a checkout."""
+    if given is not None:
+        missing = [m for m in SOURCE_MARKERS if not (given / m).is_file()]
+        if missing:
+            raise ConfigError(f"--source {given}: not the project's source tree (no {', '.join(missing)})")
+        return given.resolve()
+    if all((cwd / m).is_file() for m in SOURCE_MARKERS):
+        return cwd.resolve()
+    return None
+
+
+def version(root: Path) -> str:
     """The package version from pyproject.toml."""
     data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
     return str(data["project"]["version"])
 
 
-def content_tag(name: str, root: Path = ROOT) -> str:
+def content_tag(name: str, root: Path) -> str:
     """`<name>-<version>-<hash>`: changes exactly when something that goes into the image changes."""
     digest = hashlib.sha256()
-    files = [root / rel for rel in _SHARED]
+    files = [root / rel for rel in (*_SHARED, *_PACKAGE_DATA)]
+    files += sorted((root / "functions").glob("*/func.yaml"))
     files += sorted(p for p in (root / "src").rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     files += [root / "functions" / name / rel for rel in _PER_FUNCTION]
     for path in files:
@@ -62,87 +80,12 @@ def registry_host(region_key: str, override: str | None) -> str:
 
 
 @dataclass(frozen=True)
-class BuildStep:
-    """The commands that build and push one function's image."""
-
-    name: str
-    ref: str
-    commands: tuple[tuple[str, ...], ...]
-
-    def text(self) -> str:
-        """The commands as a shell would take them."""
-        return "\n".join(shlex.join(command) for command in self.commands)
-
-
-def build_step(tool: str, name: str, ref: str, shape: str) -> BuildStep:
-    """Stage the wheel into functions/<name>/, build for the application's architecture, push."""
-    context = str(Path("functions") / name)
-    return BuildStep(
-        name,
-        ref,
-        (
-            ("python3", "functions/build.py", name),
-            (tool, "build", "--platform", PLATFORMS.get(shape, "linux/amd64"), "-t", ref, context),
-            (tool, "push", ref),
-        ),
-    )
-
-
-class Builder(Protocol):
-    """Builds and pushes images (a real CLI, or a fake in tests)."""
-
-    def tool(self) -> str | None: ...
-
-    def run(self, step: BuildStep) -> None: ...
-
-
-Runner = Callable[[Sequence[str]], int]
-
-
-def _run(command: Sequence[str]) -> int:
-    args = [sys.executable if command[0] == "python3" else command[0], *command[1:]]
-    return subprocess.run(args, cwd=ROOT, check=False).returncode
-
-
-class CliBuilder:
-    """docker or podman on PATH (Cloud Shell has docker); commands run from the repository root."""
-
-    def __init__(self, preferred: str | None = None, runner: Runner = _run) -> None:
-        self._preferred = preferred
-        self._runner = runner
-
-    def tool(self) -> str | None:
-        """The container tool to use, or None when there is none (then the commands are printed)."""
-        # fn itself builds with docker; driving docker directly lets us pick the tag and the platform.
-        candidates = (
-            [self._preferred] if self._preferred and self._preferred != "fn" else ["docker", "podman"]
-        )
-        for name in candidates:
-            if name and shutil.which(name):
-                return name
-        return None
-
-    def run(self, step: BuildStep) -> None:
-        """Run the step's commands; the first failure raises with the command that failed."""
-        for command in step.commands:
-            code = self._runner(command)
-            if code != 0:
-                hint = ""
-                if command[1] == "push":
-                    hint = (
-                        f" (log in first: {command[0]} login {step.ref.split('/')[0]} -u "
-                        "'<namespace>/<username>' with an auth token as the password; in a non-default "
-                        "identity domain the user is '<namespace>/<domain>/<username>')"
-                    )
-                raise RuntimeError(f"`{shlex.join(command)}` exited with {code}{hint}")
-
-
-@dataclass(frozen=True)
 class PushedImage:
     """An image known to be in OCIR (found by tag, or just pushed)."""
 
     id: str
     version: str
+    digest: str | None = None
 
 
 class ImageKind(Kind):
@@ -151,18 +94,33 @@ class ImageKind(Kind):
     label = "image"
     family = "repos"
 
-    def __init__(self, owner: str, ref: str, step_for: Callable[[str], BuildStep], builder: Builder) -> None:
+    def __init__(
+        self,
+        owner: str,
+        ref: str,
+        step_for: Callable[[str], BuildStep],
+        builder: Builder,
+        source: Path | None = None,
+        never: bool = False,
+    ) -> None:
+        self._never = never  # images.build = "never": print the commands, never run them
         self._owner = owner
         self.ref = ref
         self._step_for = step_for
         self._builder = builder
+        self._source = source
 
     def find(self, ctx: Context, res: Resource, scope: str | None) -> list[Any]:
-        """The tag in the repository (scope: the repository's name)."""
+        """The tag in the repository (scope: the repository's name), wherever in the tenancy it lives.
+
+        A named repository may sit in another compartment (OCIR names are unique in the tenancy's
+        namespace), so the whole tenancy is searched, not the deployment's compartment.
+        """
         version = self.ref.rsplit(":", 1)[1]
         images = list_all(
             ctx.clients.artifacts.list_container_images,
-            ctx.compartment_id,
+            ctx.clients.tenancy_id,
+            compartment_id_in_subtree=True,
             repository_name=scope,
             version=version,
         )
@@ -180,6 +138,18 @@ class ImageKind(Kind):
 
     def create(self, ctx: Context, res: Resource, scope: str | None, spec: Spec, tags: dict[str, str]) -> Any:
         """Build and push, or stop with the exact commands when no container tool is here."""
+        if self._never:
+            step = self._step_for(self._builder.tool() or "docker")
+            raise DeployError(
+                f"image {self.ref} is not in OCIR and images.build = 'never': build and push it "
+                f"yourself:\n{step.text()}\nthen apply again, or set [images] refs."
+            )
+        if self._source is None:
+            raise DeployError(
+                f"image for function {res.key.rsplit('.', 1)[1]} is not in OCIR, and building it needs the "
+                "project's source: run deploy from the repository's root, or pass --source DIR, or set "
+                "[images] refs to images built elsewhere"
+            )
         tool = self._builder.tool()
         if tool is None:
             step = self._step_for("docker")
@@ -193,6 +163,10 @@ class ImageKind(Kind):
             self._builder.run(self._step_for(tool))
         except RuntimeError as exc:
             raise DeployError(f"image {self.ref}: {exc}") from None
+        # The digest OCIR gives the pushed image: the function is pinned to it.
+        pushed = self.find(ctx, res, scope)
+        if pushed:
+            return pushed[0]
         return PushedImage(self.ref, self.ref.rsplit(":", 1)[1])
 
     def update(
@@ -216,13 +190,20 @@ def _repo_kind() -> SdkKind:
     return sdk_kind("container repository", "repos", "artifacts", "container_repository")
 
 
-def image_refs(config: DeployConfig, facts: Facts) -> dict[str, str]:
-    """Each function's image: given, or `<ocir>/<namespace>/<repository>:<content tag>`."""
+def image_refs(config: DeployConfig, facts: Facts, source: Path | None) -> dict[str, str]:
+    """Each function's image: given, or `<ocir>/<namespace>/<repository>:<content tag>`.
+
+    Without the source tree the tag is unknown: the plan shows a placeholder, apply stops at the image.
+    """
     if config.images.refs:
         return dict(config.images.refs)
     host = registry_host(facts.region_key, config.images.registry)
     repo = config.images.repository or f"{config.prefix}-gateway"
-    return {name: f"{host}/{facts.namespace}/{repo}:{content_tag(name)}" for name in FUNCTIONS}
+
+    def tag(name: str) -> str:
+        return content_tag(name, source) if source is not None else f"{name}-content-tag-needs-source"
+
+    return {name: f"{host}/{facts.namespace}/{repo}:{tag(name)}" for name in FUNCTIONS}
 
 
 def image_keys(config: DeployConfig) -> tuple[str, ...]:
@@ -230,12 +211,14 @@ def image_keys(config: DeployConfig) -> tuple[str, ...]:
     return () if config.images.refs else tuple(f"functions.image.{name}" for name in FUNCTIONS)
 
 
-def resources(config: DeployConfig, facts: Facts, builder: Builder) -> list[Resource]:
+def resources(
+    config: DeployConfig, facts: Facts, builder: Builder, source: Path | None = None
+) -> list[Resource]:
     """The OCIR repository (unless named) and the four images (unless given)."""
     if config.images.refs:
         return []
     p = config.prefix
-    refs = image_refs(config, facts)
+    refs = image_refs(config, facts, source)
     out: list[Resource] = []
     repo_name = config.images.repository or f"{p}-gateway"
     if config.images.repository is None:
@@ -250,7 +233,7 @@ def resources(config: DeployConfig, facts: Facts, builder: Builder) -> list[Reso
     for name in FUNCTIONS:
         ref = refs[name]
         step_for = lambda tool, n=name, r=ref: build_step(tool, n, r, config.functions.shape)  # noqa: E731
-        kind = ImageKind(p, ref, step_for, builder)
+        kind = ImageKind(p, ref, step_for, builder, source, config.images.build == "never")
         deps = ("functions.repository",) if config.images.repository is None else ()
         out.append(Resource(f"functions.image.{name}", kind, ref, lambda s: {}, deps, repo_scope))
     return out

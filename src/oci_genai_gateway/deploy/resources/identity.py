@@ -14,7 +14,6 @@ from oci_genai_gateway.deploy.engine.resource_model import (
     Resource,
     Spec,
     State,
-    is_pending,
 )
 from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 from oci_genai_gateway.deploy.resources.facts import Facts
@@ -24,10 +23,29 @@ from oci_genai_gateway.deploy.resources.facts import Facts
 DRG_SCHEMA = "urn:ietf:params:scim:schemas:oracle:idcs:DynamicResourceGroup"
 
 
+# The gateway's three Generative AI operations, each by its own resource type (OCI documents each as
+# part of generative-ai-family): Chat, EmbedText, ListModels.
+# https://docs.oracle.com/en-us/iaas/Content/generative-ai/chat-permissions.htm
+# https://docs.oracle.com/en-us/iaas/Content/generative-ai/embedding-permissions.htm
+# https://docs.oracle.com/en-us/iaas/Content/generative-ai/models-api-permissions.htm
+GENAI_GRANTS = ("use generative-ai-chat", "use generative-ai-text-embedding", "read generative-ai-model")
+# What the Functions service itself needs (an administrator's statements, in the root compartment):
+# https://docs.oracle.com/en-us/iaas/Content/Functions/Tasks/functionscreatingpolicies.htm
+FAAS_NETWORK = "allow service faas to use virtual-network-family in compartment id {c}"
+FAAS_REPOS = "allow service faas to read repos in tenancy"
+# The functions that call Generative AI; the authorizer, alone, reads the keys secret.
+CALLERS = ("chat", "embeddings", "models")
+
+
 def dynamic_group_name(config: DeployConfig) -> str:
-    """The dynamic group's name."""
+    """The dynamic group of the functions that call Generative AI (or of the VM, or of the pool)."""
     suffix = {"serverless": "functions", "scaled": "pool"}.get(config.target, "vm")
     return f"{config.prefix}-{suffix}"
+
+
+def authorizer_group_name(config: DeployConfig) -> str:
+    """The authorizer's own dynamic group (serverless): the only reader of the keys secret."""
+    return f"{config.prefix}-authorizer"
 
 
 def subject(facts: Facts, name: str) -> str:
@@ -35,21 +53,26 @@ def subject(facts: Facts, name: str) -> str:
     return f"'{facts.domain.name}'/'{name}'" if facts.domain else name
 
 
-def matching_rule(config: DeployConfig, vm_id: str | None = None) -> str:
-    """Functions of the compartment, or the compartment's instances narrowed to the VM once it exists.
+def matching_rule(config: DeployConfig, vm_id: str) -> str:
+    """The compose VM, by OCID (its group is created after it, so never compartment-wide)."""
+    return f"ALL {{instance.compartment.id = '{config.compartment_id}', instance.id = '{vm_id}'}}"
 
-    The scaled target's instances come and go with the pool: a rule can name only compartments,
-    instance OCIDs and defined tags, so it is every instance of the compartment (docs/SCALING.md:
-    give the scaled target a compartment of its own).
+
+def pool_rule(config: DeployConfig) -> str:
+    """The scaled target's instances: every instance of the compartment.
+
+    They come and go with the pool, and a rule names only compartments, OCIDs and defined tags
+    (docs/SCALING.md: give the scaled target a compartment of its own).
     """
-    c = config.compartment_id
-    if config.target == "serverless":
-        return f"ALL {{resource.type = 'fnfunc', resource.compartment.id = '{c}'}}"
-    if config.target == "scaled":
-        return f"ALL {{instance.compartment.id = '{c}'}}"
-    if vm_id is None or is_pending(vm_id):
-        return f"ALL {{instance.compartment.id = '{c}'}}"
-    return f"ALL {{instance.compartment.id = '{c}', instance.id = '{vm_id}'}}"
+    return f"ALL {{instance.compartment.id = '{config.compartment_id}'}}"
+
+
+def functions_rule(function_ids: list[str]) -> str:
+    """Exactly these functions, by OCID (`resource.id`, as OCI's matching-rule reference allows).
+
+    https://docs.oracle.com/en-us/iaas/Content/Identity/dynamicgroups/Writing_Matching_Rules_to_Define_Dynamic_Groups.htm
+    """
+    return "ANY {" + ", ".join(f"resource.id = '{ocid}'" for ocid in function_ids) + "}"
 
 
 def statements(config: DeployConfig, facts: Facts, secret_id: str) -> list[str]:
@@ -57,22 +80,53 @@ def statements(config: DeployConfig, facts: Facts, secret_id: str) -> list[str]:
     c = config.compartment_id
     where = f"compartment id {c}"
     dg = subject(facts, dynamic_group_name(config))
-    out = [f"allow dynamic-group {dg} to use generative-ai-family in {where}"]
+    # One statement covers every region of deployment.regions: IAM policies are defined in the home
+    # region and apply in every region the tenancy subscribes to
+    # (https://docs.oracle.com/en-us/iaas/Content/Identity/Tasks/managingregions.htm).
+    keys = subject(facts, authorizer_group_name(config)) if config.target == "serverless" else dg
+    out = [f"allow dynamic-group {dg} to {grant} in {where}" for grant in GENAI_GRANTS]
     if config.target == "serverless":
         out.append(
             f"allow any-user to use functions-family in {where} where ALL "
             f"{{request.principal.type = 'ApiGateway', request.resource.compartment.id = '{c}'}}"
         )
     out.append(
-        f"allow dynamic-group {dg} to read secret-bundles in {where} where target.secret.id = '{secret_id}'"
+        f"allow dynamic-group {keys} to read secret-bundles in {where} where target.secret.id = '{secret_id}'"
     )
     # Usage metering posts to, and budgets read from, the deployment's own Monitoring namespace.
     # https://docs.oracle.com/en-us/iaas/Content/Identity/Reference/monitoringpolicyreference.htm
-    out.append(
-        f"allow dynamic-group {dg} to use metrics in {where} "
-        f"where target.metrics.namespace = '{config.metrics_namespace}'"
-    )
+    for group in dict.fromkeys((dg, keys)):
+        out.append(
+            f"allow dynamic-group {group} to use metrics in {where} "
+            f"where target.metrics.namespace = '{config.metrics_namespace}'"
+        )
     return out
+
+
+def prerequisites(config: DeployConfig) -> list[str]:
+    """Statements deploy does not create (they name a service, in the root compartment) but needs."""
+    if config.target != "serverless":
+        return []
+    return [FAAS_NETWORK.format(c=config.compartment_id), FAAS_REPOS]
+
+
+def missing_prerequisites(config: DeployConfig, clients: Any) -> list[str]:
+    """The prerequisites no policy in the root compartment or the deployment's compartment states."""
+    from oci_genai_gateway.deploy.engine.sdk_calls import list_all
+
+    wanted = prerequisites(config)
+    if not wanted:
+        return []
+    have: set[str] = set()
+    for where in dict.fromkeys((clients.tenancy_id, config.compartment_id)):
+        for item in list_all(clients.identity.list_policies, where):
+            have.update(_normal(statement) for statement in (item.statements or []))
+    return [s for s in wanted if _normal(s) not in have]
+
+
+def _normal(statement: str) -> str:
+    # OCI matches keywords case-insensitively; `compartment id` or a name cannot be told apart here.
+    return " ".join(statement.lower().split())
 
 
 def _oci_tags(live: Any) -> dict[str, str]:
@@ -168,24 +222,46 @@ def policy_kind() -> SdkKind:
     return sdk_kind("policy", "policies", "identity_home", "policy", name_field="name", ready=("ACTIVE",))
 
 
-def dynamic_group(config: DeployConfig, facts: Facts) -> Resource:
-    """The dynamic group of the functions (or the VM)."""
-    who = {"serverless": "functions", "scaled": "instance pool"}.get(config.target, "VM")
-
-    def spec(s: State) -> Spec:
-        vm = s.ocid("compose.vm") if config.target == "compose" else None
-        return {
-            "matching_rule": matching_rule(config, vm),
-            "description": f"oci-genai-gateway {config.prefix}: the gateway's {who}",
+def dynamic_groups(config: DeployConfig, facts: Facts) -> list[Resource]:
+    """Serverless: one group for the three Generative AI callers, one for the authorizer, each naming
+    its functions by OCID (so they come after the functions); compose: the VM's group."""
+    if config.target == "scaled":
+        rule = {
+            "matching_rule": pool_rule(config),
+            "description": f"oci-genai-gateway {config.prefix}: the pool",
         }
+        kind = dynamic_group_kind(facts)
+        return [
+            Resource("identity.dynamic-group", kind, dynamic_group_name(config), lambda s: rule, show=_RULE)
+        ]
+    if config.target != "serverless":
 
-    return Resource(
-        "identity.dynamic-group",
-        dynamic_group_kind(facts),
-        dynamic_group_name(config),
-        spec,
-        show=("matching_rule",),
-    )
+        def vm_spec(s: State) -> Spec:
+            return {
+                "matching_rule": matching_rule(config, s.ocid("compose.vm")),
+                "description": f"oci-genai-gateway {config.prefix}: the gateway's VM",
+            }
+
+        kind = dynamic_group_kind(facts)
+        return [Resource("identity.dynamic-group", kind, dynamic_group_name(config), vm_spec, show=_RULE)]
+
+    def group(key: str, name: str, functions: tuple[str, ...], who: str) -> Resource:
+        def spec(s: State) -> Spec:
+            return {
+                "matching_rule": functions_rule([s.ocid(f"functions.fn.{fn}") for fn in functions]),
+                "description": f"oci-genai-gateway {config.prefix}: {who}",
+            }
+
+        deps = tuple(f"functions.fn.{fn}" for fn in functions)
+        return Resource(key, dynamic_group_kind(facts), name, spec, depends_on=deps, show=_RULE)
+
+    return [
+        group("identity.dynamic-group", dynamic_group_name(config), CALLERS, "the functions calling GenAI"),
+        group("identity.authorizer-group", authorizer_group_name(config), ("authorizer",), "the authorizer"),
+    ]
+
+
+_RULE = ("matching_rule",)
 
 
 def policy(config: DeployConfig, facts: Facts) -> Resource:
@@ -202,6 +278,10 @@ def policy(config: DeployConfig, facts: Facts) -> Resource:
         policy_kind(),
         f"{config.prefix}-gateway",
         spec,
-        depends_on=("identity.dynamic-group", "keys.secret"),
+        depends_on=(
+            "identity.dynamic-group",
+            *(("identity.authorizer-group",) if config.target == "serverless" else ()),
+            "keys.secret",
+        ),
         show=("statements",),
     )

@@ -136,6 +136,7 @@ def resources(config: DeployConfig, facts: Facts) -> list[Resource]:
         "network_security_group",
         cls=NsgKind,
         scope_field="vcn_id",
+        releases_vnics=True,
     )
     nsg_name = {"serverless": f"{p}-gateway-nsg", "scaled": f"{p}-lb-nsg"}.get(config.target, f"{p}-vm-nsg")
     nsg = child(
@@ -177,7 +178,14 @@ def resources(config: DeployConfig, facts: Facts) -> list[Resource]:
             "dns_label": label,
         }
 
-    vcn_kind = sdk_kind("VCN", _FAMILY, "network", "vcn", immutable=frozenset({"cidr_blocks", "dns_label"}))
+    vcn_kind = sdk_kind(
+        "VCN",
+        _FAMILY,
+        "network",
+        "vcn",
+        immutable=frozenset({"cidr_blocks", "dns_label"}),
+        releases_vnics=True,
+    )
     igw = sdk_kind("internet gateway", _FAMILY, "network", "internet_gateway", scope_field="vcn_id")
     nat = sdk_kind("NAT gateway", _FAMILY, "network", "nat_gateway", scope_field="vcn_id")
     # list_service_gateways has no display_name filter.
@@ -187,7 +195,9 @@ def resources(config: DeployConfig, facts: Facts) -> list[Resource]:
     rt = sdk_kind("route table", _FAMILY, "network", "route_table", scope_field="vcn_id")
     sl = sdk_kind("security list", _FAMILY, "network", "security_list", scope_field="vcn_id")
     fixed = frozenset({"dns_label", "prohibit_public_ip_on_vnic"})
-    sub = sdk_kind("subnet", _FAMILY, "network", "subnet", scope_field="vcn_id", immutable=fixed)
+    sub = sdk_kind(
+        "subnet", _FAMILY, "network", "subnet", scope_field="vcn_id", immutable=fixed, releases_vnics=True
+    )
     vcn_spec = {"cidr_blocks": [net.vcn_cidr], "dns_label": _label(p)}
     out = [
         Resource("network.vcn", vcn_kind, f"{p}-vcn", lambda s: vcn_spec, show=("cidr_blocks",)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from oci_genai_gateway.deploy.engine.failures import DeployError
-from oci_genai_gateway.deploy.engine.resource_model import OWNER_TAG, Context, Resource, Spec
+from oci_genai_gateway.deploy.engine.resource_model import OWNER_TAG, Condition, Context, Resource, Spec
 from oci_genai_gateway.deploy.engine.sdk_calls import list_all, wait_for_state
 from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 
@@ -24,6 +24,10 @@ class StatelessKind(SdkKind):
     def delete(self, ctx: Context, res: Resource, scope: str | None, live: Any) -> None:
         """Deleted at once."""
         self.delete_call(self.sdk(ctx, scope), scope, self.ocid(live))
+
+    def condition(self, live: Any) -> Condition:
+        """Always usable: there is no state to be in."""
+        return Condition.READY
 
 
 class ConfigurationKind(StatelessKind):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from oci_genai_gateway.deploy.config.schema import DeployConfig
 from oci_genai_gateway.deploy.engine.resource_model import Resource, State
@@ -18,8 +19,8 @@ from oci_genai_gateway.deploy.resources import (
     service_logs,
     vault,
 )
-from oci_genai_gateway.deploy.resources.container_images import Builder
 from oci_genai_gateway.deploy.resources.facts import Facts
+from oci_genai_gateway.deploy.resources.image_build import Builder
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,14 @@ class Stack:
         return list(identity.policy(self.config, self.facts).spec(state)["statements"])
 
 
-def build(config: DeployConfig, facts: Facts, builder: Builder, env: Mapping[str, str]) -> Stack:
-    """Assemble the stack for the config's target."""
+def build(
+    config: DeployConfig,
+    facts: Facts,
+    builder: Builder,
+    env: Mapping[str, str],
+    source: Path | None = None,
+) -> Stack:
+    """Assemble the stack for the config's target; `source`: the source tree, to build images from."""
     external: dict[str, str] = {}
     net = config.network
     if net.reuse:
@@ -48,21 +55,27 @@ def build(config: DeployConfig, facts: Facts, builder: Builder, env: Mapping[str
             external["network.subnet-private"] = net.private_subnet_id
     key_resources, given = vault.resources(config, env)
     external.update(given)
-    out: list[Resource] = [
-        *network.resources(config, facts),
-        identity.dynamic_group(config, facts),
-        *key_resources,
-        identity.policy(config, facts),
-    ]
+    out: list[Resource] = [*network.resources(config, facts)]
     if config.target == "serverless":
-        out += container_images.resources(config, facts, builder)
-        out += functions.resources(config, facts)
+        out += key_resources
+        # The dynamic groups name the functions by OCID: IAM comes after them (the functions need
+        # their grants only when invoked, through the API gateway created next).
+        out += container_images.resources(config, facts, builder, source)
+        out += functions.resources(config, facts, source)
+        out += [*identity.dynamic_groups(config, facts), identity.policy(config, facts)]
         out += api_gateway.resources(config)
         out += service_logs.resources(config)
     elif config.target == "scaled":
+        # The pool's group is compartment-wide, so it and the policy exist before any instance boots.
+        out += key_resources
+        out += [*identity.dynamic_groups(config, facts), identity.policy(config, facts)]
         out += scaled.resources(config, facts)
     else:
+        # The VM's group names it by OCID, so it comes after the VM; the VM's boot step retries
+        # reading its keys until the group and policy apply (compose_vm.keys_script).
+        out += key_resources
         out += compose_vm.resources(config, facts)
+        out += [*identity.dynamic_groups(config, facts), identity.policy(config, facts)]
     _check_order(out, external)
     return Stack(config, facts, tuple(out), external)
 
