@@ -607,9 +607,13 @@ class FakeTenancy:
         if kind in self.end_failed and not TYPES[kind].data_with_work_request:
             self.failed_work_requests[work_request_id] = self.end_failed.pop(kind)
             status = "FAILED"
-        if kind == "lb":  # the load balancer's work requests have a lifecycle state, not a status
+        if kind == "lb":  # the load balancer's: a lifecycle state, not a status, and its own errors
+            message = self.failed_work_requests.get(work_request_id)
+            errors = [oci.load_balancer.models.WorkRequestError(error_code="INTERNAL_ERROR", message=message)]
             return self._response(
-                oci.load_balancer.models.WorkRequest(id=work_request_id, lifecycle_state=status)
+                oci.load_balancer.models.WorkRequest(
+                    id=work_request_id, lifecycle_state=status, error_details=errors if message else []
+                )
             )
         return self._response(m_log.WorkRequest(id=work_request_id, status=status))
 

@@ -272,7 +272,7 @@ def _lb_kind() -> SdkKind:
     fixed = frozenset({"shape_name", "is_private", "subnet_ids", "backend_sets", "listeners"})
     return sdk_kind(
         "load balancer", "load-balancers", "load_balancer", "load_balancer", cls=LoadBalancerKind,
-        ready=("ACTIVE",), immutable=fixed,
+        ready=("ACTIVE",), immutable=fixed, work_requests=True,
     )  # fmt: skip
 
 

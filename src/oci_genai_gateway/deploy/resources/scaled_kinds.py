@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from oci_genai_gateway.deploy.engine.failures import DeployError
-from oci_genai_gateway.deploy.engine.resource_model import OWNER_TAG, Condition, Context, Resource, Spec
+from oci_genai_gateway.deploy.engine.resource_model import Condition, Context, Resource, Spec
 from oci_genai_gateway.deploy.engine.sdk_calls import list_all, wait_for_state
 from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 
@@ -89,60 +88,19 @@ class PoolKind(SdkKind):
 
 
 class LoadBalancerKind(SdkKind):
-    """The load balancer: its work requests report `lifecycle_state`, not `status` as other services'."""
-
-    def create(self, ctx: Context, res: Resource, scope: str | None, spec: Spec, tags: dict[str, str]) -> Any:
-        """Create, wait on the work request, then read what it made."""
-        fields = {self.name_field: res.name, **spec, "freeform_tags": tags}
-        fields.setdefault("compartment_id", self.compartment(ctx))
-        client = self.sdk(ctx, scope)
-        response = self.create_call(client, scope, self.create_model(**fields))
-        self._wait_work_request(ctx, client, res, response.headers["opc-work-request-id"])
-        owner = tags.get(OWNER_TAG)
-        found = [i for i in self.find(ctx, res, scope) if self.tags(i).get(OWNER_TAG) == owner]
-        if not found:
-            raise DeployError(f"{self.label} {res.name}: created, but not found afterwards; apply again")
-        return self.load(ctx, res, scope, found[0])
+    """The load balancer: a new bandwidth range is its own call (UpdateLoadBalancerShape)."""
 
     def update(
         self, ctx: Context, res: Resource, scope: str | None, live: Any, changed: Spec, tags: dict[str, str]
     ) -> Any:
-        """Send the changed fields (the shape's bandwidth, tags) and wait on the work request."""
-        client = self.sdk(ctx, scope)
-        assert self.update_call is not None
-        assert self.update_model is not None
+        """The shape's bandwidth first (its own work request), then the rest as any kind's update."""
         if "shape_details" in changed:
             import oci
 
+            changed = dict(changed)
             details = oci.load_balancer.models.UpdateLoadBalancerShapeDetails(
                 shape_name="flexible", shape_details=changed.pop("shape_details")
             )
-            shaped = client.update_load_balancer_shape(self.ocid(live), details)
-            self._wait_work_request(ctx, client, res, shaped.headers["opc-work-request-id"])
-        response = self.update_call(
-            client, scope, self.ocid(live), self.update_model(**changed, freeform_tags=tags)
-        )
-        self._wait_work_request(ctx, client, res, response.headers["opc-work-request-id"])
-        return self.get_call(client, scope, self.ocid(live)).data
-
-    def delete(self, ctx: Context, res: Resource, scope: str | None, live: Any) -> None:
-        """Delete and wait on the work request."""
-        client = self.sdk(ctx, scope)
-        response = self.delete_call(client, scope, self.ocid(live))
-        self._wait_work_request(ctx, client, res, response.headers["opc-work-request-id"])
-
-    def _wait_work_request(self, ctx: Context, client: Any, res: Resource, work_request_id: str) -> None:
-        import oci
-
-        result = oci.wait_until(
-            client,
-            client.get_work_request(work_request_id),
-            evaluate_response=lambda r: r.data.lifecycle_state in ("SUCCEEDED", "FAILED"),
-            fetch_func=lambda response=None: client.get_work_request(work_request_id),
-            max_wait_seconds=ctx.max_wait_seconds,
-        )
-        if result.data.lifecycle_state != "SUCCEEDED":
-            raise DeployError(
-                f"{self.label} {res.name}: work request {work_request_id} "
-                f"{result.data.lifecycle_state}; apply again to retry"
-            )
+            client = self.sdk(ctx, scope)
+            self._follow(ctx, res, scope, client.update_load_balancer_shape(self.ocid(live), details))
+        return super().update(ctx, res, scope, live, changed, tags)
