@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,16 @@ def test_containerfile_builds_a_slim_non_root_image_with_our_wheel() -> None:
     # The final stage installs nothing at start: no pip in the entrypoint.
     assert spec.entrypoint[:4] == ["python", "-m", "oci_genai_gateway", "serve"]
     assert "pip" not in " ".join(spec.entrypoint + spec.cmd)
+
+
+def test_the_image_installs_the_server_extra_pinned_as_constraints_pins_it() -> None:
+    # uvloop (the `server` extra): uvicorn's loop "auto" runs on it in the image (docs/PERFORMANCE.md).
+    runs = " ".join(args for keyword, args in read_containerfile().instructions if keyword == "RUN")
+    assert re.search(r'pip install -c constraints\.txt "oci-genai-gateway\[server\] @ file://', runs)
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    pins = set((REPO / "constraints.txt").read_text().split())
+    assert extras["server"]
+    assert set(extras["server"]) <= pins
 
 
 def test_cloud_init_installs_podman_and_starts_the_stack_on_boot() -> None:
