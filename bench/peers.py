@@ -118,6 +118,12 @@ class Batch:
     client_cpu_ms: float  # the load client's, per call
     peak_rss_mib: float | None
     errors: list[str] = field(default_factory=list)
+    ttft_p99: float | None = None
+    latency_p99: float | None = None
+
+
+def _p99(values: Sequence[float]) -> float | None:
+    return statistics.quantiles(values, n=100)[98] if len(values) >= 2 else None
 
 
 def tree_pids(pid: int) -> list[int]:
@@ -241,6 +247,8 @@ def run_batch(contender: Contender, workload: Workload, emulator: Any, compartme
         client_cpu_ms=out["cpu"] * 1000 / len(results),
         peak_rss_mib=peak_rss_mib(server) if contender.process else None,
         errors=[r["error"] for r in results if not r["ok"]][:3],
+        ttft_p99=_p99(ttfts),
+        latency_p99=_p99(latencies),
     )
 
 

@@ -2,6 +2,7 @@ pytest_plugins = [
     "tests.fixtures.emulator",
     "tests.fixtures.gateway",
     "tests.fixtures.caddy",
+    "tests.fixtures.redis",
     "tests.fixtures.localgw",
     "tests.fixtures.node",
     "tests.fixtures.agents",

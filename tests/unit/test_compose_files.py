@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,18 @@ def test_containerfile_builds_a_slim_non_root_image_with_our_wheel() -> None:
     # The final stage installs nothing at start: no pip in the entrypoint.
     assert spec.entrypoint[:4] == ["python", "-m", "oci_genai_gateway", "serve"]
     assert "pip" not in " ".join(spec.entrypoint + spec.cmd)
+
+
+def test_the_image_installs_the_server_and_otel_extras_pinned_as_constraints_pins_them() -> None:
+    # uvloop (the `server` extra): uvicorn's loop "auto" runs on it in the image (docs/PERFORMANCE.md);
+    # `otel`: the OpenTelemetry SDK, loaded only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    runs = " ".join(args for keyword, args in read_containerfile().instructions if keyword == "RUN")
+    assert re.search(r'pip install -c constraints\.txt "oci-genai-gateway\[server,otel\] @ file://', runs)
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    pins = set((REPO / "constraints.txt").read_text().split())
+    for extra in ("server", "otel"):
+        assert extras[extra]
+        assert set(extras[extra]) <= pins, extra
 
 
 def test_cloud_init_installs_podman_and_starts_the_stack_on_boot() -> None:

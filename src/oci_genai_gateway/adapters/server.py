@@ -17,9 +17,11 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 MAX_HEAD_BYTES = 16 * 1024
 # From a connection's first byte (or its opening) to the end of the request head.
 HEAD_TIMEOUT_SECONDS = 10.0
-# Idle keep-alive: longer than the pools of proxies in front (Caddy's default is 2 min), so the
-# server never closes a connection a proxy is about to reuse.
-KEEP_ALIVE_SECONDS = 150
+# Idle keep-alive: longer than the pools of proxies in front, so the server never closes a connection
+# a proxy is about to reuse: Caddy keeps idle ones 2 min; OCI's Load Balancer (the scaled target)
+# 300 s, and asks backends not to close them in under 310 s to avoid 502s
+# (https://docs.oracle.com/en-us/iaas/Content/Balance/Reference/connectionreuse.htm).
+KEEP_ALIVE_SECONDS = 320
 
 _REASONS = {400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large"}
 

@@ -141,8 +141,9 @@ class Gateway:
         return replace(reply, route=path, principal=principal)
 
     async def aclose(self) -> None:
-        """Post the usage still queued, and the telemetry (on shutdown)."""
+        """Post the usage still queued, flush the telemetry, close the shared counters (on shutdown)."""
         await self.admission.meter.aclose()
+        await self.admission.limits.aclose()
         await self.services.oci.telemetry.aclose()
 
     def _serves(self, path: str) -> bool:
@@ -193,12 +194,24 @@ def _admission(
         )
     meter = Meter(sender, spent=budget.add, clock=clock, tokens=telemetry.tokens)
     limiter = Limiter(clock=clock, workers=settings.workers)
+    shared = None
+    if settings.redis_url is not None and (authenticate or settings.limits_in_process):
+        from oci_genai_gateway.core.access import shared_limits  # only with Redis configured
+
+        shared = shared_limits.connect(
+            settings.redis_url,
+            timeout=settings.redis_timeout,
+            fallback=limiter,
+            fail_closed=settings.redis_fail_closed,
+            clock=clock,
+        )
     if not authenticate:
         # On Functions each instance is its own process: rates and quotas are API Gateway's usage
-        # plans, unless the deployment has none (then each instance counts them, an upper bound).
+        # plans, unless the deployment has none (then each instance counts them, an upper bound,
+        # or all of them in Redis when GATEWAY_REDIS_URL reaches one).
         local = limiter if settings.limits_in_process else None
-        return Admission(None, {}, settings.target_of, meter, Limits(local, budget, clock))
-    limits = Limits(limiter, budget, clock)
+        return Admission(None, {}, settings.target_of, meter, Limits(local, budget, clock, shared))
+    limits = Limits(limiter, budget, clock, shared)
     return Admission(settings.api_keys, settings.key_policies, settings.target_of, meter, limits)
 
 

@@ -145,6 +145,47 @@ TYPES = {
     "log_group": Type("logging", m_log.LogGroup, "log_group", "log_groups", "ACTIVE", work_requests=True),
     "alarm": Type("monitoring", oci.monitoring.models.Alarm, "alarm", "alarms", "ACTIVE"),
     "log": Type("logging", m_log.Log, "log", "logs", "ACTIVE", parent="log_group_id", work_requests=True),
+    # The scaled target. A configuration a pool still uses cannot be deleted (409).
+    "cache": Type(
+        "redis",
+        oci.redis.models.RedisCluster,
+        "redis_cluster",
+        "redis_clusters",
+        "ACTIVE",
+        parent="subnet_id",
+    ),
+    "lb": Type(
+        "load_balancer",
+        oci.load_balancer.models.LoadBalancer,
+        "load_balancer",
+        "load_balancers",
+        "ACTIVE",
+        parent="subnet_ids",
+        work_requests=True,
+    ),
+    "ic": Type(
+        "compute_management",
+        m_core.InstanceConfiguration,
+        "instance_configuration",
+        "instance_configurations",
+        "",
+    ),
+    "pool": Type(
+        "compute_management",
+        m_core.InstancePool,
+        "instance_pool",
+        "instance_pools",
+        "RUNNING",
+        parent="instance_configuration_id",
+        delete="terminate_instance_pool",
+    ),
+    "autoscaling": Type(
+        "autoscaling",
+        oci.autoscaling.models.AutoScalingConfiguration,
+        "auto_scaling_configuration",
+        "auto_scaling_configurations",
+        "",
+    ),
 }
 # Which attribute a list filter compares.
 _FILTERS = {
@@ -567,6 +608,14 @@ class FakeTenancy:
         if kind in self.end_failed and not TYPES[kind].data_with_work_request:
             self.failed_work_requests[work_request_id] = self.end_failed.pop(kind)
             status = "FAILED"
+        if kind == "lb":  # the load balancer's: a lifecycle state, not a status, and its own errors
+            message = self.failed_work_requests.get(work_request_id)
+            errors = [oci.load_balancer.models.WorkRequestError(error_code="INTERNAL_ERROR", message=message)]
+            return self._response(
+                oci.load_balancer.models.WorkRequest(
+                    id=work_request_id, lifecycle_state=status, error_details=errors if message else []
+                )
+            )
         return self._response(m_log.WorkRequest(id=work_request_id, status=status))
 
     def _h_list_work_request_errors(self, work_request_id: str, **kwargs: Any) -> Response:

@@ -168,5 +168,5 @@ def test_the_function_side_counts_rates_only_when_told() -> None:
     plain = _admission(Settings.from_env(base), monitoring, False, time.time, NO_TELEMETRY)
     in_process = Settings.from_env({**base, "GATEWAY_LIMITS_IN_PROCESS": "true"})
     local = _admission(in_process, monitoring, False, time.time, NO_TELEMETRY)
-    assert plain._limits.limiter is None  # API Gateway's usage plans count them
-    assert local._limits.limiter is not None
+    assert plain.limits.limiter is None  # API Gateway's usage plans count them
+    assert local.limits.limiter is not None

@@ -83,3 +83,51 @@ def test_work_request_failure_is_an_error(ctx: Context, mocker: Any, sleeps: Any
     with pytest.raises(DeployError, match="work request wr-1 FAILED"):
         wait_for_work_request(ctx, client, "log group x", "wr-1")
     assert sleeps.call_count == 2
+
+
+def _states(client: Any, model: Any, field: str, *states: str, **extra: Any) -> None:
+    items = iter(states)
+    client.get_work_request.side_effect = lambda wr, **k: oci.response.Response(
+        200, {}, model(id=wr, **{field: next(items)}, **extra), None
+    )
+
+
+@pytest.mark.parametrize(
+    ("client_class", "model", "field"),
+    [
+        # Most services' work requests report `status` ...
+        (oci.logging.LoggingManagementClient, oci.logging.models.WorkRequest, "status"),
+        # ... the load balancer's `lifecycle_state` (its model has no `status`).
+        (oci.load_balancer.LoadBalancerClient, oci.load_balancer.models.WorkRequest, "lifecycle_state"),
+    ],
+)
+def test_a_work_request_is_followed_by_status_or_lifecycle_state(
+    ctx: Context, mocker: Any, sleeps: Any, client_class: Any, model: Any, field: str
+) -> None:
+    client = mocker.create_autospec(client_class, instance=True)
+    _states(client, model, field, "ACCEPTED", "IN_PROGRESS", "SUCCEEDED")
+    wait_for_work_request(ctx, client, "x", "wr-1")
+    assert client.get_work_request.call_count == 3
+    assert sleeps.call_count == 2
+
+
+def test_a_failed_work_request_names_the_errors_oci_lists(ctx: Context, mocker: Any, sleeps: Any) -> None:
+    client = mocker.create_autospec(oci.logging.LoggingManagementClient, instance=True)
+    _states(client, oci.logging.models.WorkRequest, "status", "IN_PROGRESS", "FAILED")
+    error = oci.logging.models.WorkRequestError(code="LimitExceeded", message="too many log groups")
+    client.list_work_request_errors.return_value = oci.response.Response(200, {}, [error], None)
+    with pytest.raises(DeployError, match="log group x: work request wr-1 FAILED: LimitExceeded: too many"):
+        wait_for_work_request(ctx, client, "log group x", "wr-1")
+
+
+def test_a_failed_load_balancer_work_request_names_the_errors_it_carries(
+    ctx: Context, mocker: Any, sleeps: Any
+) -> None:
+    # LoadBalancerClient has no list_work_request_errors: the errors are in the work request itself.
+    client = mocker.create_autospec(oci.load_balancer.LoadBalancerClient, instance=True)
+    error = oci.load_balancer.models.WorkRequestError(error_code="BAD_INPUT", message="no such certificate")
+    _states(client, oci.load_balancer.models.WorkRequest, "lifecycle_state", "FAILED", error_details=[error])
+    with pytest.raises(
+        DeployError, match="load balancer x: work request wr-1 FAILED: BAD_INPUT: no such cert"
+    ):
+        wait_for_work_request(ctx, client, "load balancer x", "wr-1")

@@ -32,7 +32,7 @@ class Admission:
         self._keys = keys
         self._policies = policies
         self._targets = targets
-        self._limits = limits
+        self.limits = limits
         self.meter = meter
 
     def admit(self, headers: Mapping[str, str], *, public: bool = False) -> Grant:
@@ -46,7 +46,7 @@ class Admission:
         return self._grant(name, self._policies.get(name) or KeyPolicy(team=name))
 
     def _grant(self, key_name: str | None, key_policy: KeyPolicy | None) -> Grant:
-        return Grant(key_name, key_policy, self.meter, self._targets, self._limits)
+        return Grant(key_name, key_policy, self.meter, self._targets, self.limits)
 
     @staticmethod
     def _authenticate(keys: Mapping[str, str], headers: Mapping[str, str]) -> str:

@@ -1,7 +1,9 @@
-"""Per-key limits: in-process rate and quota (the HTTP server) and monthly token budgets (every target).
+"""Per-key limits: rate and quota (the HTTP server) and monthly token budgets (every target).
 
-On Functions each function instance is its own process, so rates and quotas are API Gateway's
-usage plans there; budgets come from the metered totals in OCI Monitoring on both targets.
+Rate and quota are counted in this process, or in Redis across processes and instances when
+GATEWAY_REDIS_URL is set (shared_limits.py). On Functions each function instance is its own
+process, so rates and quotas are API Gateway's usage plans there; budgets come from the metered
+totals in OCI Monitoring on both targets.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from oci_genai_gateway.core.access.policy import KeyPolicy
 from oci_genai_gateway.core.errors import GatewayError, RateLimited, Unauthorized
@@ -131,6 +134,14 @@ class Limiter:
         return count
 
 
+class SharedCounter(Protocol):
+    """Rate and quota counted outside this process (shared_limits.SharedLimiter)."""
+
+    async def admit(self, policy: KeyPolicy) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
 @dataclass
 class _Spent:
     month: datetime
@@ -187,17 +198,25 @@ class Budget:
 
 @dataclass(frozen=True)
 class Limits:
-    """The counters a key is held to in this process: rate and quota (the HTTP server), its budget."""
+    """The counters a key is held to: rate and quota (the HTTP server; shared when set), its budget."""
 
     limiter: Limiter | None = None
     budget: Budget | None = None
     clock: Clock = time.time
+    shared: SharedCounter | None = None  # counts in place of `limiter` (which it falls back to)
 
     async def enforce(self, policy: KeyPolicy, method: str) -> None:
         """Raise 401 for a rotated-out key past its grace period, 429 past its rate, quota or budget."""
         if policy.expired(self.clock()):
             raise Unauthorized("This API key was rotated out and its grace period has ended.")
-        if self.limiter is not None:
+        if self.shared is not None:
+            await self.shared.admit(policy)
+        elif self.limiter is not None:
             self.limiter.admit(policy)
         if self.budget is not None and method == "POST":  # only generations spend tokens
             await self.budget.check(policy)
+
+    async def aclose(self) -> None:
+        """Close the shared counters' connections (on shutdown)."""
+        if self.shared is not None:
+            await self.shared.aclose()

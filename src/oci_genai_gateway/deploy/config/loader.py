@@ -14,7 +14,7 @@ from oci_genai_gateway.deploy.config import tables
 from oci_genai_gateway.deploy.config.schema import DeployConfig
 from oci_genai_gateway.deploy.config.toml_reader import Table
 
-TARGETS = ("serverless", "compose")
+TARGETS = ("serverless", "compose", "scaled")
 _REGION = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 # The prefix names every resource and becomes part of a DNS label, so keep it short and plain.
 _PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,14}[a-z0-9]$")
@@ -67,6 +67,7 @@ def parse(data: Mapping[str, Any]) -> DeployConfig:
         functions=tables.functions(root.table("functions")),
         images=tables.images(root.table("images")),
         compose=tables.compose(root.table("compose"), target),
+        scaled=tables.scaled(root.table("scaled"), target),
         logging=tables.logging(root.table("logging")),
     )
     root.done()

@@ -114,6 +114,28 @@ class ComposeConfig:
 
 
 @dataclass(frozen=True)
+class ScaledConfig:
+    """The scaled target: an OCI Load Balancer, an autoscaled instance pool, an OCI Cache cluster."""
+
+    certificate_id: str = ""  # an OCI Certificates certificate for the listener's TLS
+    min_instances: int = 2
+    max_instances: int = 4
+    scale_out_cpu: int = 70  # average CPU % above which one instance is added
+    scale_in_cpu: int = 30  # ... below which one is removed
+    # Longest silence between two reads or writes on a client connection (seconds): above the
+    # gateway's longest upstream wait (GATEWAY_UPSTREAM_TIMEOUT at most 300 s), so the gateway,
+    # not the load balancer, ends a stalled call, with an error the client can read.
+    idle_timeout_seconds: int = 330
+    # How long a replaced or scaled-in instance may finish its streams before it is terminated.
+    drain_seconds: int = 330
+    lb_min_mbps: int = 10
+    lb_max_mbps: int = 100
+    cache_memory_gbs: int = 2
+    cache_nodes: int = 1
+    cache_version: str = "VALKEY_7_2"
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     """OCI Logging service logs."""
 
@@ -141,6 +163,7 @@ class DeployConfig:
     functions: FunctionsConfig = FunctionsConfig()
     images: ImagesConfig = ImagesConfig()
     compose: ComposeConfig = ComposeConfig()
+    scaled: ScaledConfig = ScaledConfig()
     logging: LoggingConfig = LoggingConfig()
 
     @property

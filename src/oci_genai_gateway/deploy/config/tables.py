@@ -19,6 +19,7 @@ from oci_genai_gateway.deploy.config.schema import (
     KeysConfig,
     LoggingConfig,
     NetworkConfig,
+    ScaledConfig,
 )
 from oci_genai_gateway.deploy.config.toml_reader import Table
 
@@ -190,6 +191,13 @@ def images(t: Table) -> ImagesConfig:
 def compose(t: Table, target: str) -> ComposeConfig:
     site = t.text("site_address") or ""
     repo = t.text("repo_url") or ""
+    if target == "scaled":
+        if site:
+            raise ConfigError(
+                "compose.site_address is not for target = 'scaled': the load balancer has the name"
+            )
+        if not repo.startswith("https://"):
+            raise ConfigError("compose.repo_url must be the https URL the VMs clone this repository from")
     if target == "compose":
         if not _HOST.match(site):
             raise ConfigError(
@@ -211,6 +219,38 @@ def compose(t: Table, target: str) -> ComposeConfig:
         image_id=image,
         availability_domain=t.text("availability_domain"),
         ssh_public_key=t.text("ssh_public_key"),
+    )
+    t.done()
+    return out
+
+
+def scaled(t: Table, target: str) -> ScaledConfig:
+    certificate = t.text("certificate_id") or ""
+    if target == "scaled":
+        ocid(certificate, "scaled.certificate_id", ("certificate",))
+    low, high = t.integer("min_instances", 2, 1, 50), t.integer("max_instances", 4, 1, 50)
+    if high < low:
+        raise ConfigError("scaled.max_instances must be at least scaled.min_instances")
+    scale_in, scale_out = t.integer("scale_in_cpu", 30, 1, 99), t.integer("scale_out_cpu", 70, 2, 100)
+    if scale_in >= scale_out:
+        raise ConfigError("scaled.scale_in_cpu must be below scaled.scale_out_cpu")
+    lb_min, lb_max = t.integer("lb_min_mbps", 10, 10, 8000), t.integer("lb_max_mbps", 100, 10, 8000)
+    if lb_max < lb_min:
+        raise ConfigError("scaled.lb_max_mbps must be at least scaled.lb_min_mbps")
+    out = ScaledConfig(
+        certificate_id=certificate,
+        min_instances=low,
+        max_instances=high,
+        scale_out_cpu=scale_out,
+        scale_in_cpu=scale_in,
+        # OCI allows 1-7200 s for an HTTP listener; below 310 a silent upstream would be cut by it.
+        idle_timeout_seconds=t.integer("idle_timeout_seconds", 330, 310, 7200),
+        drain_seconds=t.integer("drain_seconds", 330, 0, 3600),
+        lb_min_mbps=lb_min,
+        lb_max_mbps=lb_max,
+        cache_memory_gbs=t.integer("cache_memory_gbs", 2, 2, 500),
+        cache_nodes=t.integer("cache_nodes", 1, 1, 5),
+        cache_version=t.choice("cache_version", "VALKEY_7_2", ("VALKEY_7_2", "REDIS_7_0")),
     )
     t.done()
     return out

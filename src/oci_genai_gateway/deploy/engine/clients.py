@@ -18,6 +18,10 @@ from oci_genai_gateway.deploy.engine.retries import (
 CLIENT_CLASSES: Mapping[str, str] = {
     "network": "core.VirtualNetworkClient",
     "compute": "core.ComputeClient",
+    "compute_management": "core.ComputeManagementClient",
+    "load_balancer": "load_balancer.LoadBalancerClient",
+    "autoscaling": "autoscaling.AutoScalingClient",
+    "redis": "redis.RedisClusterClient",
     "identity": "identity.IdentityClient",
     "identity_domains": "identity_domains.IdentityDomainsClient",
     "vaults": "vault.VaultsClient",

@@ -68,6 +68,16 @@ def wait_for_state(
     return result.data
 
 
+def work_request_state(data: Any) -> str | None:
+    """A work request's state: `status` for most services, `lifecycle_state` for the load balancer's.
+
+    oci.load_balancer.models.WorkRequest has no `status`; its state is `lifecycle_state`
+    (ACCEPTED, IN_PROGRESS, FAILED, SUCCEEDED) and its errors are carried in `error_details`.
+    """
+    status = getattr(data, "status", None)
+    return status if status is not None else getattr(data, "lifecycle_state", None)
+
+
 def wait_for_work_request(ctx: Context, client: Any, what: str, work_request_id: str) -> None:
     """Wait on a work request (`get_work_request` of `client`); unless it succeeded, fail with its errors."""
     import oci
@@ -75,21 +85,28 @@ def wait_for_work_request(ctx: Context, client: Any, what: str, work_request_id:
     result = oci.wait_until(
         client,
         client.get_work_request(work_request_id),
-        evaluate_response=lambda r: r.data.status in WORK_REQUEST_DONE,
+        evaluate_response=lambda r: work_request_state(r.data) in WORK_REQUEST_DONE,
         fetch_func=lambda response=None: client.get_work_request(work_request_id),
         max_wait_seconds=ctx.max_wait_seconds,
     )
-    if result.data.status != "SUCCEEDED":
-        raise DeployError(
-            f"{what}: work request {work_request_id} {result.data.status}: "
-            f"{work_request_errors(client, work_request_id)}"
-        )
+    state = work_request_state(result.data)
+    if state != "SUCCEEDED":
+        errors = work_request_errors(client, work_request_id, result.data)
+        raise DeployError(f"{what}: work request {work_request_id} {state}: {errors}")
 
 
-def work_request_errors(client: Any, work_request_id: str) -> str:
-    """OCI's messages for a failed work request (every service deploy waits on lists them)."""
+def work_request_errors(client: Any, work_request_id: str, work_request: Any = None) -> str:
+    """OCI's messages for a failed work request (every service deploy waits on lists them).
+
+    The load balancer's work request carries them (`error_details`, `message`); other services list
+    them with `list_work_request_errors`.
+    """
     import oci
 
+    if "error_details" in getattr(work_request, "swagger_types", {}):
+        details = work_request.error_details or []
+        text = "; ".join(f"{getattr(e, 'error_code', '')}: {getattr(e, 'message', '')}" for e in details)
+        return text or getattr(work_request, "message", None) or "OCI lists no error"
     try:
         errors = list_all(client.list_work_request_errors, work_request_id)
     except oci.exceptions.ServiceError as exc:

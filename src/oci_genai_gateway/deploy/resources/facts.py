@@ -76,14 +76,14 @@ def find_domain(config: DeployConfig, clients: Clients) -> Domain | None:
 def gather(config: DeployConfig, clients: Clients) -> Facts:
     """Everything the resource specs need to know about the tenancy before any change."""
     services_id, services_cidr = pending("services.id"), pending("services.cidr_block")
-    if config.target == "serverless" and not config.network.reuse:
+    if config.target in ("serverless", "scaled") and not config.network.reuse:
         services = list_all(clients.network.list_services)
         # "All <region> Services in Oracle Services Network": Vault, OCIR, Object Storage and more.
         every = [s for s in services if str(s.cidr_block).startswith("all-")]
         if every:
             services_id, services_cidr = every[0].id, every[0].cidr_block
     ad, image = pending("availability_domain"), pending("ubuntu_image")
-    if config.target == "compose":
+    if config.target in ("compose", "scaled"):
         ad = config.compose.availability_domain or _first_ad(clients)
         image = config.compose.image_id or _ubuntu_image(config, clients)
     namespace = pending("namespace")

@@ -38,8 +38,9 @@ CALLERS = ("chat", "embeddings", "moderations", "models")
 
 
 def dynamic_group_name(config: DeployConfig) -> str:
-    """The dynamic group of the functions that call Generative AI (or of the VM)."""
-    return f"{config.prefix}-{'functions' if config.target == 'serverless' else 'vm'}"
+    """The dynamic group of the functions that call Generative AI (or of the VM, or of the pool)."""
+    suffix = {"serverless": "functions", "scaled": "pool"}.get(config.target, "vm")
+    return f"{config.prefix}-{suffix}"
 
 
 def authorizer_group_name(config: DeployConfig) -> str:
@@ -55,6 +56,15 @@ def subject(facts: Facts, name: str) -> str:
 def matching_rule(config: DeployConfig, vm_id: str) -> str:
     """The compose VM, by OCID (its group is created after it, so never compartment-wide)."""
     return f"ALL {{instance.compartment.id = '{config.compartment_id}', instance.id = '{vm_id}'}}"
+
+
+def pool_rule(config: DeployConfig) -> str:
+    """The scaled target's instances: every instance of the compartment.
+
+    They come and go with the pool, and a rule names only compartments, OCIDs and defined tags
+    (docs/SCALING.md: give the scaled target a compartment of its own).
+    """
+    return f"ALL {{instance.compartment.id = '{config.compartment_id}'}}"
 
 
 def functions_rule(function_ids: list[str]) -> str:
@@ -215,6 +225,15 @@ def policy_kind() -> SdkKind:
 def dynamic_groups(config: DeployConfig, facts: Facts) -> list[Resource]:
     """Serverless: one group for the three Generative AI callers, one for the authorizer, each naming
     its functions by OCID (so they come after the functions); compose: the VM's group."""
+    if config.target == "scaled":
+        rule = {
+            "matching_rule": pool_rule(config),
+            "description": f"oci-genai-gateway {config.prefix}: the pool",
+        }
+        kind = dynamic_group_kind(facts)
+        return [
+            Resource("identity.dynamic-group", kind, dynamic_group_name(config), lambda s: rule, show=_RULE)
+        ]
     if config.target != "serverless":
 
         def vm_spec(s: State) -> Spec:

@@ -100,6 +100,8 @@ def ingress_rules(config: DeployConfig) -> list[Any]:
     """443 to the API gateway; 80 and 443 to the compose VM, and SSH only from the given range."""
     if config.target == "serverless":
         return [tcp_in(443, ANYWHERE, "HTTPS to the API gateway")]
+    if config.target == "scaled":
+        return [tcp_in(443, ANYWHERE, "HTTPS to the load balancer")]
     rules = [
         tcp_in(443, ANYWHERE, "HTTPS to Caddy"),
         tcp_in(80, ANYWHERE, "ACME HTTP challenge and redirect to HTTPS"),
@@ -116,7 +118,8 @@ def resources(config: DeployConfig, facts: Facts) -> list[Resource]:
     m = oci.core.models
     p = config.prefix
     net = config.network
-    serverless = config.target == "serverless"
+    # The scaled target's instances and cache live in the private subnet, as the functions do.
+    private_net = config.target in ("serverless", "scaled")
 
     def child(
         key: str, kind: SdkKind, name: str, spec: Any, deps: tuple[str, ...] = (), show: tuple[str, ...] = ()
@@ -135,7 +138,7 @@ def resources(config: DeployConfig, facts: Facts) -> list[Resource]:
         scope_field="vcn_id",
         releases_vnics=True,
     )
-    nsg_name = f"{p}-gateway-nsg" if serverless else f"{p}-vm-nsg"
+    nsg_name = {"serverless": f"{p}-gateway-nsg", "scaled": f"{p}-lb-nsg"}.get(config.target, f"{p}-vm-nsg")
     nsg = child(
         "network.nsg", nsg_kind, nsg_name, lambda s: {"rules": ingress_rules(config)}, show=("rules",)
     )
@@ -200,14 +203,14 @@ def resources(config: DeployConfig, facts: Facts) -> list[Resource]:
         Resource("network.vcn", vcn_kind, f"{p}-vcn", lambda s: vcn_spec, show=("cidr_blocks",)),
         child("network.igw", igw, f"{p}-igw", lambda s: {"is_enabled": True}),
     ]
-    if serverless:
+    if private_net:
         services = {"services": [m.ServiceIdRequestDetails(service_id=facts.services_id)]}
         out += [
             child("network.nat", nat, f"{p}-nat", lambda s: {}),
             child("network.sgw", sgw, f"{p}-sgw", lambda s: services),
         ]
     out.append(child("network.rt-public", rt, f"{p}-public-rt", public_routes, ("network.igw",)))
-    if serverless:
+    if private_net:
         out.append(
             child("network.rt-private", rt, f"{p}-private-rt", private_routes, ("network.nat", "network.sgw"))
         )
@@ -219,7 +222,7 @@ def resources(config: DeployConfig, facts: Facts) -> list[Resource]:
             "network.subnet-public", sub, f"{p}-public", public, (*deps, "network.rt-public"), ("cidr_block",)
         )
     )
-    if serverless:
+    if private_net:
         private = subnet(net.private_subnet_cidr, "network.rt-private", True, "fn")
         out.append(
             child(

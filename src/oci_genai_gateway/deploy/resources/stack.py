@@ -15,6 +15,7 @@ from oci_genai_gateway.deploy.resources import (
     functions,
     identity,
     network,
+    scaled,
     service_logs,
     vault,
 )
@@ -64,6 +65,11 @@ def build(
         out += [*identity.dynamic_groups(config, facts), identity.policy(config, facts)]
         out += api_gateway.resources(config)
         out += service_logs.resources(config)
+    elif config.target == "scaled":
+        # The pool's group is compartment-wide, so it and the policy exist before any instance boots.
+        out += key_resources
+        out += [*identity.dynamic_groups(config, facts), identity.policy(config, facts)]
+        out += scaled.resources(config, facts)
     else:
         # The VM's group names it by OCID, so it comes after the VM; the VM's boot step retries
         # reading its keys until the group and policy apply (compose_vm.keys_script).
