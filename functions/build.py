@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FUNCTIONS = ("chat", "embeddings", "models", "authorizer")
+FUNCTIONS = ("chat", "embeddings", "moderations", "models", "authorizer")
 DOCKERFILE = ROOT / "functions" / "Dockerfile"
 # The sdist inputs; copied so that building never writes build/ or *.egg-info into the checkout.
 # deploy/compose and functions/ hold package data (pyproject.toml package-dir): the deploy command's

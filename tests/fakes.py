@@ -23,6 +23,7 @@ from oci_genai_gateway.core.exchange import Reply, Request
 from oci_genai_gateway.core.gateway import Gateway
 from oci_genai_gateway.core.input.images import ImageFetcher
 from oci_genai_gateway.core.settings import Settings
+from oci_genai_gateway.core.telemetry import NO_TELEMETRY, Telemetry
 from oci_genai_gateway.core.upstream.signers import RefreshingSigner
 
 BASE_ENV = {"GATEWAY_REGION": "us-chicago-1", "GATEWAY_COMPARTMENT_ID": "ocid1.compartment.oc1..fake"}
@@ -180,6 +181,7 @@ def gateway(
     serves: str | tuple[str, ...] | None = None,
     images: ImageFetcher | None = None,
     upstream_timeout: float | None = None,
+    telemetry: Telemetry = NO_TELEMETRY,
     **env: str,
 ) -> tuple[Gateway, FakeSessionSigner]:
     """A gateway over `oci` (Monitoring `monitoring`, limits on `clock`, serving `serves` or every
@@ -199,6 +201,7 @@ def gateway(
         clock=clock or time.time,
         serves=serves,
         images=images,
+        telemetry=telemetry,
     )
     return gw, signer
 

@@ -8,6 +8,7 @@ from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.core.gateway import Gateway
 from oci_genai_gateway.core.logs import configure_logging
 from oci_genai_gateway.core.settings import Settings
+from oci_genai_gateway.core.telemetry import NO_TELEMETRY, Telemetry
 from oci_genai_gateway.core.upstream.llm import chat_config
 from oci_genai_gateway.core.upstream.signers import build_signer
 
@@ -37,4 +38,17 @@ def build_gateway(
     signer = build_signer(settings)
     if with_llm:
         chat_config()
-    return Gateway.build(settings, signer, serves=serves, authenticate=authenticate)
+    telemetry = telemetry_for(env) if settings.otlp_endpoint else NO_TELEMETRY
+    return Gateway.build(settings, signer, serves=serves, authenticate=authenticate, telemetry=telemetry)
+
+
+def telemetry_for(env: Mapping[str, str]) -> Telemetry:
+    """OpenTelemetry's SDK with OTLP/HTTP exporters; imported only here, when an endpoint is set."""
+    try:
+        from oci_genai_gateway import otel
+    except ImportError:
+        raise ConfigError(
+            "OTEL_EXPORTER_OTLP_ENDPOINT is set but OpenTelemetry is not installed: "
+            "install oci-genai-gateway[otel]"
+        ) from None
+    return otel.build(env.get("OTEL_SERVICE_NAME") or "oci-genai-gateway")

@@ -297,6 +297,41 @@ def _body(name: str) -> dict[str, Any]:
     return {"required": True, "content": _json(name)}
 
 
+_TEXT_PART = {
+    "type": "object",
+    "required": ["type", "text"],
+    "properties": {"type": {"const": "text"}, "text": {"type": "string"}},
+}
+_IMAGE_PART = {
+    "type": "object",
+    "required": ["type", "image_url"],
+    "properties": {
+        "type": {"const": "image_url"},
+        "image_url": {
+            "type": "object",
+            "required": ["url"],
+            "properties": {"url": {"type": "string", "pattern": "^(https://|data:image/)"}},
+        },
+    },
+}
+MODERATION_REQUEST = {
+    "type": "object",
+    "description": "OpenAI's CreateModerationRequest, answered by OCI's applyGuardrails; `model` may name an "
+    "OCI guardrail version (`1.0.0`); each result adds `oci_guardrails` (README, Moderations).",
+    "required": ["input"],
+    "properties": {
+        "model": {"type": "string", "minLength": 1},
+        "input": {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 32},
+                {"type": "array", "items": {"anyOf": [_TEXT_PART, _IMAGE_PART]}, "minItems": 1},
+            ]
+        },
+    },
+}
+
+
 def document() -> dict[str, Any]:
     """The whole OpenAPI 3.1 document."""
     openai = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
@@ -308,6 +343,7 @@ def document() -> dict[str, Any]:
         "anyOf": [{k: v for k, v in vector.items() if k != "description"}, {"type": "string"}],
     }
     schemas |= {"CreateChatCompletionRequest": CHAT_REQUEST, "CreateEmbeddingRequest": EMBEDDING_REQUEST}
+    schemas["CreateModerationRequest"] = MODERATION_REQUEST
     schemas["Readiness"] = READINESS
     schemas |= apis.SCHEMAS
     everything = ("400", "401", "403", "404", "413", "429", "502", "504")
@@ -349,6 +385,14 @@ def document() -> dict[str, Any]:
                     _json("CreateEmbeddingResponse"),
                     everything,
                     requestBody=_body("CreateEmbeddingRequest"),
+                )
+            },
+            "/v1/moderations": {
+                "post": _operation(
+                    "Classify input with OCI's guardrails",
+                    _json("CreateModerationResponse"),
+                    ("400", "401", "413", "429", "502", "504"),
+                    requestBody=_body("CreateModerationRequest"),
                 )
             },
             "/v1/models": {

@@ -20,6 +20,7 @@ ROOTS = (
     "CreateChatCompletionResponse",
     "CreateChatCompletionStreamResponse",
     "CreateEmbeddingResponse",
+    "CreateModerationResponse",
     "ListModelsResponse",
     "Model",
     "ErrorResponse",

@@ -11,10 +11,11 @@ from anthropic.types import message_create_params as anthropic_messages
 from anthropic.types.beta import message_count_tokens_params as anthropic_beta_count
 from anthropic.types.beta import message_create_params as anthropic_beta_messages
 from openai.types import embedding_create_params as openai_embeddings
+from openai.types import moderation_create_params as openai_moderations
 from openai.types.chat import completion_create_params as openai_chat
 from openai.types.responses import response_create_params as openai_responses
 
-from oci_genai_gateway.core.apis import embeddings
+from oci_genai_gateway.core.apis import embeddings, moderations
 from oci_genai_gateway.core.apis.messages import count as message_count
 from oci_genai_gateway.core.apis.messages import request as messages
 from oci_genai_gateway.core.apis.responses import request as responses
@@ -71,4 +72,5 @@ APIS = (
         (anthropic_count.MessageCountTokensParams, anthropic_beta_count.MessageCountTokensParams),
     ),
     Api("/v1/embeddings", embeddings.FIELDS, "openai", (openai_embeddings.EmbeddingCreateParams,)),
+    Api("/v1/moderations", moderations.FIELDS, "openai", (openai_moderations.ModerationCreateParams,)),
 )

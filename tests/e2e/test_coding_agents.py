@@ -33,10 +33,12 @@ from tests.fixtures.emulator import Emulator
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 GENERIC = "meta.llama-3.3-70b-instruct"
-# Command R keeps OCI's COHERE (v1) format; Command A speaks COHEREV2 (tests/e2e/test_cohere_v2.py).
+# Command R keeps OCI's COHERE (v1) format; Command A speaks COHEREV2 (core/chat/cohere_v2.py).
 COHERE = "cohere.command-r-08-2024"
+COHERE_V2 = "cohere.command-a-03-2025"
 REASONING = "xai.grok-3-mini"  # reasons before it answers: reasoningContent and reasoning tokens
-MODELS = [GENERIC, COHERE, REASONING]
+MODELS = [GENERIC, COHERE, COHERE_V2, REASONING]
+FORMATS = {COHERE: "COHERE", COHERE_V2: "COHEREV2"}
 PROMPT = "Say hello"
 MARKER = "agent-tool-ok"  # what the scripted tool call prints
 
@@ -46,8 +48,13 @@ def oci_chats(emulator: Emulator, tool: str) -> list[dict[str, Any]]:
     return [
         e
         for e in emulator.requests("/actions/chat")
-        if tool in {t["name"] for t in (e.get("body") or {}).get("chatRequest", {}).get("tools") or ()}
+        if tool in {_tool_name(t) for t in (e.get("body") or {}).get("chatRequest", {}).get("tools") or ()}
     ]
+
+
+def _tool_name(tool: dict[str, Any]) -> str:
+    """A tool's name in either shape: GENERIC and COHERE name it on top, COHEREV2 nests OpenAI's function."""
+    return str(tool["function"]["name"] if "function" in tool else tool["name"])
 
 
 def check_oci_request(entry: dict[str, Any], model: str, run: AgentRun) -> Turn:
@@ -56,7 +63,7 @@ def check_oci_request(entry: dict[str, Any], model: str, run: AgentRun) -> Turn:
     assert entry["status"] == 200, run.report()
     assert body["servingMode"] == {"servingType": "ON_DEMAND", "modelId": model}, run.report()
     chat = body["chatRequest"]
-    assert chat["apiFormat"] == ("COHERE" if model.startswith("cohere.") else "GENERIC"), run.report()
+    assert chat["apiFormat"] == FORMATS.get(model, "GENERIC"), run.report()
     assert chat.get("isStream") is True, run.report()
     assert entry["principal"]["kind"] == "resource_principal"  # signed as a function would
     return read_turn(chat)
@@ -99,7 +106,8 @@ def check_call_sent_back(chat: dict[str, Any], tool: str, arguments: dict[str, A
         return
     *_, assistant, tool_message = chat["messages"]
     [call] = assistant["toolCalls"]
-    assert (call["name"], json.loads(call["arguments"])) == (tool, arguments), run.report()
+    named = call["function"] if chat["apiFormat"] == "COHEREV2" else call  # v2 nests OpenAI-style
+    assert (named["name"], json.loads(named["arguments"])) == (tool, arguments), run.report()
     assert tool_message["role"] == "TOOL", run.report()
     assert tool_message["toolCallId"] == call["id"], run.report()
 
@@ -160,11 +168,12 @@ def test_codex_runs_a_tool_and_its_result_reaches_oci(
     run = coding_agents.codex(api_base_url, model, PROMPT)
     check_tool_loop(run, emulator, model, "exec_command", EXEC)
     check_hosted_tool_omitted(run)
-    # A reasoning model's reasoning item went to Codex and comes back with the tool's output.
+    # A reasoning model's reasoning item (Command A's tool plan is one too) went to Codex and comes
+    # back with the tool's output.
     first, second = (exchange.request_json() for exchange in run.tap.exchanges)
     returned = [item for item in second["input"] if item.get("type") == "reasoning"]
     assert not any(item.get("type") == "reasoning" for item in first["input"])
-    if model == REASONING:
+    if model in (REASONING, COHERE_V2):
         [reasoning] = returned
         assert reasoning["encrypted_content"], run.report()
     else:

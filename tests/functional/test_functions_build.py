@@ -23,7 +23,7 @@ from tests.paths import REPO
 pytestmark = pytest.mark.slow
 
 SRC = REPO / "src" / "oci_genai_gateway"
-ROUTE_FUNCTIONS = ("chat", "embeddings", "models")
+ROUTE_FUNCTIONS = ("chat", "embeddings", "moderations", "models")
 ALL = (*ROUTE_FUNCTIONS, "authorizer")
 MEMORY_TIERS = (128, 256, 512, 1024, 2048, 3072)
 # pip freeze leaves setuptools out of the lock; a runtime dependency pulls in the newest one.

@@ -81,6 +81,7 @@ FIRST_REQUESTS: dict[str, list[tuple[str, str, dict[str, Any] | None]]] = {
         ),
     ],
     "embeddings": [("POST", "/v1/embeddings", {"model": "cohere.embed-english-v3.0", "input": ["hi"]})],
+    "moderations": [("POST", "/v1/moderations", {"input": ["hi", "there"]})],
     "models": [("GET", "/v1/models", None), ("GET", "/v1/models/xai.grok-4", None)],
 }
 

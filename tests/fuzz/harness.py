@@ -49,6 +49,7 @@ _import_fdk()
 KEY = "sk-fuzz-key-000000000001"
 FUNCTION_ROUTES = {"chat": ("/v1/chat/completions", "POST"), "embeddings": ("/v1/embeddings", "POST")}
 FUNCTION_ROUTES["models"] = ("/v1/models", "GET")
+FUNCTION_ROUTES["moderations"] = ("/v1/moderations", "POST")
 USAGE = {"promptTokens": 3, "completionTokens": 2, "totalTokens": 5}
 
 
@@ -69,6 +70,12 @@ def _reply_to(body: dict[str, Any], url: str) -> Json | Events:
         return models_page(model_summary("xai.grok-4"), embed)
     if url.endswith("/actions/embedText"):
         return embedding_answer([[0.5, -0.25] for _ in body["inputs"]], len(body["inputs"]))
+    if url.endswith("/actions/applyGuardrails"):
+        categories = [{"name": "OVERALL", "score": 0.0}, {"name": "BLOCKLIST", "score": 0.0}]
+        results = {"contentModeration": {"categories": categories}, "personallyIdentifiableInformation": []}
+        return Json(
+            {"results": {**results, "promptInjection": {"score": 0.0}}, "guardrailVersion": {"version": "1"}}
+        )
     chat = body["chatRequest"]
     cohere = chat.get("apiFormat") == "COHERE"
     if not chat.get("isStream"):

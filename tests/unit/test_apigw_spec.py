@@ -17,6 +17,7 @@ from oci_genai_gateway.apigw_spec import (
     render,
     validate,
 )
+from oci_genai_gateway.core.access.guardrails import GUARDRAILS_HEADER
 from oci_genai_gateway.core.access.policy import (
     BUDGET_HEADER,
     KEY_NAME_HEADER,
@@ -32,6 +33,7 @@ from tests.openapi import validate as validate_openai
 FUNCTION_IDS = {
     "CHAT_FUNCTION_ID": "ocid1.fnfunc.oc1.iad.chat",
     "EMBEDDINGS_FUNCTION_ID": "ocid1.fnfunc.oc1.iad.embeddings",
+    "MODERATIONS_FUNCTION_ID": "ocid1.fnfunc.oc1.iad.moderations",
     "MODELS_FUNCTION_ID": "ocid1.fnfunc.oc1.iad.models",
     "AUTHORIZER_FUNCTION_ID": "ocid1.fnfunc.oc1.iad.authorizer",
 }
@@ -44,6 +46,7 @@ PRODUCT_ROUTES = {
     ("POST", "/v1/messages"),
     ("POST", "/v1/messages/count_tokens"),
     ("POST", "/v1/embeddings"),
+    ("POST", "/v1/moderations"),
     ("GET", "/v1/models"),
     ("GET", "/v1/models/{model}"),
     ("GET", "/health/readiness"),
@@ -163,6 +166,7 @@ def test_each_v1_route_goes_to_its_function(spec: dict[str, Any]) -> None:
         "/v1/messages": FUNCTION_IDS["CHAT_FUNCTION_ID"],
         "/v1/messages/count_tokens": FUNCTION_IDS["CHAT_FUNCTION_ID"],
         "/v1/embeddings": FUNCTION_IDS["EMBEDDINGS_FUNCTION_ID"],
+        "/v1/moderations": FUNCTION_IDS["MODERATIONS_FUNCTION_ID"],
         "/v1/models": FUNCTION_IDS["MODELS_FUNCTION_ID"],
         "/v1/models/{model}": FUNCTION_IDS["MODELS_FUNCTION_ID"],
     }
@@ -172,7 +176,7 @@ def test_each_v1_route_goes_to_its_function(spec: dict[str, Any]) -> None:
 
 def test_every_v1_route_requires_authentication(spec: dict[str, Any]) -> None:
     v1 = [r for r in spec["routes"] if r["path"].startswith("/v1/")]
-    assert len(v1) == 16  # the eight product routes and their 405s
+    assert len(v1) == 18  # the nine product routes and their 405s
     for r in v1:
         assert r["requestPolicies"]["authorization"] == {"type": "AUTHENTICATION_ONLY"}
 
@@ -248,6 +252,7 @@ def test_function_routes_get_the_keys_name_and_limits_as_headers_a_client_cannot
         MODELS_HEADER: "models",
         REGIONS_HEADER: "regions",
         BUDGET_HEADER: "monthly_tokens",
+        GUARDRAILS_HEADER: "guardrails",
     }
     functions = [r for r in spec["routes"] if r["backend"]["type"] == "ORACLE_FUNCTIONS_BACKEND"]
     assert len(functions) >= 4  # every function route, those added later included

@@ -92,6 +92,7 @@ def test_valid_key_is_granted_with_its_name_and_a_bounded_expiry() -> None:
             "monthly_tokens": "none",
             "rate_limit": "none",
             "quota": "none",
+            "guardrails": "none",
         },
     }
     assert datetime.fromisoformat(expires) == datetime.fromtimestamp(T0 + 120, UTC)
@@ -183,6 +184,7 @@ def test_a_policy_keys_grant_carries_its_limits_and_a_client_token_from_the_secr
         "monthly_tokens": "none",
         "rate_limit": "5",
         "quota": "9/hour",
+        "guardrails": "none",
     }
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from oci_genai_gateway.core.access.guardrails import GUARDRAILS_HEADER, Guardrails, PiiAction
 from oci_genai_gateway.core.access.keys import match_key
 from oci_genai_gateway.core.access.policy import (
     BUDGET_HEADER,
@@ -136,6 +137,7 @@ def test_the_context_carries_every_key_as_a_string_and_the_functions_read_it_bac
         "monthly_tokens": "1000",
         "rate_limit": "5",
         "quota": "10/minute",
+        "guardrails": "none",
     }
     headers = {
         KEY_NAME_HEADER: "team-b",
@@ -144,6 +146,10 @@ def test_the_context_carries_every_key_as_a_string_and_the_functions_read_it_bac
         BUDGET_HEADER: "1000",
     }
     assert from_headers(headers) == KeyPolicy("team-b", ("meta.*", "fast"), monthly_tokens=1000, regions=eu)
+    guarded = KeyPolicy("team-c", guardrails=Guardrails(0.5, PiiAction.REDACT, moderation=True))
+    value = grant_context(guarded, "s")["guardrails"]
+    assert value == "pi=0.5;pii=redact;mod=block"
+    assert from_headers({KEY_NAME_HEADER: "team-c", GUARDRAILS_HEADER: value}) == guarded
     unlimited = grant_context(KeyPolicy("team-a"), "s")
     assert (unlimited["models"], unlimited["monthly_tokens"]) == ("*", "none")
     assert from_headers({KEY_NAME_HEADER: "team-a", MODELS_HEADER: "*", BUDGET_HEADER: "none"}) == KeyPolicy(

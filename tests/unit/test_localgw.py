@@ -85,16 +85,17 @@ def test_the_repository_spec_is_read_completely() -> None:
         "/v1/messages",
         "/v1/messages/count_tokens",
         "/v1/embeddings",
+        "/v1/moderations",
         "/v1/models",
         "/v1/models/{model}",
         "/health/readiness",
     ]
     # The product routes, a 405 for each of their paths, then the 404 catch-alls.
     assert [r.path for r in deployment.routes] == [*products, *products, "/health/{path*}", "/{path*}"]
-    assert [r.anonymous for r in deployment.routes] == [False] * 8 + [True] + [False] * 8 + [True] * 2 + [
+    assert [r.anonymous for r in deployment.routes] == [False] * 9 + [True] + [False] * 9 + [True] * 2 + [
         False
     ]
-    assert deployment.function_ids() == {"chat", "embeddings", "models", "authorizer"}
+    assert deployment.function_ids() == {"chat", "embeddings", "moderations", "models", "authorizer"}
     assert deployment.auth is not None
     assert deployment.auth.cache_key == ("authorization", "x-api-key")
     assert deployment.cors is not None
@@ -106,15 +107,16 @@ def test_the_repository_spec_is_read_completely() -> None:
         ("X-Gateway-Key-Models", ("${request.auth[models]}",), "OVERWRITE"),
         ("X-Gateway-Key-Regions", ("${request.auth[regions]}",), "OVERWRITE"),
         ("X-Gateway-Key-Monthly-Tokens", ("${request.auth[monthly_tokens]}",), "OVERWRITE"),
+        ("X-Gateway-Key-Guardrails", ("${request.auth[guardrails]}",), "OVERWRITE"),
     ]
     # Every function route gets the key's name and limits as headers; the stock health answer none.
-    for route in deployment.routes[:8]:
+    for route in deployment.routes[:9]:
         assert [(h.name, h.values, h.if_exists) for h in route.set_headers] == key_headers, route.path
-    assert deployment.routes[8].set_headers == ()
+    assert deployment.routes[9].set_headers == ()
 
 
 def test_a_usage_plan_policy_needs_its_plans_and_subscribers() -> None:
-    ids = ("chat", "embeddings", "models", "authorizer")
+    ids = ("chat", "embeddings", "moderations", "models", "authorizer")
     with pytest.raises(SpecError, match="usage_plans"):
         LocalGateway(SPEC, {i: FunctionTarget(f"/nonexistent/{i}.sock") for i in ids})
 
@@ -426,7 +428,7 @@ async def asgi_call(
 
 def unreachable_gateway() -> LocalGateway:
     """The repository spec over sockets that do not exist: any invoke would be a 502."""
-    ids = ("chat", "embeddings", "models", "authorizer")
+    ids = ("chat", "embeddings", "moderations", "models", "authorizer")
     targets = {i: FunctionTarget(f"/nonexistent/{i}.sock") for i in ids}
     return LocalGateway(SPEC, targets, usage_plans=UsagePlans([]))
 

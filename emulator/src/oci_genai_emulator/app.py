@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from . import catalog, chat, chat_v2, control, embed, encoding, listing, monitoring
+from . import catalog, chat, chat_v2, control, embed, encoding, guardrails, listing, monitoring
 from .auth import AuthError
 from .catalog import Model
 from .chat_input import read_turn
@@ -75,6 +75,8 @@ def create_app(config: EmulatorConfig) -> Starlette:
             for route in (
                 Route(f"{prefix}{API}/actions/chat", oci(_chat), methods=["POST"]),
                 Route(f"{prefix}{API}/actions/embedText", oci(_embed), methods=["POST"]),
+                Route(f"{prefix}{API}/actions/applyGuardrails", oci(_apply_guardrails), methods=["POST"]),
+                Route(f"{prefix}{API}/guardrailVersions", oci(_guardrail_versions), methods=["GET"]),
                 Route(f"{prefix}{API}/models", oci(_models), methods=["GET"]),
                 # OCI Monitoring (custom metrics): ingestion and queries, on this same host.
                 Route(f"{prefix}{monitoring.API}/metrics", oci(_post_metrics), methods=["POST"]),
@@ -277,6 +279,17 @@ async def _embed(call: Call) -> Response:
     model = _serving_model(details, call, capability="TEXT_EMBEDDINGS")
     # Hashing up to 96 long vectors is a few ms of CPU: keep it off the event loop.
     return JSONResponse(await asyncio.to_thread(embed.embed_result, model, call.body))
+
+
+async def _apply_guardrails(call: Call) -> Response:
+    validate(call.body, "ApplyGuardrailsDetails")
+    return JSONResponse(guardrails.apply(call.body))
+
+
+async def _guardrail_versions(call: Call) -> Response:
+    if not call.request.headers.get("opc-compartment-id"):
+        raise invalid("Missing required header 'opc-compartment-id'")
+    return JSONResponse(guardrails.versions(call.request.query_params))
 
 
 async def _post_metrics(call: Call) -> Response:

@@ -30,6 +30,7 @@ from oci_genai_gateway.core.input.images import ImageFetcher
 from oci_genai_gateway.core.routes import Call, Services, match
 from oci_genai_gateway.core.settings import Settings
 from oci_genai_gateway.core.sse import EventStream
+from oci_genai_gateway.core.telemetry import NO_TELEMETRY, RequestSpan, Telemetry
 from oci_genai_gateway.core.upstream.catalog import ModelCatalog, oci_fetcher
 from oci_genai_gateway.core.upstream.http import OciHttp
 from oci_genai_gateway.core.upstream.monitoring import Monitoring
@@ -89,19 +90,29 @@ class Gateway:
         monitoring: MonitoringLike | None = None,
         images: ImageFetcher | None = None,
         clock: Clock = time.time,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> Gateway:
         """Wire the gateway from explicit parts (entry points build them; tests pass transport and clock)."""
-        oci = OciHttp(settings, signer, transport)
+        oci = OciHttp(settings, signer, transport, telemetry=telemetry)
         fetches = {r: oci_fetcher(oci, settings.compartment_id, r) for r in settings.regions}
         catalog = ModelCatalog(settings, fetches)
         if settings.multi_region:
             oci.locate_with(catalog.regions_serving)
         services = Services(settings, oci, ModelQuirks(), catalog, images or ImageFetcher())
         monitoring = monitoring or Monitoring(settings, signer)
-        return cls(services, _admission(settings, monitoring, authenticate, clock), serves=serves)
+        admission = _admission(settings, monitoring, authenticate, clock, telemetry)
+        return cls(services, admission, serves=serves)
 
     async def handle(self, request: Request) -> Reply:
         """Serve one request; every failure becomes an error reply in the route's dialect, never a raise."""
+        with self.services.oci.telemetry.request(request.method, request.headers) as span:
+            reply = await self._handle(request, span)
+            span.finish(reply.route or "", reply.principal, reply.status)
+            if reply.stream is not None:  # an SSE stream sent as it comes (ASGI): traced to its end
+                reply = replace(reply, stream=span.streaming(reply.stream))
+        return reply
+
+    async def _handle(self, request: Request, span: RequestSpan) -> Reply:
         path = ""
         principal: str | None = None
         try:
@@ -109,6 +120,7 @@ class Gateway:
                 path = route_path(request.path)
                 grant = self.admission.admit(request.headers, public=path.startswith(PUBLIC_PREFIXES))
                 principal = grant.key_name
+                span.identify(path, principal)
                 method = request.method.upper()
                 await grant.enforce(method)
                 if not self._serves(path):
@@ -129,8 +141,9 @@ class Gateway:
         return replace(reply, route=path, principal=principal)
 
     async def aclose(self) -> None:
-        """Post the usage still queued (on shutdown)."""
+        """Post the usage still queued, and the telemetry (on shutdown)."""
         await self.admission.meter.aclose()
+        await self.services.oci.telemetry.aclose()
 
     def _serves(self, path: str) -> bool:
         if not self.serves:
@@ -158,7 +171,9 @@ class Gateway:
         return b"".join(chunks)
 
 
-def _admission(settings: Settings, monitoring: MonitoringLike, authenticate: bool, clock: Clock) -> Admission:
+def _admission(
+    settings: Settings, monitoring: MonitoringLike, authenticate: bool, clock: Clock, telemetry: Telemetry
+) -> Admission:
     """The meter, the budget (from Monitoring when metrics are on) and, on the HTTP server, the limiter."""
     metrics_on = settings.metrics
     reader = monitoring.tokens_spent
@@ -176,7 +191,7 @@ def _admission(settings: Settings, monitoring: MonitoringLike, authenticate: boo
             compartment_id=settings.compartment_id,
             flush_seconds=settings.metrics_flush_seconds,
         )
-    meter = Meter(sender, spent=budget.add, clock=clock)
+    meter = Meter(sender, spent=budget.add, clock=clock, tokens=telemetry.tokens)
     limiter = Limiter(clock=clock, workers=settings.workers)
     if not authenticate:
         # On Functions each instance is its own process: rates and quotas are API Gateway's usage

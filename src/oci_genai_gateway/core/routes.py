@@ -9,11 +9,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from oci_genai_gateway.core.access.grant import Grant
-from oci_genai_gateway.core.apis import embeddings, models
+from oci_genai_gateway.core.apis import embeddings, models, moderations
 from oci_genai_gateway.core.apis.messages import count
 from oci_genai_gateway.core.apis.responses.render import not_stored
 from oci_genai_gateway.core.apis.surfaces import SURFACES, Surface
-from oci_genai_gateway.core.chat import pipeline
+from oci_genai_gateway.core.chat import guard, pipeline
 from oci_genai_gateway.core.chat.request import OmittedTool
 from oci_genai_gateway.core.errors import InvalidRequest, MethodNotAllowed, NotFound
 from oci_genai_gateway.core.exchange import Reply, json_reply, stream_reply
@@ -66,6 +66,11 @@ async def generate(surface: Surface[Any], services: Services, call: Call) -> Rep
     chat = surface.chat_of(request)
     if chat.omitted_tools and services.settings.hosted_tools is HostedTools.REFUSE:
         raise _refused(chat.omitted_tools[0])
+    # The key's guardrails: one applyGuardrails call, before anything reaches the model.
+    guarded = await guard.guard_input(chat, services.oci, call.grant, pipeline.ROUTE)
+    if guarded is not chat:
+        chat = guarded
+        request = surface.with_chat(request, chat)
     inlined = await inline_images(chat.messages, services.images)
     if inlined is not chat.messages:
         chat = replace(chat, messages=inlined)
@@ -76,6 +81,8 @@ async def generate(surface: Surface[Any], services: Services, call: Call) -> Rep
         region = chunks.region
     else:
         completion, region = await pipeline.create(chat, services.oci, services.quirks, call.grant)
+        if services.settings.guardrails_output:
+            completion = await guard.guard_output(completion, chat, services.oci, call.grant, pipeline.ROUTE)
         reply = json_reply(surface.render(request, completion))
     reply = replace(reply, headers={**reply.headers, REGION_HEADER: region})
     reply = _reporting_unknown(reply, surface.fields.unknown(body, chat.ignored_fields))
@@ -118,6 +125,13 @@ async def _embeddings(services: Services, call: Call) -> Reply:
     return _reporting_unknown(reply, embeddings.FIELDS.unknown(body))
 
 
+async def _moderations(services: Services, call: Call) -> Reply:
+    body = parse_json_object(call.body)
+    request = moderations.parse(body)
+    reply = json_reply(await moderations.create(request, services.oci))
+    return _reporting_unknown(reply, moderations.FIELDS.unknown(body))
+
+
 def _reporting_unknown(reply: Reply, names: list[str]) -> Reply:
     """Fields this gateway does not know are ignored, not refused: the client hears which, and the log.
 
@@ -153,6 +167,7 @@ ROUTES: Mapping[str, Mapping[str, Handler]] = {
     "/v1/responses/": {"GET": _stored_response, "DELETE": _stored_response},
     "/v1/messages/count_tokens": {"POST": _count_message_tokens},
     "/v1/embeddings": {"POST": _embeddings},
+    "/v1/moderations": {"POST": _moderations},
     "/v1/models": {"GET": _list_models},
     "/v1/models/": {"GET": _get_model},
     "/health/readiness": {"GET": _readiness},

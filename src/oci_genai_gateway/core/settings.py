@@ -73,6 +73,8 @@ class Settings:
     budget_cache_seconds: float = 60.0
     workers: int = 1
     hosted_tools: HostedTools = HostedTools.OMIT  # docs/decisions/0006-codex-over-the-responses-api.md
+    guardrails_output: bool = False  # check non-streamed answers with the key's guardrails too
+    otlp_endpoint: str | None = None  # OTEL_EXPORTER_OTLP_ENDPOINT: OpenTelemetry on (core/telemetry.py)
     reasoning_text: bool = True  # the models' reasoning text reaches clients (off: never shown)
     # The gateway's own waits, not read from the environment: tests pass small ones.
     usage_wait_seconds: float = 1.0  # for OCI's usage event after a stream's finish (core/chat/pipeline.py)
@@ -169,6 +171,8 @@ class Settings:
             budget_cache_seconds=_number(env, "GATEWAY_BUDGET_CACHE_SECONDS", 60.0, 0.0, 3600.0),
             workers=env_int(env, "GATEWAY_WORKERS", 1, 1, 256),
             hosted_tools=_enum(env, "GATEWAY_HOSTED_TOOLS", HostedTools, HostedTools.OMIT),
+            guardrails_output=_bool(env, "GATEWAY_GUARDRAILS_OUTPUT", False),
+            otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip() or None,
             reasoning_text=_bool(env, "GATEWAY_REASONING_TEXT", True),
         )
 

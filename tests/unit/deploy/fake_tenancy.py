@@ -143,6 +143,7 @@ TYPES = {
         "subscribers", m_gw.Subscriber, "subscriber", "subscribers", "ACTIVE", parent="usage_plans"
     ),
     "log_group": Type("logging", m_log.LogGroup, "log_group", "log_groups", "ACTIVE", work_requests=True),
+    "alarm": Type("monitoring", oci.monitoring.models.Alarm, "alarm", "alarms", "ACTIVE"),
     "log": Type("logging", m_log.Log, "log", "logs", "ACTIVE", parent="log_group_id", work_requests=True),
 }
 # Which attribute a list filter compares.

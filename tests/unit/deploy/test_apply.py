@@ -43,6 +43,7 @@ SERVERLESS_CREATES = [
     ("functions", "create_function"),
     ("functions", "create_function"),
     ("functions", "create_function"),
+    ("functions", "create_function"),
     # IAM names the functions by OCID: after them.
     ("identity_domains", "create_dynamic_resource_group"),
     ("identity_domains", "create_dynamic_resource_group"),
@@ -80,7 +81,13 @@ def applied(deployer: Deployer, **extra: Any) -> FakeTenancy:
 def test_fresh_apply_makes_exactly_these_changes_in_this_order(deployer: Deployer) -> None:
     tenancy = applied(deployer)
     assert tenancy.mutations == SERVERLESS_CREATES
-    assert [step.name for step in deployer.builder.steps] == ["chat", "embeddings", "models", "authorizer"]
+    assert [step.name for step in deployer.builder.steps] == [
+        "chat",
+        "embeddings",
+        "moderations",
+        "models",
+        "authorizer",
+    ]
 
 
 def test_every_created_resource_carries_the_owner_tag(deployer: Deployer) -> None:
@@ -157,7 +164,7 @@ def test_functions_application_functions_and_images(deployer: Deployer) -> None:
         "GATEWAY_METRICS_NAMESPACE": "genai_gateway_genai",
     }
     secret = one(tenancy, "secret")
-    for name in ("chat", "embeddings", "models", "authorizer"):
+    for name in ("chat", "embeddings", "moderations", "models", "authorizer"):
         asked = yaml.safe_load((FUNCTIONS_DIR / name / "func.yaml").read_text())
         memory, timeout = asked["memory"], asked["timeout"]
         fn = one(tenancy, "fn", display_name=name)
@@ -186,6 +193,7 @@ def test_gateway_and_deployment_rendered_from_the_template(deployer: Deployer) -
             **apigw_spec.DEFAULT_VALUES,
             "CHAT_FUNCTION_ID": ids["chat"],
             "EMBEDDINGS_FUNCTION_ID": ids["embeddings"],
+            "MODERATIONS_FUNCTION_ID": ids["moderations"],
             "MODELS_FUNCTION_ID": ids["models"],
             "AUTHORIZER_FUNCTION_ID": ids["authorizer"],
         }
@@ -239,8 +247,8 @@ def test_iam_is_written_in_the_home_region(deployer: Deployer) -> None:
 def test_plan_changes_nothing(deployer: Deployer) -> None:
     plan = deployer.plan(config())
     assert {c.action for c in plan} == {Action.CREATE}
-    # + the four images; the NSG's rules are one call, the usage plans and subscribers one resource
-    assert len(plan) == len(SERVERLESS_CREATES) + 4 - 1 - 1
+    # + the five images; the NSG's rules are one call, the usage plans and subscribers one resource
+    assert len(plan) == len(SERVERLESS_CREATES) + 5 - 1 - 1
     assert deployer.tenancy.mutations == []
     assert deployer.builder.steps == []
 
@@ -251,7 +259,7 @@ def test_second_apply_changes_nothing(deployer: Deployer) -> None:
     assert all(c.action is Action.NOOP for c in deployer.plan(config()))
     deployer.apply(config())
     assert tenancy.mutations[before:] == []
-    assert len(deployer.builder.steps) == 4  # the images were found in OCIR, not rebuilt
+    assert len(deployer.builder.steps) == 5  # the images were found in OCIR, not rebuilt
 
 
 def test_changed_cors_updates_only_the_deployment(deployer: Deployer) -> None:
@@ -283,7 +291,10 @@ def test_changed_model_aliases_update_only_the_application_config(deployer: Depl
 
 
 def test_changed_image_updates_only_that_function(deployer: Deployer) -> None:
-    refs = {name: f"ord.ocir.io/ns/repo:{name}-1" for name in ("chat", "embeddings", "models", "authorizer")}
+    refs = {
+        name: f"ord.ocir.io/ns/repo:{name}-1"
+        for name in ("chat", "embeddings", "moderations", "models", "authorizer")
+    }
     tenancy = applied(deployer, images={"refs": refs})
     assert deployer.builder.steps == []  # given images are not built
     before = len(tenancy.mutations)
@@ -454,6 +465,7 @@ def test_legacy_iam_tenancy_uses_identity_dynamic_groups(mocker: Any) -> None:
     assert not tenancy.mutation_calls("create_dynamic_resource_group")
     sent = details(tenancy, "create_dynamic_group")[0]
     assert (sent.compartment_id, sent.name) == (TENANCY, "genai-functions")
-    callers = [one(tenancy, "fn", display_name=name).id for name in ("chat", "embeddings", "models")]
+    names = ("chat", "embeddings", "moderations", "models")
+    callers = [one(tenancy, "fn", display_name=name).id for name in names]
     assert sent.matching_rule == "ANY {" + ", ".join(f"resource.id = '{i}'" for i in callers) + "}"
     assert one(tenancy, "policy").statements[0].startswith("allow dynamic-group genai-functions to use")

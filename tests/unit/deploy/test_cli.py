@@ -46,7 +46,7 @@ def run(args: list[str], tenancy: FakeTenancy | None = None, **kwargs: Any) -> t
 def test_offline_plan_of_the_example_needs_no_credentials() -> None:
     code, out = run(["plan", "--offline", "-c", str(EXAMPLE)])
     assert code == 0
-    assert "33 to create; 0 unchanged." in out
+    assert "35 to create; 0 unchanged." in out
     assert "Offline: against an empty tenancy" in out
     assert (
         "allow dynamic-group 'Default'/'genai-functions' to use generative-ai-chat in compartment id" in out
@@ -59,7 +59,7 @@ def test_the_package_command_line_runs_deploy(capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit) as done:
         package_main.main(["deploy", "plan", "--offline", "-c", str(EXAMPLE)])
     assert done.value.code == 0
-    assert "33 to create" in capsys.readouterr().out
+    assert "35 to create" in capsys.readouterr().out
 
 
 def test_apply_prints_the_url_the_snippet_and_the_keys_once(config_file: Path, tenancy: FakeTenancy) -> None:
@@ -147,7 +147,7 @@ def test_destroy_lists_then_deletes(config_file: Path, tenancy: FakeTenancy) -> 
     assert code == 0
     assert tenancy.objects("vcn") == []
     code, out = run(["plan", "-c", str(config_file)], tenancy)
-    assert "30 to create, 3 to restore; 0 unchanged." in out  # the vault, key and secret come back
+    assert "32 to create, 3 to restore; 0 unchanged." in out  # the vault, key and secret come back
 
 
 def test_configuration_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,7 +24,9 @@ SERVERLESS_DELETES = [
     ("functions", "delete_function"),
     ("functions", "delete_function"),
     ("functions", "delete_function"),
+    ("functions", "delete_function"),
     ("functions", "delete_application"),
+    ("artifacts", "delete_container_image"),
     ("artifacts", "delete_container_image"),
     ("artifacts", "delete_container_image"),
     ("artifacts", "delete_container_image"),
@@ -54,7 +56,7 @@ def test_destroy_deletes_everything_in_reverse_dependency_order(deployer: Deploy
     assert all(c.action is Action.DELETE for c in deleted)
     assert tenancy.mutations[before:] == SERVERLESS_DELETES
     deleted_ids = [c.args[0] for c in tenancy.calls[-200:] if c.method == "delete_function"]
-    assert len(set(deleted_ids)) == 4
+    assert len(set(deleted_ids)) == 5
     left = {
         kind: objs
         for kind, objs in tenancy.store.items()

@@ -133,7 +133,7 @@ def test_a_lost_create_response_is_retried_with_the_same_token_and_creates_once(
         assert tokens[0] == tokens[1], method  # the first create sent twice, with the same token
     # Without a token, the create is looked up instead of sent again.
     assert len(tenancy.mutation_calls("create_application")) == 1
-    assert len(tenancy.mutation_calls("create_function")) == 4
+    assert len(tenancy.mutation_calls("create_function")) == 5
     assert_converged(deployer, converged)
 
 

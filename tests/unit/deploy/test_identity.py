@@ -97,7 +97,7 @@ def test_applied_policy_and_domain_groups_name_the_functions_from_the_first_appl
     groups = {g.display_name: g for g in tenancy.objects("drg")}
     assert groups["genai-functions"].schemas == [DRG_SCHEMA]
     assert groups["genai-functions"].matching_rule == functions_rule(
-        [fn["chat"], fn["embeddings"], fn["models"]]
+        [fn["chat"], fn["embeddings"], fn["moderations"], fn["models"]]
     )
     assert groups["genai-authorizer"].matching_rule == functions_rule([fn["authorizer"]])
     # Created narrowed: never compartment-wide, never put again.

@@ -200,6 +200,47 @@ def test_usage_sums_monitoring_per_key_and_model(deployed: tuple[FakeTenancy, Pa
     )
 
 
+def test_usage_charts_tokens_and_requests_per_key_and_day(
+    deployed: tuple[FakeTenancy, Path], tmp_path: Path
+) -> None:
+    tenancy, _ = deployed
+    mm = oci.monitoring.models
+
+    def series(key: str, *values: float) -> Any:
+        points = [
+            mm.AggregatedDatapoint(timestamp=datetime(2026, 7, d + 1, tzinfo=UTC), value=v)
+            for d, v in enumerate(values)
+        ]
+        return mm.MetricData(
+            dimensions={"key": key, "model": "m", "route": "chat"}, aggregated_datapoints=points
+        )
+
+    tenancy.metric_series = {
+        "requests": [series("team-a", 3, 4), series("team-<b>", 1)],
+        "prompt_tokens": [],
+        "completion_tokens": [],
+        "total_tokens": [series("team-a", 400, 800), series("team-<b>", 200)],
+    }
+    page = tmp_path / "usage.html"
+    code, out = run(deployed, "usage", "--html", str(page))
+    assert code == 0
+    bars = [line.split() for line in out.splitlines() if line.startswith("  07-")]
+    # Scaled to the busiest day: 800 tokens is the full 40 characters.
+    assert bars == [
+        ["07-01", "#" * 10, "200", "tok", "1", "req"],  # team-<b> sorts first
+        ["07-01", "#" * 20, "400", "tok", "3", "req"],
+        ["07-02", "#" * 40, "800", "tok", "4", "req"],
+    ]
+    text = page.read_text()
+    assert text.startswith("<!doctype html>")
+    assert "<script" not in text
+    assert "http" not in text
+    assert text.count("<svg") == 2  # tokens and requests
+    assert "team-&lt;b&gt; 2026-07-01: 200" in text
+    assert "team-<b>" not in text
+    assert "team-a 2026-07-02: 800" in text
+
+
 def test_the_package_command_line_runs_keys(capsys: pytest.CaptureFixture[str]) -> None:
     from oci_genai_gateway import __main__ as package_main
 

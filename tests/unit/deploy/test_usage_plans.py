@@ -161,12 +161,12 @@ def test_the_function_side_counts_rates_only_when_told() -> None:
 
     from oci_genai_gateway.core.gateway import _admission
     from oci_genai_gateway.core.settings import Settings
+    from oci_genai_gateway.core.telemetry import NO_TELEMETRY
 
     base = {"GATEWAY_COMPARTMENT_ID": "ocid1.compartment.oc1..c", "GATEWAY_REGION": "us-chicago-1"}
     monitoring: Any = SimpleNamespace(tokens_spent=None, post=None)
-    plain = _admission(Settings.from_env(base), monitoring, False, time.time)
-    local = _admission(
-        Settings.from_env({**base, "GATEWAY_LIMITS_IN_PROCESS": "true"}), monitoring, False, time.time
-    )
+    plain = _admission(Settings.from_env(base), monitoring, False, time.time, NO_TELEMETRY)
+    in_process = Settings.from_env({**base, "GATEWAY_LIMITS_IN_PROCESS": "true"})
+    local = _admission(in_process, monitoring, False, time.time, NO_TELEMETRY)
     assert plain._limits.limiter is None  # API Gateway's usage plans count them
     assert local._limits.limiter is not None

@@ -18,7 +18,7 @@ from oci_genai_devstack.localgw.usage_plans import UsagePlans
 from oci_genai_emulator import DEFAULT_COMPARTMENT, DEFAULT_REGION, EmulatorClient
 from oci_genai_gateway import apigw_spec
 
-ROUTE_FUNCTIONS = ("chat", "embeddings", "models")
+ROUTE_FUNCTIONS = ("chat", "embeddings", "moderations", "models")
 AUTHORIZER = "authorizer"
 
 
@@ -30,6 +30,7 @@ def render_local_spec(
         **apigw_spec.DEFAULT_VALUES,
         "CHAT_FUNCTION_ID": "chat",
         "EMBEDDINGS_FUNCTION_ID": "embeddings",
+        "MODERATIONS_FUNCTION_ID": "moderations",
         "MODELS_FUNCTION_ID": "models",
         "AUTHORIZER_FUNCTION_ID": AUTHORIZER,
         "CORS_ALLOWED_ORIGINS": list(cors_origins),

@@ -75,3 +75,7 @@ class Grant:
     ) -> None:
         """Meter one generation of this request for its team (and the region that served it)."""
         self.meter.record(self.team, route, model, target, usage, stream=stream, region=region)
+
+    def blocked(self, route: str, model: str, target: Target, tripped: list[str]) -> None:
+        """Meter a request this key's guardrails blocked (no tokens were spent)."""
+        self.meter.blocked(self.team, route, model, target, tripped)

@@ -124,9 +124,11 @@ class Meter:
         *,
         spent: Callable[[str, float], None] | None = None,
         clock: Callable[[], float] = time.time,
+        tokens: Callable[[str | None, str, str, int, int], None] | None = None,
     ) -> None:
         self.sender = sender
         self._spent = spent
+        self._tokens = tokens  # OpenTelemetry's gen_ai.client.token.usage (core/telemetry.py)
         self._clock = clock
 
     def record(
@@ -160,6 +162,8 @@ class Meter:
         completion = int(usage.get("completion_tokens") or max(total - prompt, 0))
         counts = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
         usage_log.info("usage", extra={**fields, **counts})
+        if self._tokens is not None:
+            self._tokens(team, route, oci_model, prompt, completion)
         if team is not None and self._spent is not None:
             self._spent(team, total)
         if self.sender is not None:
@@ -167,6 +171,15 @@ class Meter:
             if region is not None:
                 dims["region"] = region  # the region that served it (GATEWAY_REGIONS)
             self.sender.add(dims, {"requests": 1, **counts}, self._clock())
+
+    def blocked(self, team: str | None, route: str, model: str, target: Target, tripped: list[str]) -> None:
+        """A request a guardrail blocked: a `usage` line with `blocked`, and a `blocked` datapoint."""
+        oci_model = target.endpoint_id or target.model
+        fields = {"event": "usage", "key_name": team, "route": route, "model": model, "oci_model": oci_model}
+        usage_log.info("blocked", extra={**fields, "blocked": [t.split(" ", 1)[0] for t in tripped]})
+        if self.sender is not None:
+            dims = {"key": team or ANONYMOUS, "model": oci_model, "route": route}
+            self.sender.add(dims, {"blocked": 1}, self._clock())
 
     async def aclose(self) -> None:
         """Post what is queued."""

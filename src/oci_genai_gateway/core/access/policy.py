@@ -17,6 +17,13 @@ from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
+from oci_genai_gateway.core.access.guardrails import (
+    GUARDRAILS_HEADER,
+    NO_GUARDRAILS,
+    Guardrails,
+    from_header,
+    parse_guardrails,
+)
 from oci_genai_gateway.core.access.keys import MIN_KEY_LENGTH, parse_api_keys, read_bearer, validate_keys
 from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.core.targets import Resolve, Target
@@ -28,6 +35,7 @@ ROTATED = "~"  # `team~1`: the team's first rotated-out key; `~` is not allowed 
 _MODEL = re.compile(r"^[A-Za-z0-9._:/*?@+-]{1,256}$")
 _FIELDS = frozenset({"key", "models", "regions", "rps", "quota", "monthly_tokens", "previous", "created"})
 _REGION = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+_FIELDS |= {"guardrails"}  # core/access/guardrails.py
 
 # Headers API Gateway sets from the authorizer's context (apigw/deployment.json, OVERWRITE).
 KEY_NAME_HEADER = "x-gateway-key-name"
@@ -55,6 +63,7 @@ class KeyPolicy:
     monthly_tokens: int | None = None
     until: datetime | None = None
     regions: tuple[str, ...] = ()  # data residency: routed and failed over only here (empty: anywhere)
+    guardrails: Guardrails = NO_GUARDRAILS  # what applyGuardrails checks (core/access/guardrails.py)
 
     @property
     def limited(self) -> bool:
@@ -173,6 +182,7 @@ def _policy(name: str, entry: Mapping[str, Any], where: str) -> KeyPolicy:
         rps=_positive(entry.get("rps"), f"{where}: rps"),
         quota=quota,
         monthly_tokens=_positive(entry.get("monthly_tokens"), f"{where}: monthly_tokens"),
+        guardrails=parse_guardrails(entry.get("guardrails"), where),
     )
 
 
@@ -226,6 +236,7 @@ def grant_context(policy: KeyPolicy, scope: str) -> dict[str, str]:
         "monthly_tokens": str(policy.monthly_tokens or "none"),
         "rate_limit": str(policy.rps or "none"),
         "quota": quota,
+        "guardrails": policy.guardrails.to_header(),
     }
 
 
@@ -242,4 +253,5 @@ def from_headers(headers: Mapping[str, str]) -> KeyPolicy | None:
         models=() if models in ("", "*") else tuple(m.strip() for m in models.split(",") if m.strip()),
         regions=() if regions in ("", "*") else tuple(r.strip() for r in regions.split(",") if r.strip()),
         monthly_tokens=int(budget) if budget.isdigit() and int(budget) > 0 else None,
+        guardrails=from_header(headers.get(GUARDRAILS_HEADER, "")),
     )

@@ -63,6 +63,7 @@ async def create(
 async def stream(request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant: Grant) -> ChunkStream:
     """Open the OCI stream (errors surface here, before any byte is sent) and return the chunks."""
     model = request.target.model
+    started = time.monotonic()  # time to first token counts from here (OpenTelemetry's histogram)
 
     async def open_stream(effort: bool) -> Served[httpx.Response]:
         with_options = not quirks.has(model, Quirk.NO_STREAM_OPTIONS)
@@ -77,7 +78,7 @@ async def stream(request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant:
 
     opened = await _effort_fallback(request, quirks, open_stream)
     response = opened.value
-    return ChunkStream(_chunks(request, oci, quirks, grant, opened), response, opened.region)
+    return ChunkStream(_chunks(request, oci, quirks, grant, opened, started), response, opened.region)
 
 
 async def _effort_fallback(
@@ -142,7 +143,12 @@ def _noting_not_on_demand(request: ChatRequest, quirks: ModelQuirks) -> Iterator
 
 
 async def _chunks(
-    request: ChatRequest, oci: OciHttp, quirks: ModelQuirks, grant: Grant, opened: Served[httpx.Response]
+    request: ChatRequest,
+    oci: OciHttp,
+    quirks: ModelQuirks,
+    grant: Grant,
+    opened: Served[httpx.Response],
+    started: float,
 ) -> AsyncGenerator[Chunk, None]:
     response = opened.value
     head = {
@@ -157,6 +163,7 @@ async def _chunks(
     events = sse_events(response)  # an async generator: closed explicitly below
     settings = oci.settings
     model = request.target.model
+    first: float | None = None
     try:
         while True:
             # After the last finish event GENERIC models send their usage at once; a model that sends
@@ -181,9 +188,13 @@ async def _chunks(
             if event is None:
                 break  # the end of the body, or Meta Llama's `data: [DONE]`
             for index, delta in translator.feed(event):
+                if first is None:
+                    first = time.monotonic()
+                    oci.telemetry.first_token(model, first - started)
                 yield {**head, "choices": [_piece(index, delta, None)]}
         if translator.finished and translator.usage is None:
             quirks.note(model, Quirk.NO_STREAM_USAGE)
+        _per_output_token(oci, model, first, translator.usage)
         grant.record(
             ROUTE, request.model, request.target, translator.usage, stream=True, region=opened.region
         )
@@ -195,6 +206,13 @@ async def _chunks(
         with contextlib.suppress(Exception):  # best effort: the client is gone or the stream is done
             await events.aclose()
         await response.aclose()
+
+
+def _per_output_token(oci: OciHttp, model: str, first: float | None, usage: dict[str, Any] | None) -> None:
+    """The stream's time per output token after the first (with at least two tokens reported)."""
+    tokens = int((usage or {}).get("completion_tokens") or 0)
+    if first is not None and tokens > 1:
+        oci.telemetry.per_output_token(model, (time.monotonic() - first) / (tokens - 1))
 
 
 def _piece(index: int, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:

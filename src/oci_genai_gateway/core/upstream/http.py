@@ -17,6 +17,7 @@ from oci_genai_gateway.core.errors import GatewayError, RateLimited, UpstreamErr
 from oci_genai_gateway.core.realms import REGION_FIELD
 from oci_genai_gateway.core.settings import Settings
 from oci_genai_gateway.core.targets import Target
+from oci_genai_gateway.core.telemetry import NO_TELEMETRY, Telemetry
 from oci_genai_gateway.core.upstream.error_map import OciFailure, log_failure, map_failure, read_failure
 from oci_genai_gateway.core.upstream.pool import PooledTransport
 from oci_genai_gateway.core.upstream.regions import ABSENT_SECONDS, Cooldowns, Locate, Router
@@ -87,9 +88,11 @@ class OciHttp:
         signer: RefreshingSigner,
         transport: httpx.AsyncBaseTransport | None = None,
         cooldowns: Cooldowns | None = None,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self.settings = settings
         self.signer = signer
+        self.telemetry = telemetry
         self._urls = {region: endpoints(settings, region) for region in settings.regions}
         self.base_url, self.management_url = self._urls[settings.region]
         self.router = Router(settings, None, cooldowns or Cooldowns())
@@ -110,16 +113,22 @@ class OciHttp:
         self, action: str, body: dict[str, Any], model: str, target: Target | None = None
     ) -> Served[dict[str, Any]]:
         """POST /actions/{action} to the first region that answers, and return its JSON answer."""
+        # One client span for the call, its failovers and retries included (core/telemetry.py).
+        with self.telemetry.oci_call(action, body, f"{self.base_url}/actions/{action}") as span:
 
-        async def call(region: str) -> dict[str, Any]:
-            url = f"{self._urls[region][0]}/actions/{action}"
-            response = await self._client.send(self._signed("POST", url, body))
-            if response.status_code >= 400:
-                raise read_failure(response, await response.aread())
-            answer: dict[str, Any] = response.json()
-            return answer
+            async def call(region: str) -> dict[str, Any]:
+                request = self._signed("POST", f"{self._urls[region][0]}/actions/{action}", body)
+                request.headers.update(span.headers())  # unsigned: OCI signs a fixed set of headers
+                response = await self._client.send(request)
+                span.response(response.status_code, response.headers.get("opc-request-id"))
+                if response.status_code >= 400:
+                    raise read_failure(response, await response.aread())
+                answer: dict[str, Any] = response.json()
+                return answer
 
-        return await self.routed(call, model, target or Target(model))
+            served = await self.routed(call, model, target or Target(model))
+            span.answer(served.value)
+            return served
 
     async def open_stream(
         self, action: str, body: dict[str, Any], model: str, target: Target | None = None
@@ -129,17 +138,21 @@ class OciHttp:
         Regions are tried until one answers 200: nothing has reached the client by then. Once the
         stream is open it stays in its region, whatever happens to it after.
         """
+        # The span ends when OCI's stream opens; its usage lands on the request's span (Meter.record).
+        with self.telemetry.oci_call(action, body, f"{self.base_url}/actions/{action}") as span:
 
-        async def call(region: str) -> httpx.Response:
-            request = self._signed("POST", f"{self._urls[region][0]}/actions/{action}", body)
-            response = await self._client.send(request, stream=True)
-            if response.status_code >= 400:
-                content = await response.aread()
-                await response.aclose()
-                raise read_failure(response, content)
-            return response
+            async def call(region: str) -> httpx.Response:
+                request = self._signed("POST", f"{self._urls[region][0]}/actions/{action}", body)
+                request.headers.update(span.headers())
+                response = await self._client.send(request, stream=True)
+                span.response(response.status_code, response.headers.get("opc-request-id"))
+                if response.status_code >= 400:
+                    content = await response.aread()
+                    await response.aclose()
+                    raise read_failure(response, content)
+                return response
 
-        return await self.routed(call, model, target or Target(model))
+            return await self.routed(call, model, target or Target(model))
 
     async def routed(self, attempt: Callable[[str], Awaitable[T]], model: str, target: Target) -> Served[T]:
         """`attempt(region)` in each region of the target's route until one answers; the last one's error."""

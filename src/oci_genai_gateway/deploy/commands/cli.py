@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from oci_genai_gateway.core.errors import ConfigError
-from oci_genai_gateway.deploy.commands import regions_plan, report, status
+from oci_genai_gateway.deploy.commands import alarms, regions_plan, report, status
 from oci_genai_gateway.deploy.commands.auth import clients_for
 from oci_genai_gateway.deploy.config.loader import load
 from oci_genai_gateway.deploy.engine import reconcile
@@ -38,6 +38,7 @@ def parser() -> argparse.ArgumentParser:
         "apply": "create or update everything, wait, print the URL (idempotent; resumes after a failure)",
         "destroy": "delete what this prefix owns, in dependency order",
         "status": "check the live deployment end to end and name what is wrong",
+        "alarms": "create an OCI Monitoring alarm per key budget threshold (to a Notifications topic)",
     }
     for name, text in helps.items():
         cmd = sub.add_parser(name, help=text, description=text)
@@ -62,6 +63,11 @@ def parser() -> argparse.ArgumentParser:
             )
         if name == "destroy":
             cmd.add_argument("--dry-run", action="store_true", help="list what would be deleted")
+        if name == "alarms":
+            cmd.add_argument("--topic", required=True, help="the OCID of the Notifications topic to alert")
+            cmd.add_argument(
+                "--at", default="80,100", help="percentages of each key's budget (default 80,100)"
+            )
         if name == "status":
             cmd.add_argument("--api-key", help="a bearer key (default: the first key in the keys secret)")
             cmd.add_argument(
@@ -101,6 +107,8 @@ def main(
         ctx = Context(clients, config, reporter)
         builder = builder or CliBuilder(config.images.tool, source=source)
         stack = build(config, gather(config, clients), builder, env, source)
+        if args.command == "alarms":
+            return alarms.command(ctx, args, stream)
         command = {"plan": _plan, "apply": _apply, "destroy": _destroy, "status": _status}[args.command]
         return command(ctx, stack, args, stream, transport)
     except ConfigError as exc:

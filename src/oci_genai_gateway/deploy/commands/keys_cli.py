@@ -7,14 +7,14 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from oci_genai_gateway.core.access.metering import METRICS
 from oci_genai_gateway.core.errors import ConfigError
 from oci_genai_gateway.core.upstream.monitoring import DAILY, sum_points
-from oci_genai_gateway.deploy.commands import report
+from oci_genai_gateway.deploy.commands import report, usage_chart
 from oci_genai_gateway.deploy.commands.auth import clients_for
 from oci_genai_gateway.deploy.commands.cli import DEFAULT_CONFIG
 from oci_genai_gateway.deploy.commands.keys_store import KeysSecret, policy_entry, rotated
@@ -36,7 +36,7 @@ def parser() -> argparse.ArgumentParser:
         "list": "the keys' names and limits (never the keys)",
         "rotate": "give a team a new key; the old one stays valid for --grace",
         "revoke": "remove a team's key (and its rotated-out keys)",
-        "usage": "tokens and requests per key and model, from OCI Monitoring",
+        "usage": "tokens and requests per key and model, and per key and day as a chart, from OCI Monitoring",
     }
     for name, text in commands.items():
         cmd = sub.add_parser(name, help=text, description=text)
@@ -61,6 +61,7 @@ def parser() -> argparse.ArgumentParser:
             cmd.add_argument("--month", help="YYYY-MM (default: this month, UTC)")
             cmd.add_argument("--days", type=int, help="the last N days instead (at most 90)")
             cmd.add_argument("--key", help="one key's usage only")
+            cmd.add_argument("--html", type=Path, help="also write the chart as a self-contained HTML file")
     return top
 
 
@@ -168,6 +169,7 @@ def _usage(ctx: Context, args: argparse.Namespace, out: TextIO, clock: Callable[
     start, end = _period(args, clock())
     where = f'{{key = "{args.key}"}}' if args.key else ""
     totals: dict[tuple[str, str], dict[str, float]] = {}
+    daily: dict[str, dict[date, dict[str, float]]] = {}
     monitoring = ctx.clients.monitoring
     for metric in METRICS:
         details = m.SummarizeMetricsDataDetails(
@@ -182,6 +184,8 @@ def _usage(ctx: Context, args: argparse.Namespace, out: TextIO, clock: Callable[
                 (series.dimensions.get("key", "?"), series.dimensions.get("model", "?")), {}
             )
             row[metric] = row.get(metric, 0.0) + sum_points([series])
+            if metric in ("requests", "total_tokens"):
+                usage_chart.add_series(daily, metric, series)
     print(
         f"Usage from {start:%Y-%m-%d} to {end:%Y-%m-%d %H:%M} UTC, namespace {ctx.config.metrics_namespace}:",
         file=out,
@@ -190,6 +194,11 @@ def _usage(ctx: Context, args: argparse.Namespace, out: TextIO, clock: Callable[
     for (key, model), values in sorted(totals.items()):
         rows.append((key, model, *(f"{values.get(name, 0):.0f}" for name in METRICS)))
     _table(rows, out)
+    usage_chart.terminal(daily, out)
+    if args.html is not None:
+        title = f"Usage {start:%Y-%m-%d} to {end:%Y-%m-%d}, {ctx.config.metrics_namespace}"
+        args.html.write_text(usage_chart.page(daily, title), encoding="utf-8")
+        print(f"\nWrote {args.html}", file=out)
     return 0
 
 

@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 # The gateway's four functions (functions/<name>/), one image each.
-FUNCTIONS = ("chat", "embeddings", "models", "authorizer")
+FUNCTIONS = ("chat", "embeddings", "moderations", "models", "authorizer")
 
 
 @dataclass(frozen=True)

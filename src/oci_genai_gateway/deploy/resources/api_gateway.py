@@ -22,6 +22,7 @@ def spec_values(config: DeployConfig, function_ids: dict[str, str]) -> dict[str,
         **apigw_spec.DEFAULT_VALUES,
         "CHAT_FUNCTION_ID": function_ids["chat"],
         "EMBEDDINGS_FUNCTION_ID": function_ids["embeddings"],
+        "MODERATIONS_FUNCTION_ID": function_ids["moderations"],
         "MODELS_FUNCTION_ID": function_ids["models"],
         "AUTHORIZER_FUNCTION_ID": function_ids["authorizer"],
         "CORS_ALLOWED_ORIGINS": list(config.gateway.cors_origins),
@@ -90,7 +91,7 @@ def _deployment_kind() -> SdkKind:
     )
 
 
-FUNCTION_NAMES = ("chat", "embeddings", "models", "authorizer")
+FUNCTION_NAMES = ("chat", "embeddings", "moderations", "models", "authorizer")
 
 
 def resources(config: DeployConfig) -> list[Resource]:

@@ -34,7 +34,7 @@ GENAI_GRANTS = ("use generative-ai-chat", "use generative-ai-text-embedding", "r
 FAAS_NETWORK = "allow service faas to use virtual-network-family in compartment id {c}"
 FAAS_REPOS = "allow service faas to read repos in tenancy"
 # The functions that call Generative AI; the authorizer, alone, reads the keys secret.
-CALLERS = ("chat", "embeddings", "models")
+CALLERS = ("chat", "embeddings", "moderations", "models")
 
 
 def dynamic_group_name(config: DeployConfig) -> str:
