@@ -119,6 +119,7 @@ def test_async_invoke(api_base_url: str) -> None:
 # test_tool_calling, test_tool_choice, test_tool_calling_with_no_arguments,
 # test_structured_few_shot_examples, test_structured_output for each method) on a Command A model.
 # They failed on the COHERE (v1) format, which has no tool choice (issue 21); COHEREV2 has one.
+# These are their checks, written out; the suite itself runs in tests/e2e/test_langchain_standard.py.
 COMMAND_A = "cohere.command-a-03-2025"
 
 

@@ -50,6 +50,8 @@ def chat_body(
     model = request.target.model
     if cohere_v2.speaks_v2(model):
         return _v2_body(request, settings, stream=stream, stream_usage=stream_usage, effort=effort)
+    if is_cohere(model):
+        _refuse_cohere_images(request.messages)
     params = _cohere_tool_choice(dict(request.params)) if is_cohere(model) else dict(request.params)
     if not effort or (request.effort_is_hint and is_cohere(model)):
         params.pop("reasoning_effort", None)  # OCI's COHERE format has no reasoning effort
@@ -126,3 +128,17 @@ def _cohere_tool_choice(params: dict[str, Any]) -> dict[str, Any]:
         "'tool_choice' other than 'auto' or 'none' is not supported by COHERE-format models on OCI.",
         param="tool_choice",
     )
+
+
+def _refuse_cohere_images(messages: list[dict[str, Any]]) -> None:
+    """COHERE (v1) has no image content; LiteLLM's transform drops images, which changes the question."""
+    for i, message in enumerate(messages):
+        content = message.get("content")
+        parts = content if isinstance(content, list) else []
+        for j, part in enumerate(parts):
+            if isinstance(part, dict) and part.get("type") == "image_url":
+                raise InvalidRequest(
+                    "Image content is not supported by COHERE-format models on OCI "
+                    "(Command A Vision takes images).",
+                    param=f"messages[{i}].content[{j}]",
+                )
