@@ -18,6 +18,7 @@ import httpx
 import openai
 import pytest
 
+from oci_genai_devstack.localgw.stack import ROUTE_FUNCTIONS
 from oci_genai_devstack.run import DEMO_KEY
 from tests.fixtures.gateway import free_port, stop
 
@@ -131,7 +132,7 @@ def test_make_run_serves_the_serverless_stack_and_cleans_up_on_sigterm(run_dev: 
     assert httpx.get(f"http://127.0.0.1:{port}/health/readiness", timeout=10).status_code == 200
 
     children = child_processes(process.pid)
-    assert len(children) == 5, "the emulator and four functions"
+    assert len(children) == 2 + len(ROUTE_FUNCTIONS), "the emulator, the authorizer and each route's function"
     key_dirs = [Path(arg) for pid in children for arg in cmdline(pid) if "oci-genai-devstack-" in arg]
     assert key_dirs, "the emulator's state dir (issuer key, minted keys) is the runner's temp dir"
     process.send_signal(signal.SIGTERM)  # as a service manager or `kill` stops it

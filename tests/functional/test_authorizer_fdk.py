@@ -42,9 +42,11 @@ def test_valid_key_is_granted(server: FdkServer) -> None:
         "key_name": "team-b",
         "client_id": client_token("static", "team-b"),
         "models": "meta.*,fast",
+        "regions": "*",
         "monthly_tokens": "5000",
         "rate_limit": "none",
         "quota": "none",
+        "guardrails": "none",
     }
     assert (body["principal"], body["scope"], body["context"]) == ("team-b", ["openai"], context)
     expires = datetime.fromisoformat(str(body["expiresAt"]))
