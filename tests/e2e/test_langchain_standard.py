@@ -9,11 +9,13 @@ its reason; nothing reaches beyond 127.0.0.1 (sockets are refused elsewhere whil
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
+from langchain_openai.chat_models import _client_utils
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 
 from tests.fixtures.emulator import Emulator
@@ -31,6 +33,15 @@ pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
     pytest.mark.filterwarnings("ignore:The test <Function .* is not an async function:pytest.PytestWarning"),
 ]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _fresh_async_clients() -> Iterator[None]:
+    """Forget async clients cached by other modules' loops (the same session-wide gateway URL) before,
+    and this module's loop's after: otherwise the order of modules decides "Event loop is closed"."""
+    _client_utils._cached_async_httpx_client.cache_clear()
+    yield
+    _client_utils._cached_async_httpx_client.cache_clear()
 
 
 class TestChatOpenAIOnCommandA(ChatModelIntegrationTests):
