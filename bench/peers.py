@@ -269,6 +269,15 @@ def _wait_answering(contender: Contender, process: subprocess.Popen[bytes], time
     raise RuntimeError(f"{contender.name} did not answer within {timeout:.0f} s")
 
 
+def write_oci_config(key: Any, path: Path, region: str) -> Path:
+    """An OCI config file for the emulator's API key (`GATEWAY_AUTH=config_file`), at `path`."""
+    path.write_text(
+        f"[DEFAULT]\nuser={key.user}\nfingerprint={key.fingerprint}\ntenancy={key.tenancy}\n"
+        f"region={region}\nkey_file={key.private_key_path}\n"
+    )
+    return path
+
+
 def _free_port() -> int:
     import socket
 
@@ -305,12 +314,7 @@ def contenders(
         "oci_tenancy": key.tenancy,
         "oci_key_file": str(key.private_key_path),
     }
-    config = workdir / "oci-config"
-    config.write_text(
-        "[DEFAULT]\n"
-        f"user={key.user}\nfingerprint={key.fingerprint}\ntenancy={key.tenancy}\n"
-        f"region={DEFAULT_REGION}\nkey_file={key.private_key_path}\n"
-    )
+    config = write_oci_config(key, workdir / "oci-config", DEFAULT_REGION)
     gateway_port, proxy_port, shim_port, variant_port = (_free_port() for _ in range(4))
 
     def gateway(port: int, src: Path | None, workers: int) -> subprocess.Popen[bytes]:

@@ -47,6 +47,7 @@ from bench.peers import (
     _wait_answering,
     cpu_seconds,
     run_batch,
+    write_oci_config,
 )
 
 KEY = "sk-bench-scale-00000001"
@@ -173,11 +174,7 @@ def run(args: argparse.Namespace, workdir: Path, log: Callable[[str], None]) -> 
     try:
         key = generate_api_key(workdir / "api-key")
         emulator.register_api_key(key.key_id, key.public_pem)
-        config = workdir / "oci-config"
-        config.write_text(
-            f"[DEFAULT]\nuser={key.user}\nfingerprint={key.fingerprint}\ntenancy={key.tenancy}\n"
-            f"region={DEFAULT_REGION}\nkey_file={key.private_key_path}\n"
-        )
+        config = write_oci_config(key, workdir / "oci-config", DEFAULT_REGION)
         instances = start_instances(max(counts), emulator, config, server.url, workdir)
         instances_all += instances
         [plain] = start_instances(1, emulator, config, None, workdir)  # counts in process

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.peers import MAX_TOKENS, MODEL, prompt
+from bench.peers import MAX_TOKENS, MODEL, prompt, write_oci_config
 
 KEY = "sk-bench-stream-cpu-01"
 
@@ -100,11 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             key = generate_api_key(workdir / "api-key")
             emulator.register_api_key(key.key_id, key.public_pem)
-            config = workdir / "oci-config"
-            config.write_text(
-                f"[DEFAULT]\nuser={key.user}\nfingerprint={key.fingerprint}\ntenancy={key.tenancy}\n"
-                f"region={DEFAULT_REGION}\nkey_file={key.private_key_path}\n"
-            )
+            config = write_oci_config(key, workdir / "oci-config", DEFAULT_REGION)
             env = {
                 **os.environ,
                 "GATEWAY_AUTH": "config_file",
