@@ -8,6 +8,7 @@ import time
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import oci
@@ -129,3 +130,15 @@ def tenancy(mocker: Any) -> FakeTenancy:
 @pytest.fixture
 def deployer(tenancy: FakeTenancy) -> Deployer:
     return Deployer(tenancy, FakeBuilder(tenancy))
+
+
+@pytest.fixture
+def deployed(deployer: Deployer, tmp_path: Path) -> tuple[FakeTenancy, Path]:
+    """A serverless deployment (key "default") and its config file."""
+    deployer.apply(config())
+    path = tmp_path / "gateway.toml"
+    path.write_text(
+        f'[deployment]\nregion = "us-chicago-1"\ncompartment_id = "{COMPARTMENT}"\nprefix = "genai"\n'
+        f'target = "serverless"\ntenancy_id = "{TENANCY}"\n'
+    )
+    return deployer.tenancy, path

@@ -8,20 +8,10 @@ from pathlib import Path
 
 from oci_genai_gateway.deploy.commands.cli import main
 from oci_genai_gateway.deploy.commands.keys_cli import main as keys_main
-from tests.unit.deploy.conftest import COMPARTMENT, Deployer, config
-from tests.unit.deploy.fake_tenancy import TENANCY, FakeTenancy
+from tests.unit.deploy.conftest import COMPARTMENT
+from tests.unit.deploy.fake_tenancy import FakeTenancy
 
 TOPIC = "ocid1.onstopic.oc1..budget"
-
-
-def deployed(deployer: Deployer, tmp_path: Path) -> tuple[FakeTenancy, Path]:
-    deployer.apply(config())
-    path = tmp_path / "gateway.toml"
-    path.write_text(
-        f'[deployment]\nregion = "us-chicago-1"\ncompartment_id = "{COMPARTMENT}"\nprefix = "genai"\n'
-        f'target = "serverless"\ntenancy_id = "{TENANCY}"\n'
-    )
-    return deployer.tenancy, path
 
 
 def run(tenancy: FakeTenancy, path: Path, *args: str) -> tuple[int, str]:
@@ -36,8 +26,8 @@ def keys(tenancy: FakeTenancy, path: Path, *args: str) -> None:
     )
 
 
-def test_an_alarm_per_budgeted_key_and_threshold_then_reconciled(deployer: Deployer, tmp_path: Path) -> None:
-    tenancy, path = deployed(deployer, tmp_path)
+def test_an_alarm_per_budgeted_key_and_threshold_then_reconciled(deployed: tuple[FakeTenancy, Path]) -> None:
+    tenancy, path = deployed
     keys(tenancy, path, "create", "team-a", "--monthly-tokens", "3000000")
     keys(tenancy, path, "create", "team-free")  # no budget: no alarm
     code, out = run(tenancy, path, "--topic", TOPIC)
@@ -61,8 +51,8 @@ def test_an_alarm_per_budgeted_key_and_threshold_then_reconciled(deployer: Deplo
     assert [a.display_name for a in tenancy.objects("alarm")] == ["genai-budget-team-a-100pct"]
 
 
-def test_bad_thresholds_are_refused_before_any_change(deployer: Deployer, tmp_path: Path) -> None:
-    tenancy, path = deployed(deployer, tmp_path)
+def test_bad_thresholds_are_refused_before_any_change(deployed: tuple[FakeTenancy, Path]) -> None:
+    tenancy, path = deployed
     before = len(tenancy.mutations)
     for bad in ("eighty", "0", ""):
         assert run(tenancy, path, "--topic", TOPIC, "--at", bad)[0] == 1

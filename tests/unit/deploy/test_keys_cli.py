@@ -15,22 +15,10 @@ import pytest
 
 from oci_genai_gateway.core.access.policy import client_token, parse_entries
 from oci_genai_gateway.deploy.commands.keys_cli import main
-from tests.unit.deploy.conftest import COMPARTMENT, Deployer, config
-from tests.unit.deploy.fake_tenancy import TENANCY, FakeTenancy
+from tests.unit.deploy.conftest import COMPARTMENT
+from tests.unit.deploy.fake_tenancy import FakeTenancy
 
 T0 = datetime(2026, 7, 15, 10, 0, tzinfo=UTC).timestamp()
-
-
-@pytest.fixture
-def deployed(deployer: Deployer, tmp_path: Path) -> tuple[FakeTenancy, Path]:
-    """A serverless deployment (key "default") and its config file."""
-    deployer.apply(config())
-    path = tmp_path / "gateway.toml"
-    path.write_text(
-        f'[deployment]\nregion = "us-chicago-1"\ncompartment_id = "{COMPARTMENT}"\nprefix = "genai"\n'
-        f'target = "serverless"\ntenancy_id = "{TENANCY}"\n'
-    )
-    return deployer.tenancy, path
 
 
 def run(deployed: tuple[FakeTenancy, Path], *args: str, now: float = T0) -> tuple[int, str]:
