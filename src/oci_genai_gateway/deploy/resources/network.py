@@ -80,8 +80,8 @@ def describe_rules(rules: list[Any]) -> list[str]:
     return sorted(out)
 
 
-def tcp_in(port: int, source: str, why: str) -> Any:
-    """A stateful ingress rule for one TCP port."""
+def tcp_in(port: int, source: str, why: str, source_type: str = "CIDR_BLOCK") -> Any:
+    """A stateful ingress rule for one TCP port, from a CIDR block or (`NETWORK_SECURITY_GROUP`) an NSG."""
     import oci
 
     m = oci.core.models
@@ -89,7 +89,7 @@ def tcp_in(port: int, source: str, why: str) -> Any:
         direction="INGRESS",
         protocol="6",
         source=source,
-        source_type="CIDR_BLOCK",
+        source_type=source_type,
         is_stateless=False,
         tcp_options=m.TcpOptions(destination_port_range=m.PortRange(min=port, max=port)),
         description=why,

@@ -18,7 +18,7 @@ from oci_genai_gateway.deploy.engine.resource_model import Resource, Spec, State
 from oci_genai_gateway.deploy.engine.sdk_kind import SdkKind
 from oci_genai_gateway.deploy.resources.compose_vm import user_data
 from oci_genai_gateway.deploy.resources.facts import Facts
-from oci_genai_gateway.deploy.resources.network import NsgKind
+from oci_genai_gateway.deploy.resources.network import NsgKind, tcp_in
 from oci_genai_gateway.deploy.resources.scaled_kinds import (
     ConfigurationKind,
     LoadBalancerKind,
@@ -63,18 +63,7 @@ _OVERRIDDEN = ("GATEWAY_SITE_ADDRESS=", "GATEWAY_HOST=", "GATEWAY_PORT=", "GATEW
 
 def tcp_from_nsg(port: int, nsg_id: str, why: str) -> Any:
     """A stateful ingress rule for one TCP port from another NSG."""
-    import oci
-
-    m = oci.core.models
-    return m.AddSecurityRuleDetails(
-        direction="INGRESS",
-        protocol="6",
-        source=nsg_id,
-        source_type="NETWORK_SECURITY_GROUP",
-        is_stateless=False,
-        tcp_options=m.TcpOptions(destination_port_range=m.PortRange(min=port, max=port)),
-        description=why,
-    )
+    return tcp_in(port, nsg_id, why, source_type="NETWORK_SECURITY_GROUP")
 
 
 def resources(config: DeployConfig, facts: Facts) -> list[Resource]:
