@@ -17,7 +17,7 @@ from oci_genai_gateway.core.errors import GatewayError, RateLimited, UpstreamErr
 from oci_genai_gateway.core.realms import REGION_FIELD
 from oci_genai_gateway.core.settings import Settings
 from oci_genai_gateway.core.targets import Target
-from oci_genai_gateway.core.telemetry import NO_TELEMETRY, Telemetry
+from oci_genai_gateway.core.telemetry import NO_TELEMETRY, CallSpan, Telemetry
 from oci_genai_gateway.core.upstream.error_map import OciFailure, log_failure, map_failure, read_failure
 from oci_genai_gateway.core.upstream.pool import PooledTransport
 from oci_genai_gateway.core.upstream.regions import ABSENT_SECONDS, Cooldowns, Locate, Router
@@ -117,12 +117,7 @@ class OciHttp:
         with self.telemetry.oci_call(action, body, f"{self.base_url}/actions/{action}") as span:
 
             async def call(region: str) -> dict[str, Any]:
-                request = self._signed("POST", f"{self._urls[region][0]}/actions/{action}", body)
-                request.headers.update(span.headers())  # unsigned: OCI signs a fixed set of headers
-                response = await self._client.send(request)
-                span.response(response.status_code, response.headers.get("opc-request-id"))
-                if response.status_code >= 400:
-                    raise read_failure(response, await response.aread())
+                response = await self._send(region, action, body, span, stream=False)
                 answer: dict[str, Any] = response.json()
                 return answer
 
@@ -142,17 +137,23 @@ class OciHttp:
         with self.telemetry.oci_call(action, body, f"{self.base_url}/actions/{action}") as span:
 
             async def call(region: str) -> httpx.Response:
-                request = self._signed("POST", f"{self._urls[region][0]}/actions/{action}", body)
-                request.headers.update(span.headers())
-                response = await self._client.send(request, stream=True)
-                span.response(response.status_code, response.headers.get("opc-request-id"))
-                if response.status_code >= 400:
-                    content = await response.aread()
-                    await response.aclose()
-                    raise read_failure(response, content)
-                return response
+                return await self._send(region, action, body, span, stream=True)
 
             return await self.routed(call, model, target or Target(model))
+
+    async def _send(
+        self, region: str, action: str, body: dict[str, Any], span: CallSpan, *, stream: bool
+    ) -> httpx.Response:
+        """POST /actions/{action} in `region` under `span`; an answer of status >= 400 raises, mapped."""
+        request = self._signed("POST", f"{self._urls[region][0]}/actions/{action}", body)
+        request.headers.update(span.headers())  # unsigned: OCI signs a fixed set of headers
+        response = await self._client.send(request, stream=stream)
+        span.response(response.status_code, response.headers.get("opc-request-id"))
+        if response.status_code >= 400:
+            content = await response.aread()
+            await response.aclose()
+            raise read_failure(response, content)
+        return response
 
     async def routed(self, attempt: Callable[[str], Awaitable[T]], model: str, target: Target) -> Served[T]:
         """`attempt(region)` in each region of the target's route until one answers; the last one's error."""
